@@ -1,0 +1,134 @@
+#include "adapters/cli/commands.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "adapters/cli/exit_codes.h"
+#include "adapters/cli/ndjson_append.h"
+#include "projections/balance.h"
+
+namespace tally::cli {
+namespace {
+
+// Opens the ledger for reading; a missing one is a usage error.
+Result<std::unique_ptr<Ledger>> OpenExisting(const std::string& data_dir, const Clock* clock) {
+  LedgerOptions options;
+  options.data_dir = data_dir;
+  options.create_if_missing = false;
+  return Ledger::Open(options, clock);
+}
+
+int Fail(const Status& status, Io io) {
+  io.err << "tally: " << status.ToString() << '\n';
+  return ExitCodeFor(status);
+}
+
+void PrintLineErrors(const NdjsonAppend& result, OutputFormat format, Io io) {
+  Report report{{{"line", Column::Kind::kInteger}, {"error"}}, {}};
+  for (const LineError& error : result.errors) {
+    io.err << "line " << error.line << ": " << error.message << '\n';
+    report.rows.push_back({std::to_string(error.line), error.message});
+  }
+  if (result.errors_total > result.errors.size()) {
+    io.err << "... and " << result.errors_total - result.errors.size() << " more invalid lines\n";
+  }
+  io.err << "tally: " << result.errors_total << " invalid line(s); nothing was appended\n";
+  if (format != OutputFormat::kTable) Render(report, format, io.out);
+}
+
+// Prints outcomes: a summary plus the events not appended (table), or every event (JSON/CSV).
+int PrintOutcomes(const NdjsonAppend& result, uint64_t head_seq, OutputFormat format, Io io) {
+  Report report{{{"line", Column::Kind::kInteger},
+                 {"id"},
+                 {"outcome"},
+                 {"seq", Column::Kind::kInteger},
+                 {"reason"}},
+                {}};
+  uint64_t counts[3] = {0, 0, 0};
+  for (size_t i = 0; i < result.outcomes.size(); ++i) {
+    const AppendOutcome& outcome = result.outcomes[i];
+    ++counts[static_cast<int>(outcome.kind)];
+    if (format == OutputFormat::kTable && outcome.kind == AppendOutcome::Kind::kAppended) continue;
+    report.rows.push_back({std::to_string(result.lines[i]), result.ids[i],
+                           AppendOutcomeName(outcome.kind),
+                           outcome.seq ? std::to_string(outcome.seq) : "", outcome.reason});
+  }
+  if (format == OutputFormat::kTable) {
+    io.out << "appended " << counts[0] << ", duplicate " << counts[1] << ", rejected "
+           << counts[2] << "; log head at seq " << head_seq << '\n';
+    if (!report.rows.empty()) Render(report, format, io.out);
+  } else {
+    Render(report, format, io.out);
+  }
+  return counts[2] > 0 ? kExitRejected : kExitOk;
+}
+
+}  // namespace
+
+int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat format, Io io) {
+  std::ifstream stream;
+  uint64_t size_hint_bytes = 0;
+  if (file != "-") {
+    stream.open(file, std::ios::binary);
+    if (!stream) return Fail(Status::InvalidArgument("cannot open " + file), io);
+    std::error_code ignored;
+    size_hint_bytes = std::filesystem::file_size(file, ignored);
+  }
+  SystemClock clock;
+  auto ledger = Ledger::Open({data_dir, true}, &clock);
+  if (!ledger.ok()) return Fail(ledger.status(), io);
+  EventCodec codec;
+  std::istream& in = file == "-" ? std::cin : stream;
+  auto result = AppendNdjson(in, size_hint_bytes, codec, **ledger);
+  if (!result.ok()) return Fail(result.status(), io);
+  if (!result->errors.empty()) {
+    PrintLineErrors(*result, format, io);
+    return kExitInvalidInput;
+  }
+  return PrintOutcomes(*result, (*ledger)->head_seq(), format, io);
+}
+
+int RunBalance(const std::string& data_dir, const std::vector<std::string>& accounts,
+               OutputFormat format, Io io) {
+  SystemClock clock;
+  auto ledger = OpenExisting(data_dir, &clock);
+  if (!ledger.ok()) return Fail(ledger.status(), io);
+  std::vector<AccountBalance> balances;
+  if (accounts.empty()) {
+    auto all = ReadAllBalances(**ledger);
+    if (!all.ok()) return Fail(all.status(), io);
+    balances = std::move(all).value();
+  }
+  for (const std::string& account : accounts) {
+    auto balance = ReadBalance(**ledger, account);
+    if (!balance.ok()) return Fail(balance.status(), io);
+    balances.push_back(*balance);
+  }
+  Report report{{{"account"},
+                 {"available_credits", Column::Kind::kAmount},
+                 {"last_seq", Column::Kind::kInteger}},
+                {}};
+  for (const AccountBalance& balance : balances) {
+    report.rows.push_back(
+        {balance.account, balance.available.ToString(), std::to_string(balance.last_seq)});
+  }
+  Render(report, format, io.out);
+  return kExitOk;
+}
+
+int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, Io io) {
+  SystemClock clock;
+  auto ledger = OpenExisting(data_dir, &clock);
+  if (!ledger.ok()) return Fail(ledger.status(), io);
+  EventCodec codec;
+  uint64_t printed = 0;
+  auto status = (*ledger)->Scan(from_seq, [&](const Event& event) {
+    io.out << codec.ToJson(event) << '\n';
+    return limit == 0 || ++printed < limit;
+  });
+  if (!status.ok()) return Fail(status, io);
+  return kExitOk;
+}
+
+}  // namespace tally::cli

@@ -1,0 +1,38 @@
+// The commands of the `tally` binary. Each returns an exit code
+// (adapters/cli/exit_codes.h) and writes results to `out`, messages to `err`.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "adapters/cli/report.h"
+
+namespace tally::cli {
+
+struct Io {
+  std::ostream& out;
+  std::ostream& err;
+};
+
+// tally append --data DIR FILE|-
+int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat format, Io io);
+
+// tally balance --data DIR [ACCOUNT...]; no account: every account.
+int RunBalance(const std::string& data_dir, const std::vector<std::string>& accounts,
+               OutputFormat format, Io io);
+
+// tally events --data DIR [--from-seq N] [--limit N]: the log as NDJSON.
+int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, Io io);
+
+struct DemoOptions {
+  std::string data_dir;  // empty: a new temporary directory
+  bool keep = false;     // keep a temporary directory afterwards
+  OutputFormat format = OutputFormat::kTable;
+};
+
+// tally demo: appends a small realistic day for a few accounts and prints balances.
+int RunDemo(const DemoOptions& options, Io io);
+
+}  // namespace tally::cli

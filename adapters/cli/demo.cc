@@ -1,0 +1,111 @@
+// tally demo: one realistic day of a small image/video generation platform.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "adapters/cli/commands.h"
+#include "adapters/cli/exit_codes.h"
+#include "adapters/cli/ndjson_append.h"
+#include "projections/balance.h"
+
+namespace tally::cli {
+namespace {
+
+std::string Envelope(const std::string& id, const std::string& account, const std::string& at,
+                     const std::string& producer, const std::string& type,
+                     const std::string& data) {
+  return "{\"id\":\"" + id + "\",\"account\":\"" + account + "\",\"occurred_at\":\"2026-11-20T" +
+         at + "Z\",\"producer\":\"" + producer + "\",\"type\":\"" + type + "\",\"data\":" + data +
+         "}\n";
+}
+
+std::string Usage(const std::string& id, const std::string& account, const std::string& at,
+                  const std::string& credits, const std::string& model) {
+  return Envelope(id, account, at, "render-api", "usage_recorded",
+                  "{\"usage_id\":\"" + id + "\",\"credits\":\"" + credits + "\",\"model\":\"" +
+                      model + "\"}");
+}
+
+// Three accounts: a Stripe customer paying USD, an Alipay customer paying
+// CNY, and a trial user living on promotional credits.
+std::string DemoDay() {
+  std::string day;
+  day += Envelope("evt-0001", "acct-alice", "08:02:11", "accounts", "account_opened",
+                  R"({"email":{"plaintext":"alice@example.com"},"country":"US"})");
+  day += Envelope("evt-0002", "acct-alice", "08:05:40", "payments", "top_up_settled",
+                  R"({"provider":"stripe","reference":"pi_3QxA1","amount":{"currency":"USD","value":"10.00"},)"
+                  R"("tax":{"currency":"USD","value":"0.83"},"tax_jurisdiction":"US-CA","credits":"1000"})");
+  day += Envelope("evt-0003", "acct-bob", "09:12:03", "accounts", "account_opened",
+                  R"({"email":{"plaintext":"bob@example.cn"},"country":"CN"})");
+  day += Envelope("evt-0004", "acct-bob", "09:14:27", "payments", "top_up_settled",
+                  R"({"provider":"alipay","reference":"2026112022001","amount":{"currency":"CNY","value":"68.00"},)"
+                  R"("tax":{"currency":"CNY","value":"3.85"},"tax_jurisdiction":"CN","credits":"1000",)"
+                  R"("lot_expires_at":"2027-11-20T00:00:00Z"})");
+  day += Envelope("evt-0005", "acct-carol", "10:30:00", "growth", "credits_granted",
+                  R"({"credits":"50","kind":"promotional","expires_at":"2026-12-20T00:00:00Z","reason":"signup trial"})");
+  day += Usage("evt-0006", "acct-alice", "10:41:09", "4", "image-xl");
+  day += Usage("evt-0007", "acct-alice", "11:03:52", "120.5", "video-5s");
+  day += Usage("evt-0008", "acct-bob", "12:20:31", "4", "image-xl");
+  day += Usage("evt-0009", "acct-carol", "13:01:17", "4", "image-xl");
+  day += Usage("evt-0010", "acct-carol", "13:02:44", "0.25", "upscale");
+  day += Usage("evt-0011", "acct-bob", "15:47:05", "240", "video-10s");
+  day += Usage("evt-0011", "acct-bob", "15:47:05", "240", "video-10s");  // redelivered
+  day += Usage("evt-0012", "acct-alice", "18:22:40", "8", "image-xl");
+  return day;
+}
+
+Result<std::string> MakeTempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "tally-demo-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return Status::IoError("cannot create a temporary directory under " +
+                           std::filesystem::temp_directory_path().string());
+  }
+  return pattern;
+}
+
+}  // namespace
+
+int RunDemo(const DemoOptions& options, Io io) {
+  std::string data_dir = options.data_dir;
+  bool temporary = data_dir.empty();
+  if (temporary) {
+    auto dir = MakeTempDir();
+    if (!dir.ok()) return ExitCodeFor(dir.status());
+    data_dir = *dir;
+  }
+  std::istringstream day(DemoDay());
+  std::string ledger_dir = data_dir + "/ledger";
+  int code = kExitOk;
+  {
+    SystemClock clock;
+    auto ledger = Ledger::Open({ledger_dir, true}, &clock);
+    if (!ledger.ok()) return ExitCodeFor(ledger.status());
+    EventCodec codec;
+    auto result = AppendNdjson(day, 0, codec, **ledger);
+    if (!result.ok() || !result->errors.empty()) {
+      io.err << "tally demo: the demo day failed to append\n";
+      return kExitFailure;
+    }
+    uint64_t duplicates = 0;
+    for (const auto& outcome : result->outcomes) {
+      duplicates += outcome.kind == AppendOutcome::Kind::kDuplicate;
+    }
+    if (options.format == OutputFormat::kTable) {
+      io.out << "Appended one day of events for 3 accounts (" << result->outcomes.size()
+             << " deliveries, " << duplicates << " duplicate acknowledged, not appended).\n\n";
+    }
+  }
+  code = RunBalance(ledger_dir, {}, options.format, io);
+  if (temporary && !options.keep) {
+    std::error_code ignored;
+    std::filesystem::remove_all(data_dir, ignored);
+  } else if (options.format == OutputFormat::kTable) {
+    io.out << "\nData kept in " << ledger_dir << "; try: tally balance --data " << ledger_dir
+           << '\n';
+  }
+  return code;
+}
+
+}  // namespace tally::cli

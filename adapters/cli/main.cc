@@ -1,0 +1,95 @@
+// The `tally` binary: wires the command line to the commands in commands.h.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "adapters/cli/commands.h"
+#include "adapters/cli/exit_codes.h"
+
+namespace {
+
+using tally::cli::OutputFormat;
+
+constexpr const char* kExitCodesHelp =
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  environment failure (disk, store); retrying may help\n"
+    "  2  bad command line, or no ledger at --data\n"
+    "  3  input rejected; nothing was written\n"
+    "  4  some events rejected (e.g. id conflict); the others were written\n"
+    "  5  stored data failed a check; call an operator\n"
+    "Docs: docs/cli.md, docs/events.md, docs/architecture.md";
+
+struct FormatFlags {
+  bool json = false;
+  bool csv = false;
+  OutputFormat format() const {
+    return json ? OutputFormat::kJson : csv ? OutputFormat::kCsv : OutputFormat::kTable;
+  }
+};
+
+void AddFormatFlags(CLI::App* command, FormatFlags* flags) {
+  auto* json = command->add_flag("--json", flags->json, "print JSON instead of a table");
+  command->add_flag("--csv", flags->csv, "print CSV (RFC 4180) instead of a table")
+      ->excludes(json);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tally: an event-sourced ledger and billing core"};
+  app.footer(kExitCodesHelp);
+  app.require_subcommand(1);
+  tally::cli::Io io{std::cout, std::cerr};
+  FormatFlags flags;
+  std::string data_dir;
+  int code = tally::cli::kExitOk;
+
+  auto* append = app.add_subcommand(
+      "append", "Validate the events of an NDJSON file and append them as one atomic batch");
+  std::string file;
+  append->add_option("--data", data_dir, "ledger directory (created if missing)")->required();
+  append->add_option("file", file, "NDJSON file, one event per line; - for stdin")->required();
+  AddFormatFlags(append, &flags);
+  append->callback([&] { code = tally::cli::RunAppend(data_dir, file, flags.format(), io); });
+
+  auto* balance = app.add_subcommand("balance", "Print available credits per account");
+  std::vector<std::string> accounts;
+  balance->add_option("--data", data_dir, "ledger directory")->required();
+  balance->add_option("account", accounts, "accounts to show (default: every account)");
+  AddFormatFlags(balance, &flags);
+  balance->callback(
+      [&] { code = tally::cli::RunBalance(data_dir, accounts, flags.format(), io); });
+
+  auto* events = app.add_subcommand("events", "Print the log as NDJSON, with seq and recorded_at");
+  uint64_t from_seq = 1;
+  uint64_t limit = 0;
+  events->add_option("--data", data_dir, "ledger directory")->required();
+  events->add_option("--from-seq", from_seq, "first seq to print")->capture_default_str();
+  events->add_option("--limit", limit, "print at most this many events (0: all)")
+      ->capture_default_str();
+  events->callback([&] { code = tally::cli::RunEvents(data_dir, from_seq, limit, io); });
+
+  auto* demo = app.add_subcommand(
+      "demo", "Append a small realistic day for three accounts and print their balances");
+  tally::cli::DemoOptions demo_options;
+  demo->add_option("--data", demo_options.data_dir,
+                   "directory to use (default: a new temporary one)");
+  demo->add_flag("--keep", demo_options.keep, "keep the temporary directory afterwards");
+  AddFormatFlags(demo, &flags);
+  demo->callback([&] {
+    demo_options.format = flags.format();
+    code = tally::cli::RunDemo(demo_options, io);
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return tally::cli::kExitUsage;
+  }
+  return code;
+}

@@ -1,0 +1,102 @@
+#include "adapters/cli/report.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "events/check.h"
+
+namespace tally::cli {
+namespace {
+
+void RenderTable(const Report& report, std::ostream& out) {
+  std::vector<size_t> widths;
+  for (const Column& column : report.columns) widths.push_back(column.name.size());
+  for (const auto& row : report.rows) {
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  auto print_row = [&](const std::vector<std::string>& cells) {
+    for (size_t i = 0; i < cells.size(); ++i) {
+      bool right = report.columns[i].kind != Column::Kind::kText;
+      std::string pad(widths[i] - cells[i].size(), ' ');
+      out << (i ? "  " : "") << (right ? pad + cells[i] : cells[i] + (i + 1 < cells.size() ? pad : ""));
+    }
+    out << '\n';
+  };
+  std::vector<std::string> header;
+  std::vector<std::string> rule;
+  for (size_t i = 0; i < report.columns.size(); ++i) {
+    header.push_back(report.columns[i].name);
+    rule.push_back(std::string(widths[i], '-'));
+  }
+  print_row(header);
+  print_row(rule);
+  for (const auto& row : report.rows) print_row(row);
+}
+
+std::string CsvQuote(const std::string& cell) {
+  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
+  std::string quoted = "\"";
+  for (char c : cell) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+void RenderCsv(const Report& report, std::ostream& out) {
+  for (size_t i = 0; i < report.columns.size(); ++i) {
+    out << (i ? "," : "") << CsvQuote(report.columns[i].name);
+  }
+  out << "\r\n";  // RFC 4180
+  for (const auto& row : report.rows) {
+    for (size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << CsvQuote(row[i]);
+    out << "\r\n";
+  }
+}
+
+void RenderJson(const Report& report, std::ostream& out) {
+  out << '[';
+  for (size_t r = 0; r < report.rows.size(); ++r) {
+    out << (r ? ",{" : "{");
+    for (size_t i = 0; i < report.columns.size(); ++i) {
+      const std::string& cell = report.rows[r][i];
+      bool number = report.columns[i].kind == Column::Kind::kInteger && !cell.empty();
+      out << (i ? "," : "") << JsonQuote(report.columns[i].name) << ':'
+          << (number ? cell : JsonQuote(cell));
+    }
+    out << '}';
+  }
+  out << "]\n";
+}
+
+}  // namespace
+
+std::string JsonQuote(const std::string& text) {
+  std::string quoted = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"': quoted += "\\\""; break;
+      case '\\': quoted += "\\\\"; break;
+      case '\n': quoted += "\\n"; break;
+      case '\r': quoted += "\\r"; break;
+      case '\t': quoted += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
+          quoted += buffer;
+        } else {
+          quoted += c;
+        }
+    }
+  }
+  return quoted + "\"";
+}
+
+void Render(const Report& report, OutputFormat format, std::ostream& out) {
+  for (const auto& row : report.rows) TALLY_CHECK(row.size() == report.columns.size());
+  switch (format) {
+    case OutputFormat::kTable: RenderTable(report, out); break;
+    case OutputFormat::kJson: RenderJson(report, out); break;
+    case OutputFormat::kCsv: RenderCsv(report, out); break;
+  }
+}
+
+}  // namespace tally::cli

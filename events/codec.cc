@@ -1,0 +1,134 @@
+#include "events/codec.h"
+
+#include <capnp/compat/json.h>
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include <cstring>
+
+#include "events/internal/json_diagnose.h"
+#include "events/internal/names.h"
+#include "events/internal/validate.h"
+#include "events/limits.h"
+#include "events/timestamp.h"
+
+namespace tally {
+namespace {
+
+std::string Describe(const kj::Exception& e) { return e.getDescription().cStr(); }
+
+// Timestamps travel in JSON as RFC 3339 strings (events/timestamp.h).
+class TimestampHandler final : public capnp::JsonCodec::Handler<schema::Timestamp> {
+ public:
+  void encode(const capnp::JsonCodec&, schema::Timestamp::Reader input,
+              capnp::JsonValue::Builder output) const override {
+    int64_t micros = input.getUnixMicros();
+    if (micros < limits::kTimestampMicrosMin || micros > limits::kTimestampMicrosMax) {
+      output.setNumber(static_cast<double>(micros));  // only reachable for damaged data
+      return;
+    }
+    output.setString(FormatTimestamp(micros));
+  }
+  void decode(const capnp::JsonCodec&, capnp::JsonValue::Reader input,
+              schema::Timestamp::Builder output) const override {
+    KJ_REQUIRE(input.isString(), "a timestamp must be an RFC 3339 string");
+    auto parsed = ParseTimestamp(input.getString().cStr());
+    KJ_REQUIRE(parsed.ok(), parsed.status().message());
+    output.setUnixMicros(*parsed);
+  }
+};
+
+// Finds the "type" member of a JSON object and checks it names a producer
+// event type, so that an absent or unknown type is reported as such.
+Status CheckType(capnp::JsonValue::Reader root) {
+  if (!root.isObject()) return Status::InvalidArgument("an event must be a JSON object");
+  for (auto member : root.getObject()) {
+    if (member.getName() != "type") continue;
+    if (!member.getValue().isString()) {
+      return Status::InvalidArgument("type: must be a string");
+    }
+    std::string_view type = member.getValue().getString().cStr();
+    for (auto field : capnp::Schema::from<schema::Event>().getUnionFields()) {
+      if (internal::FieldJsonName(field) == type) return Status::Ok();
+    }
+    return Status::InvalidArgument("type: unknown event type \"" +
+                                   std::string(type.substr(0, 64)) + "\"");
+  }
+  return Status::InvalidArgument("type: is required");
+}
+
+// Validates a decoded event as producer input and returns its canonical form.
+Result<Event> Finish(schema::Event::Builder event) {
+  auto status = internal::ValidateEvent(event, internal::Origin::kProducer);
+  if (!status.ok()) return status;
+  return Event::FromReader(event.asReader());
+}
+
+}  // namespace
+
+struct EventCodec::Impl {
+  Impl() {
+    json.setMaxNestingDepth(limits::kJsonNestingMax);
+    json.setRejectUnknownFields(true);
+    json.setHasMode(capnp::HasMode::NON_DEFAULT);
+    json.addTypeHandler(timestamps);
+    json.handleByAnnotation<schema::Event>();
+  }
+  TimestampHandler timestamps;
+  capnp::JsonCodec json;
+};
+
+EventCodec::EventCodec() : impl_(std::make_unique<Impl>()) {}
+EventCodec::~EventCodec() = default;
+
+Result<Event> EventCodec::ParseJson(std::string_view text) const {
+  if (text.size() > limits::kEventJsonBytesMax) {
+    return Status::InvalidArgument("event is " + std::to_string(text.size()) +
+                                   " bytes; at most " +
+                                   std::to_string(limits::kEventJsonBytesMax) + " allowed");
+  }
+  capnp::MallocMessageBuilder raw_message;
+  auto raw = raw_message.initRoot<capnp::JsonValue>();
+  try {
+    impl_->json.decodeRaw(kj::arrayPtr(text.data(), text.size()), raw);
+  } catch (const kj::Exception& e) {
+    return Status::InvalidArgument("not valid JSON: " + Describe(e));
+  }
+  if (auto status = CheckType(raw.asReader()); !status.ok()) return status;
+  capnp::MallocMessageBuilder message;
+  auto event = message.initRoot<schema::Event>();
+  try {
+    impl_->json.decode(raw.asReader(), capnp::DynamicStruct::Builder(event));
+  } catch (const kj::Exception& e) {
+    auto located = internal::DiagnoseJsonEvent(raw.asReader());
+    return Status::InvalidArgument(located ? *located : Describe(e));
+  }
+  return Finish(event);
+}
+
+Result<Event> EventCodec::ParseBinary(std::string_view bytes) const {
+  if (bytes.size() > limits::kEventBinaryBytesMax || bytes.size() % sizeof(capnp::word) != 0) {
+    return Status::InvalidArgument("binary event: size " + std::to_string(bytes.size()) +
+                                   " is not a multiple of 8 up to " +
+                                   std::to_string(limits::kEventBinaryBytesMax));
+  }
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  if (!bytes.empty()) std::memcpy(words.begin(), bytes.data(), bytes.size());
+  capnp::MallocMessageBuilder message;
+  try {
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = words.size() * 4;
+    capnp::FlatArrayMessageReader reader(words, options);
+    message.setRoot(reader.getRoot<schema::Event>());
+  } catch (const kj::Exception& e) {
+    return Status::InvalidArgument("binary event: " + Describe(e));
+  }
+  return Finish(message.getRoot<schema::Event>());
+}
+
+std::string EventCodec::ToJson(const Event& event) const {
+  return impl_->json.encode(event.reader()).cStr();
+}
+
+}  // namespace tally

@@ -1,0 +1,252 @@
+#include "events/internal/validate.h"
+
+#include <capnp/dynamic.h>
+#include <capnp/schema.h>
+
+#include <string>
+
+#include "events/internal/names.h"
+#include "events/limits.h"
+#include "events/money.h"
+
+namespace tally::internal {
+namespace {
+
+using capnp::DynamicStruct;
+using capnp::StructSchema;
+
+// Annotation ids from events/schema/rules.capnp.
+constexpr uint64_t kRequiredId = 0xd4d2a0c7a1e34f01ull;
+constexpr uint64_t kCreditsId = 0xd4d2a0c7a1e34f02ull;
+constexpr uint64_t kMaxBytesId = 0xd4d2a0c7a1e34f03ull;
+constexpr uint64_t kLedgerOnlyId = 0xd4d2a0c7a1e34f04ull;
+constexpr uint64_t kPositiveId = 0xd4d2a0c7a1e34f06ull;
+constexpr uint64_t kNonNegativeId = 0xd4d2a0c7a1e34f07ull;
+constexpr uint32_t kDataBytesMax = 1024;  // signatures, hashes, nonces, small ciphertexts
+
+enum class Sign { kAny, kPositive, kNonNegative };
+
+struct FieldRules {
+  bool required = false;
+  bool credits = false;
+  bool ledger_only = false;
+  Sign sign = Sign::kAny;
+  uint32_t max_bytes = limits::kTextBytesMax;
+};
+
+FieldRules ReadRules(const StructSchema::Field& field) {
+  FieldRules rules;
+  for (auto annotation : field.getProto().getAnnotations()) {
+    switch (annotation.getId()) {
+      case kRequiredId: rules.required = true; break;
+      case kCreditsId: rules.credits = true; break;
+      case kLedgerOnlyId: rules.ledger_only = true; break;
+      case kPositiveId: rules.sign = Sign::kPositive; break;
+      case kNonNegativeId: rules.sign = Sign::kNonNegative; break;
+      case kMaxBytesId: rules.max_bytes = annotation.getValue().getUint32(); break;
+      default: break;
+    }
+  }
+  return rules;
+}
+
+std::string Join(const std::string& path, std::string_view name) {
+  return path.empty() ? std::string(name) : path + "." + std::string(name);
+}
+
+Status Invalid(const std::string& path, const std::string& message) {
+  return Status::InvalidArgument(path + ": " + message);
+}
+
+template <typename Amount>
+Status CheckSign(const Amount& amount, Sign sign, const std::string& path) {
+  if (sign == Sign::kPositive && (amount.is_negative() || amount.is_zero())) {
+    return Invalid(path, "must be greater than zero, got " + amount.ToString());
+  }
+  if (sign == Sign::kNonNegative && amount.is_negative()) {
+    return Invalid(path, "must not be negative, got " + amount.ToString());
+  }
+  return Status::Ok();
+}
+
+class Validator {
+ public:
+  // The envelope's fields by their names, the payload as "data".
+  Status Envelope(DynamicStruct::Builder event);
+
+ private:
+  Status Struct(DynamicStruct::Builder s, const std::string& path);
+  Status Field(DynamicStruct::Builder s, const StructSchema::Field& field,
+               const std::string& path);
+  Status Text(DynamicStruct::Builder s, const StructSchema::Field& field, const FieldRules& rules,
+              const std::string& path);
+  Status Pointer(DynamicStruct::Builder s, const StructSchema::Field& field,
+                 const FieldRules& rules, const std::string& path);
+  Status Money(schema::Money::Builder money, const FieldRules& rules, const std::string& path);
+  Status Timestamp(schema::Timestamp::Builder timestamp, const std::string& path);
+  Status Personal(schema::PersonalField::Builder field, const std::string& path);
+  Status List(capnp::DynamicList::Builder list, const std::string& path);
+};
+
+Status Validator::Envelope(DynamicStruct::Builder event) {
+  for (auto field : event.getSchema().getNonUnionFields()) {
+    if (auto status = Field(event, field, ""); !status.ok()) return status;
+  }
+  KJ_IF_MAYBE(active, event.which()) {
+    return Struct(event.get(*active).as<DynamicStruct>(), "data");
+  }
+  return Invalid("type", "unknown event type");
+}
+
+Status Validator::Struct(DynamicStruct::Builder s, const std::string& path) {
+  for (auto field : s.getSchema().getNonUnionFields()) {
+    if (auto status = Field(s, field, path); !status.ok()) return status;
+  }
+  KJ_IF_MAYBE(active, s.which()) {
+    return Field(s, *active, path);
+  }
+  return Status::Ok();
+}
+
+Status Validator::Field(DynamicStruct::Builder s, const StructSchema::Field& field,
+                        const std::string& path) {
+  FieldRules rules = ReadRules(field);
+  std::string field_path = Join(path, FieldJsonName(field));
+  switch (field.getType().which()) {
+    case capnp::schema::Type::TEXT: return Text(s, field, rules, field_path);
+    case capnp::schema::Type::STRUCT:
+    case capnp::schema::Type::LIST: return Pointer(s, field, rules, field_path);
+    case capnp::schema::Type::DATA:
+      if (s.get(field).as<capnp::Data>().size() > kDataBytesMax) {
+        return Invalid(field_path, "longer than " + std::to_string(kDataBytesMax) + " bytes");
+      }
+      return Status::Ok();
+    case capnp::schema::Type::ENUM:
+      if (s.get(field).as<capnp::DynamicEnum>().getEnumerant() == nullptr) {
+        return Invalid(field_path, "unknown enum value");
+      }
+      return Status::Ok();
+    default: return Status::Ok();
+  }
+}
+
+Status Validator::Text(DynamicStruct::Builder s, const StructSchema::Field& field,
+                       const FieldRules& rules, const std::string& path) {
+  auto text = s.get(field).as<capnp::Text>();
+  if (text.size() == 0) {
+    return rules.required ? Invalid(path, "is required") : Status::Ok();
+  }
+  if (text.size() > rules.max_bytes) {
+    return Invalid(path, "is " + std::to_string(text.size()) + " bytes; at most " +
+                             std::to_string(rules.max_bytes) + " allowed");
+  }
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Invalid(path, "contains a control character");
+    }
+  }
+  if (!rules.credits) return Status::Ok();
+  auto credits = Credits::Parse({text.begin(), text.size()});
+  if (!credits.ok()) return Invalid(path, credits.status().message());
+  if (auto status = CheckSign(*credits, rules.sign, path); !status.ok()) return status;
+  s.set(field, capnp::Text::Reader(credits->ToString().c_str()));
+  return Status::Ok();
+}
+
+Status Validator::Pointer(DynamicStruct::Builder s, const StructSchema::Field& field,
+                          const FieldRules& rules, const std::string& path) {
+  if (!s.has(field)) {
+    return rules.required ? Invalid(path, "is required") : Status::Ok();
+  }
+  if (field.getType().isList()) return List(s.get(field).as<capnp::DynamicList>(), path);
+  auto value = s.get(field).as<DynamicStruct>();
+  auto id = value.getSchema().getProto().getId();
+  if (id == capnp::typeId<schema::Money>()) {
+    return Money(value.as<schema::Money>(), rules, path);
+  }
+  if (id == capnp::typeId<schema::Timestamp>()) {
+    return Timestamp(value.as<schema::Timestamp>(), path);
+  }
+  if (id == capnp::typeId<schema::PersonalField>()) {
+    return Personal(value.as<schema::PersonalField>(), path);
+  }
+  return Struct(value, path);
+}
+
+Status Validator::Money(schema::Money::Builder money, const FieldRules& rules,
+                        const std::string& path) {
+  auto code = money.getCurrency();
+  if (code.size() == 0) return Invalid(path + ".currency", "is required");
+  auto currency = Currency::Parse({code.begin(), code.size()});
+  if (!currency.ok()) return Invalid(path + ".currency", currency.status().message());
+  auto text = money.getValue();
+  if (text.size() == 0) return Invalid(path + ".value", "is required");
+  auto amount = tally::Money::Parse(*currency, {text.begin(), text.size()});
+  if (!amount.ok()) return Invalid(path + ".value", amount.status().message());
+  if (auto status = CheckSign(*amount, rules.sign, path + ".value"); !status.ok()) return status;
+  money.setValue(amount->ToString());
+  return Status::Ok();
+}
+
+Status Validator::Timestamp(schema::Timestamp::Builder timestamp, const std::string& path) {
+  int64_t micros = timestamp.getUnixMicros();
+  if (micros < limits::kTimestampMicrosMin || micros > limits::kTimestampMicrosMax) {
+    return Invalid(path, "outside 1970-01-01..9999-12-31");
+  }
+  return Status::Ok();
+}
+
+Status Validator::Personal(schema::PersonalField::Builder field, const std::string& path) {
+  switch (field.which()) {
+    case schema::PersonalField::UNSET: return Status::Ok();
+    case schema::PersonalField::PLAINTEXT:
+      if (field.getPlaintext().size() > limits::kPersonalTextBytesMax) {
+        return Invalid(path, "is " + std::to_string(field.getPlaintext().size()) +
+                                 " bytes; at most " +
+                                 std::to_string(limits::kPersonalTextBytesMax) + " allowed");
+      }
+      return Status::Ok();
+    case schema::PersonalField::SEALED:
+      return Invalid(path, "producers send personal fields as plaintext; sealing is the ledger's");
+  }
+  return Invalid(path, "unknown personal field form");
+}
+
+Status Validator::List(capnp::DynamicList::Builder list, const std::string& path) {
+  if (list.size() > limits::kListEntriesMax) {
+    return Invalid(path, "has " + std::to_string(list.size()) + " entries; at most " +
+                             std::to_string(limits::kListEntriesMax) + " allowed");
+  }
+  if (list.getSchema().whichElementType() != capnp::schema::Type::STRUCT) return Status::Ok();
+  for (uint32_t i = 0; i < list.size(); ++i) {
+    auto status = Struct(list[i].as<DynamicStruct>(), path + "[" + std::to_string(i) + "]");
+    if (!status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+Status CheckProducerEnvelope(schema::Event::Builder event) {
+  if (event.getSeq() != 0) return Invalid("seq", "is assigned by the ledger; do not send it");
+  if (event.hasRecordedAt()) {
+    return Invalid("recorded_at", "is assigned by the ledger; do not send it");
+  }
+  if (event.getExpectedVersion() < -1) return Invalid("expected_version", "must be >= 0");
+  KJ_IF_MAYBE(active, DynamicStruct::Builder(event).which()) {
+    if (ReadRules(*active).ledger_only) {
+      return Invalid("type", "\"" + std::string(FieldJsonName(*active)) +
+                                 "\" events are appended by the ledger only");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateEvent(schema::Event::Builder event, Origin origin) {
+  if (origin == Origin::kProducer) {
+    if (auto status = CheckProducerEnvelope(event); !status.ok()) return status;
+  }
+  return Validator().Envelope(event);
+}
+
+}  // namespace tally::internal

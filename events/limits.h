@@ -1,0 +1,33 @@
+// Every limit in Tally, with the reason for its value. Change them here only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tally::limits {
+
+// One JSON event line. Generous for an invoice with many lines, small enough
+// that a batch of kBatchEventsMax events stays well under 100 MiB of memory.
+inline constexpr size_t kEventJsonBytesMax = 64 * 1024;
+// One encoded event. JSON is never smaller than its binary form for our
+// schema (names cost more than pointers), so this bound follows from the above.
+inline constexpr size_t kEventBinaryBytesMax = kEventJsonBytesMax;
+// Default length of a Text field (ids, references, reasons, names).
+inline constexpr uint32_t kTextBytesMax = 256;
+// A plaintext personal field (a billing address is the longest).
+inline constexpr uint32_t kPersonalTextBytesMax = 1024;
+// Entries in any list field (invoice lines).
+inline constexpr uint32_t kListEntriesMax = 1000;
+// JSON nesting: the deepest event is envelope > data > period > money (4).
+inline constexpr uint32_t kJsonNestingMax = 16;
+// Events in one appended batch (one atomic, synced RocksDB write).
+inline constexpr size_t kBatchEventsMax = 1'000'000;
+// Timestamps: 1970-01-01 to 9999-12-31, the range RFC 3339 can write.
+inline constexpr int64_t kTimestampMicrosMin = 0;
+inline constexpr int64_t kTimestampMicrosMax = 253'402'300'799'999'999;
+
+static_assert(kEventBinaryBytesMax <= kEventJsonBytesMax);
+static_assert(kTextBytesMax < kPersonalTextBytesMax);
+static_assert(kPersonalTextBytesMax < kEventJsonBytesMax);
+
+}  // namespace tally::limits
