@@ -58,9 +58,9 @@ Status CheckType(capnp::JsonValue::Reader root) {
   return Status::InvalidArgument("type: is required");
 }
 
-// Validates a decoded event as producer input and returns its canonical form.
-Result<Event> Finish(schema::Event::Builder event) {
-  auto status = internal::ValidateEvent(event, internal::Origin::kProducer);
+// Validates a decoded event and returns its canonical form.
+Result<Event> Finish(schema::Event::Builder event, EventSource source) {
+  auto status = internal::ValidateEvent(event, source);
   if (!status.ok()) return status;
   return Event::FromReader(event.asReader());
 }
@@ -82,7 +82,7 @@ struct EventCodec::Impl {
 EventCodec::EventCodec() : impl_(std::make_unique<Impl>()) {}
 EventCodec::~EventCodec() = default;
 
-Result<Event> EventCodec::ParseJson(std::string_view text) const {
+Result<Event> EventCodec::ParseJson(std::string_view text, EventSource source) const {
   if (text.size() > limits::kEventJsonBytesMax) {
     return Status::InvalidArgument("event is " + std::to_string(text.size()) +
                                    " bytes; at most " +
@@ -104,7 +104,7 @@ Result<Event> EventCodec::ParseJson(std::string_view text) const {
     auto located = internal::DiagnoseJsonEvent(raw.asReader());
     return Status::InvalidArgument(located ? *located : Describe(e));
   }
-  return Finish(event);
+  return Finish(event, source);
 }
 
 Result<Event> EventCodec::ParseBinary(std::string_view bytes) const {
@@ -124,7 +124,7 @@ Result<Event> EventCodec::ParseBinary(std::string_view bytes) const {
   } catch (const kj::Exception& e) {
     return Status::InvalidArgument("binary event: " + Describe(e));
   }
-  return Finish(message.getRoot<schema::Event>());
+  return Finish(message.getRoot<schema::Event>(), EventSource::kProducer);
 }
 
 std::string EventCodec::ToJson(const Event& event) const {

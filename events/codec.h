@@ -15,6 +15,11 @@
 
 namespace tally {
 
+enum class EventSource {
+  kProducer,  // a billing service: no seq or recorded_at, no ledger-made types
+  kLog,       // read back from the log or an export: every field and type allowed
+};
+
 // Owns a configured JSON codec. Not thread-safe: use one per thread.
 class EventCodec {
  public:
@@ -23,9 +28,10 @@ class EventCodec {
   EventCodec(const EventCodec&) = delete;
   EventCodec& operator=(const EventCodec&) = delete;
 
-  // Parses one producer event from a JSON object (docs/events.md).
-  // Producers may not set seq or recorded_at, nor send ledger-made types.
-  Result<Event> ParseJson(std::string_view json) const;
+  // Parses one event from a JSON object (docs/events.md), checked by the
+  // rules for `source`.
+  Result<Event> ParseJson(std::string_view json,
+                          EventSource source = EventSource::kProducer) const;
 
   // Parses one producer event from a standard Cap'n Proto message
   // (segment table + segments, unpacked), with the same checks as ParseJson.

@@ -242,9 +242,12 @@ Status CheckProducerEnvelope(schema::Event::Builder event) {
 
 }  // namespace
 
-Status ValidateEvent(schema::Event::Builder event, Origin origin) {
-  if (origin == Origin::kProducer) {
+Status ValidateEvent(schema::Event::Builder event, EventSource source) {
+  if (source == EventSource::kProducer) {
     if (auto status = CheckProducerEnvelope(event); !status.ok()) return status;
+  } else {
+    if (event.getSeq() == 0) return Invalid("seq", "is required in a log event");
+    if (!event.hasRecordedAt()) return Invalid("recorded_at", "is required in a log event");
   }
   return Validator().Envelope(event);
 }

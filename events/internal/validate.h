@@ -2,19 +2,15 @@
 // and the limits in events/limits.h.
 #pragma once
 
+#include "events/codec.h"
 #include "events/status.h"
 #include "schema/event.capnp.h"
 
 namespace tally::internal {
 
-enum class Origin {
-  kProducer,  // a billing service: no seq, no recorded_at, no ledger-made types
-  kLedger,    // made by the ledger itself
-};
-
 // Returns InvalidArgument naming the first bad field by its JSON path
 // ("data.amount.value: ..."). On success, amounts in `event` have been
 // rewritten in canonical form ("10" credits becomes "10.000000").
-Status ValidateEvent(schema::Event::Builder event, Origin origin);
+Status ValidateEvent(schema::Event::Builder event, EventSource source);
 
 }  // namespace tally::internal
