@@ -297,6 +297,14 @@ std::string Money::ToDisplayString() const {
   return std::string(currency_.code()) + " " + ToString();
 }
 
+Credits Credits::operator+(const Credits& o) const {
+  return Credits(Checked("Credits addition", [&] { return micros_ + o.micros_; }));
+}
+
+Credits Credits::operator-(const Credits& o) const {
+  return Credits(Checked("Credits subtraction", [&] { return micros_ - o.micros_; }));
+}
+
 Money Money::operator+(const Money& o) const {
   CheckSameCurrency(*this, o, "addition");
   return Money(currency_, Checked("Money addition", [&] { return minor_ + o.minor_; }));

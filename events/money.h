@@ -78,7 +78,7 @@ class Currency {
 
 // Upper bounds on parsed values, in whole units. They keep every product of a
 // parsed Credits and a parsed UnitPrice inside 128 bits (10^18 micro-credits
-// times 10^16 scaled price = 10^34 < 1.7 * 10^38), so that overflow can only
+// times 10^16 scaled price = 10^34 < 3.4 * 10^38), so that overflow can only
 // come from summing an absurd number of maximal values.
 inline constexpr int64_t kAmountUnitsMax = 1'000'000'000'000;  // 10^12 credits or currency units
 inline constexpr int64_t kUnitPriceUnitsMax = 1'000'000;       // 10^6 currency units per credit
@@ -99,8 +99,9 @@ class Credits {
   // Canonical form with exactly 6 decimals: "12.500000", "-0.000001".
   std::string ToString() const;
 
-  Credits operator+(const Credits& o) const { return Credits(micros_ + o.micros_); }
-  Credits operator-(const Credits& o) const { return Credits(micros_ - o.micros_); }
+  // Throw MoneyError on overflow.
+  Credits operator+(const Credits& o) const;
+  Credits operator-(const Credits& o) const;
   Credits operator-() const { return Credits(-micros_); }
   Credits& operator+=(const Credits& o) { return *this = *this + o; }
   Credits& operator-=(const Credits& o) { return *this = *this - o; }

@@ -72,7 +72,10 @@ int RunDemo(const DemoOptions& options, Io io) {
   bool temporary = data_dir.empty();
   if (temporary) {
     auto dir = MakeTempDir();
-    if (!dir.ok()) return ExitCodeFor(dir.status());
+    if (!dir.ok()) {
+      io.err << "tally demo: " << dir.status().ToString() << '\n';
+      return ExitCodeFor(dir.status());
+    }
     data_dir = *dir;
   }
   std::istringstream day(DemoDay());
@@ -81,7 +84,10 @@ int RunDemo(const DemoOptions& options, Io io) {
   {
     SystemClock clock;
     auto ledger = Ledger::Open({ledger_dir, true}, &clock);
-    if (!ledger.ok()) return ExitCodeFor(ledger.status());
+    if (!ledger.ok()) {
+      io.err << "tally demo: " << ledger.status().ToString() << '\n';
+      return ExitCodeFor(ledger.status());
+    }
     EventCodec codec;
     auto result = AppendNdjson(day, 0, codec, **ledger);
     if (!result.ok() || !result->errors.empty()) {

@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 #include <sodium.h>
 
+#include <filesystem>
 #include <mutex>
 #include <unordered_map>
 
@@ -218,6 +219,11 @@ const char* AppendOutcomeName(AppendOutcome::Kind kind) {
 Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, const Clock* clock) {
   TALLY_CHECK(clock != nullptr);
   if (sodium_init() < 0) return Status::IoError("libsodium failed to initialise");
+  if (options.create_if_missing) {
+    std::error_code error;
+    std::filesystem::create_directories(options.data_dir, error);
+    if (error) return Status::IoError("creating " + options.data_dir + ": " + error.message());
+  }
   rocksdb::Options db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.paranoid_checks = true;

@@ -1,1 +1,153 @@
+// Runs the real `tally` binary as a user would, and checks output and exit codes.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "tests/events/event_fixtures.h"
+#include "tests/temp_dir.h"
+
+namespace tally {
+namespace {
+
+using testing::TopUp;
+using testing::Usage;
+
+struct CliRun {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  std::string Path(const std::string& name) { return dir_.path() + "/" + name; }
+
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream(Path(name)) << text;
+  }
+
+  std::string Read(const std::string& name) {
+    std::ifstream in(Path(name));
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  // Runs `tally ARGS < stdin_file`.
+  CliRun Tally(const std::string& args, const std::string& stdin_file = "/dev/null") {
+    std::string command = std::string(TALLY_BINARY) + " " + args + " <" + stdin_file + " >" +
+                          Path("out") + " 2>" + Path("err");
+    int status = std::system(command.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Read("out"), Read("err")};
+  }
+
+  std::string Data() { return "--data " + Path("ledger"); }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(CliTest, AppendThenBalance) {
+  Write("day.ndjson", TopUp("t1", "acct-1", "100") + "\n\n" + Usage("u1", "acct-1", "12.5") +
+                          "\n" + TopUp("t2", "acct-2", "7") + "\n");
+  CliRun append = Tally("append " + Data() + " " + Path("day.ndjson"));
+  EXPECT_EQ(append.exit_code, 0) << append.err;
+  EXPECT_NE(append.out.find("appended 3, duplicate 0, rejected 0; log head at seq 3"),
+            std::string::npos)
+      << append.out;
+  CliRun balance = Tally("balance " + Data() + " acct-1 --json");
+  EXPECT_EQ(balance.exit_code, 0) << balance.err;
+  EXPECT_EQ(balance.out, R"([{"account":"acct-1","available_credits":"87.500000","last_seq":2}])"
+                         "\n");
+}
+
+TEST_F(CliTest, ReappendingAFileOnlyAcknowledges) {
+  Write("day.ndjson", TopUp("t1", "acct-1", "100") + "\n" + Usage("u1", "acct-1", "1") + "\n");
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
+  CliRun again = Tally("append " + Data() + " " + Path("day.ndjson") + " --csv");
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_EQ(again.out,
+            "line,id,outcome,seq,reason\r\n1,t1,duplicate,1,\r\n2,u1,duplicate,2,\r\n");
+  EXPECT_NE(Tally("balance " + Data()).out.find("99.000000"), std::string::npos);
+}
+
+TEST_F(CliTest, AnInvalidLineRejectsTheWholeFile) {
+  Write("bad.ndjson", TopUp("t1", "acct-1", "100") + "\n" + Usage("u1", "acct-1", "1.1234567") +
+                          "\n" + Usage("u2", "acct-1", "1") + "\n" + "{not json\n");
+  CliRun append = Tally("append " + Data() + " " + Path("bad.ndjson"));
+  EXPECT_EQ(append.exit_code, 3);
+  EXPECT_NE(append.err.find("line 2: data.credits"), std::string::npos) << append.err;
+  EXPECT_NE(append.err.find("line 4: not valid JSON"), std::string::npos) << append.err;
+  EXPECT_NE(append.err.find("2 invalid line(s); nothing was appended"), std::string::npos);
+  CliRun events = Tally("events " + Data());
+  EXPECT_EQ(events.exit_code, 0) << events.err;
+  EXPECT_EQ(events.out, "");  // not even the valid first line
+}
+
+TEST_F(CliTest, InvalidLinesAsJsonForMachines) {
+  Write("bad.ndjson", Usage("u1", "acct-1", "x") + "\n");
+  CliRun append = Tally("append " + Data() + " " + Path("bad.ndjson") + " --json");
+  EXPECT_EQ(append.exit_code, 3);
+  EXPECT_EQ(append.out.rfind(R"([{"line":1,"error":"data.credits:)", 0), 0u) << append.out;
+}
+
+TEST_F(CliTest, ConflictingIdExitsFourAndKeepsTheRest) {
+  Write("a.ndjson", TopUp("t1", "acct-1", "100") + "\n");
+  Write("b.ndjson", TopUp("t1", "acct-1", "500") + "\n" + Usage("u1", "acct-1", "1") + "\n");
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("a.ndjson")).exit_code, 0);
+  CliRun conflict = Tally("append " + Data() + " " + Path("b.ndjson"));
+  EXPECT_EQ(conflict.exit_code, 4);
+  EXPECT_NE(conflict.out.find("rejected"), std::string::npos);
+  EXPECT_NE(conflict.out.find("conflict: id \"t1\""), std::string::npos) << conflict.out;
+  EXPECT_NE(Tally("balance " + Data() + " acct-1").out.find("99.000000"), std::string::npos);
+}
+
+TEST_F(CliTest, AppendReadsStdin) {
+  Write("in.ndjson", Usage("u1", "acct-1", "3") + "\n");
+  CliRun append = Tally("append " + Data() + " -", Path("in.ndjson"));
+  EXPECT_EQ(append.exit_code, 0) << append.err;
+  CliRun events = Tally("events " + Data());
+  EXPECT_NE(events.out.find(R"("seq":"1")"), std::string::npos) << events.out;
+  EXPECT_NE(events.out.find(R"("credits":"3.000000")"), std::string::npos) << events.out;
+}
+
+TEST_F(CliTest, ReadCommandsOnAMissingLedgerAreUsageErrors) {
+  CliRun balance = Tally("balance " + Data());
+  EXPECT_EQ(balance.exit_code, 2);
+  EXPECT_NE(balance.err.find("no ledger in"), std::string::npos) << balance.err;
+}
+
+TEST_F(CliTest, MissingInputFileIsInvalidInput) {
+  CliRun append = Tally("append " + Data() + " " + Path("absent.ndjson"));
+  EXPECT_EQ(append.exit_code, 3);
+  EXPECT_NE(append.err.find("cannot open"), std::string::npos);
+}
+
+TEST_F(CliTest, DemoPrintsBalancesAndCleansUp) {
+  CliRun demo = Tally("demo");
+  EXPECT_EQ(demo.exit_code, 0) << demo.err;
+  EXPECT_NE(demo.out.find("acct-alice         867.500000"), std::string::npos) << demo.out;
+  EXPECT_NE(demo.out.find("1 duplicate acknowledged"), std::string::npos) << demo.out;
+  CliRun json = Tally("demo --json --data " + Path("demo"));
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find(R"("account":"acct-carol","available_credits":"45.750000")"),
+            std::string::npos)
+      << json.out;
+}
+
+TEST_F(CliTest, HelpAndUsageErrors) {
+  CliRun help = Tally("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* word : {"append", "balance", "events", "demo", "Exit codes"}) {
+    EXPECT_NE(help.out.find(word), std::string::npos) << word;
+  }
+  EXPECT_EQ(Tally("").exit_code, 2);
+  EXPECT_EQ(Tally("frobnicate").exit_code, 2);
+  EXPECT_EQ(Tally("balance " + Data() + " --json --csv").exit_code, 2);
+  EXPECT_EQ(Tally("append " + Data()).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace tally

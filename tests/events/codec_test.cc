@@ -1,1 +1,208 @@
+#include "events/codec.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
 #include <gtest/gtest.h>
+
+#include <string>
+
+#include "events/limits.h"
+#include "tests/events/event_fixtures.h"
+
+namespace tally {
+namespace {
+
+using testing::JsonEvent;
+using testing::TopUp;
+using testing::Usage;
+
+class CodecTest : public ::testing::Test {
+ protected:
+  // Expects `json` to be rejected with a message containing `fragment`.
+  void ExpectRejected(const std::string& json, const std::string& fragment) {
+    auto event = codec_.ParseJson(json);
+    ASSERT_FALSE(event.ok()) << "accepted: " << json;
+    EXPECT_EQ(event.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(event.status().message().find(fragment), std::string::npos)
+        << "message: " << event.status().message() << "\nexpected to contain: " << fragment;
+  }
+  EventCodec codec_;
+};
+
+TEST_F(CodecTest, ParsesATopUpAndCanonicalisesAmounts) {
+  auto event = codec_.ParseJson(TopUp("e1", "acct-1", "1000", "10.5"));
+  ASSERT_TRUE(event.ok()) << event.status().ToString();
+  auto reader = event->reader();
+  EXPECT_EQ(event->type_name(), "top_up_settled");
+  EXPECT_EQ(std::string(reader.getTopUpSettled().getCredits().cStr()), "1000.000000");
+  EXPECT_EQ(std::string(reader.getTopUpSettled().getAmount().getValue().cStr()), "10.50");
+  EXPECT_EQ(reader.getExpectedVersion(), -1);
+}
+
+TEST_F(CodecTest, JsonBinaryJsonRoundTripIsStable) {
+  auto first = codec_.ParseJson(TopUp("e1", "acct-1", "12.5"));
+  ASSERT_TRUE(first.ok());
+  std::string json = codec_.ToJson(*first);
+  auto second = codec_.ParseJson(json);
+  ASSERT_TRUE(second.ok()) << second.status().ToString() << "\n" << json;
+  EXPECT_EQ(first->bytes(), second->bytes());
+  EXPECT_EQ(codec_.ToJson(*second), json);
+}
+
+TEST_F(CodecTest, EquivalentInputsHaveEqualCanonicalBytes) {
+  auto a = codec_.ParseJson(TopUp("e1", "acct-1", "5", "10.5"));
+  auto b = codec_.ParseJson(TopUp("e1", "acct-1", "5.000000", "10.50"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->bytes(), b->bytes());
+}
+
+TEST_F(CodecTest, BinaryMessageParsesLikeJson) {
+  auto from_json = codec_.ParseJson(Usage("u1", "acct-1", "2.5"));
+  ASSERT_TRUE(from_json.ok());
+  capnp::MallocMessageBuilder message;
+  message.setRoot(from_json->reader());
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  auto from_binary =
+      codec_.ParseBinary({reinterpret_cast<const char*>(bytes.begin()), bytes.size()});
+  ASSERT_TRUE(from_binary.ok()) << from_binary.status().ToString();
+  EXPECT_EQ(from_binary->bytes(), from_json->bytes());
+}
+
+TEST_F(CodecTest, BinaryGarbageIsRejectedNotCrashed) {
+  EXPECT_FALSE(codec_.ParseBinary("").ok());
+  EXPECT_FALSE(codec_.ParseBinary("abc").ok());
+  std::string garbage(64, '\xff');
+  EXPECT_FALSE(codec_.ParseBinary(garbage).ok());
+  std::string zeros(64, '\0');
+  EXPECT_FALSE(codec_.ParseBinary(zeros).ok());  // empty event: required fields missing
+}
+
+TEST_F(CodecTest, CanonicalBytesSurviveStorageAndCorruptionIsDetected) {
+  auto event = codec_.ParseJson(Usage("u1", "acct-1", "1"));
+  ASSERT_TRUE(event.ok());
+  auto again = Event::FromCanonical(event->bytes());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->bytes(), event->bytes());
+  std::string damaged(event->bytes());
+  damaged[3] ^= 0x40;  // the root pointer
+  auto bad = Event::FromCanonical(damaged);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kCorruption);
+  EXPECT_FALSE(Event::FromCanonical(std::string(event->bytes()).substr(0, 12)).ok());
+}
+
+TEST_F(CodecTest, RejectsUnknownAndMissingType) {
+  ExpectRejected(JsonEvent("e", "a", "top_up_setled", "{}"), "type: unknown event type");
+  ExpectRejected(
+      R"({"id":"e","account":"a","occurred_at":"2026-03-01T10:00:00Z","producer":"p","data":{}})",
+      "type: is required");
+  ExpectRejected(JsonEvent("e", "a", "usage_recorded", "{}").replace(0, 1, "["), "not valid JSON");
+}
+
+TEST_F(CodecTest, RejectsMissingRequiredFieldsByName) {
+  ExpectRejected(Usage("", "acct", "1"), "id: is required");
+  ExpectRejected(Usage("u", "", "1"), "account: is required");
+  ExpectRejected(JsonEvent("e", "a", "top_up_settled",
+                           R"({"provider":"stripe","amount":{"currency":"USD","value":"1"},"credits":"1"})"),
+                 "data.reference: is required");
+  ExpectRejected(JsonEvent("e", "a", "top_up_settled",
+                           R"({"provider":"stripe","reference":"r","credits":"1"})"),
+                 "data.amount: is required");
+  ExpectRejected(
+      R"({"id":"e","account":"a","producer":"p","type":"usage_recorded","data":{"usage_id":"u","credits":"1"}})",
+      "occurred_at: is required");
+}
+
+TEST_F(CodecTest, RejectsMalformedAmountsByName) {
+  ExpectRejected(Usage("u", "a", "1.1234567"), "data.credits: \"1.1234567\" has 7 decimal places");
+  ExpectRejected(Usage("u", "a", "1e3"), "data.credits");
+  ExpectRejected(Usage("u", "a", "-1"), "data.credits: must be greater than zero");
+  ExpectRejected(TopUp("e", "a", "10", "10.001"), "data.amount.value");
+  ExpectRejected(TopUp("e", "a", "0"), "data.credits: must be greater than zero");
+  ExpectRejected(JsonEvent("e", "a", "usage_recorded", R"({"usage_id":"u","credits":5})"),
+                 "data.credits: expected a string");
+}
+
+TEST_F(CodecTest, RejectsUnknownCurrencyByName) {
+  ExpectRejected(JsonEvent("e", "a", "top_up_settled",
+                           R"({"provider":"s","reference":"r","amount":{"currency":"usd","value":"1"},"credits":"1"})"),
+                 "data.amount.currency: unknown currency \"usd\"");
+}
+
+TEST_F(CodecTest, RejectsOversizeFieldsByName) {
+  ExpectRejected(Usage(std::string(limits::kTextBytesMax + 1, 'x'), "a", "1"), "id: is 257 bytes");
+  ExpectRejected(JsonEvent("e", "a", "account_opened",
+                           R"({"country":"USA"})"),
+                 "data.country: is 3 bytes; at most 2");
+  std::string huge = JsonEvent("e", "a", "account_closed",
+                               R"({"reason":")" + std::string(limits::kEventJsonBytesMax, 'r') +
+                                   R"("})");
+  ExpectRejected(huge, "at most 65536 allowed");
+  ExpectRejected(
+      JsonEvent("e", "a", "account_opened",
+                R"({"email":{"plaintext":")" +
+                    std::string(limits::kPersonalTextBytesMax + 1, 'm') + R"("}})"),
+      "data.email: is 1025 bytes");
+}
+
+TEST_F(CodecTest, RejectsUnknownFieldsAndBadKindsByName) {
+  ExpectRejected(JsonEvent("e", "a", "usage_recorded", R"({"usage_id":"u","credits":"1","ammount":"3"})"),
+                 "data.ammount: unknown field");
+  ExpectRejected(Usage("u", "a", "1").replace(1, 4, R"("idd")"), "idd: unknown field");
+  ExpectRejected(JsonEvent("e", "a", "credits_granted", R"({"credits":"1","reason":"r","kind":"bogus"})"),
+                 "data.kind: unknown value \"bogus\"");
+  ExpectRejected(R"({"id":"e","account":"a","occurred_at":"2026-13-01T00:00:00Z","producer":"p","type":"usage_recorded","data":{"usage_id":"u","credits":"1"}})",
+                 "occurred_at: \"2026-13-01T00:00:00Z\" is not an RFC 3339 timestamp");
+}
+
+TEST_F(CodecTest, RejectsControlCharacters) {
+  ExpectRejected(Usage("u\\u0000x", "a", "1"), "id: contains a control character");
+  ExpectRejected(Usage("u\\nx", "a", "1"), "id: contains a control character");
+}
+
+TEST_F(CodecTest, ProducersCannotSetLedgerFieldsOrSendLedgerTypes) {
+  ExpectRejected(JsonEvent("e", "a", "usage_recorded", R"({"usage_id":"u","credits":"1"})", R"("seq":"5",)"),
+                 "seq: is assigned by the ledger");
+  ExpectRejected(JsonEvent("e", "a", "usage_recorded", R"({"usage_id":"u","credits":"1"})",
+                           R"("recorded_at":"2026-03-01T10:00:00Z",)"),
+                 "recorded_at: is assigned by the ledger");
+  ExpectRejected(JsonEvent("e", "a", "hold_accepted", R"({"task_id":"t","credits":"1"})"),
+                 "\"hold_accepted\" events are appended by the ledger only");
+  ExpectRejected(JsonEvent("e", "a", "usage_recorded", R"({"usage_id":"u","credits":"1"})",
+                           R"("expected_version":-2,)"),
+                 "expected_version: must be >= 0");
+}
+
+TEST_F(CodecTest, LogFormRequiresLedgerFields) {
+  std::string hold = JsonEvent("e", "a", "hold_accepted", R"({"task_id":"t","credits":"1"})",
+                               R"("seq":"7","recorded_at":"2026-03-01T10:00:01Z",)");
+  auto event = codec_.ParseJson(hold, EventSource::kLog);
+  ASSERT_TRUE(event.ok()) << event.status().ToString();
+  EXPECT_EQ(event->reader().getSeq(), 7u);
+  auto unsequenced =
+      codec_.ParseJson(JsonEvent("e", "a", "hold_accepted", R"({"task_id":"t","credits":"1"})"),
+                       EventSource::kLog);
+  EXPECT_FALSE(unsequenced.ok());
+}
+
+TEST_F(CodecTest, PersonalFieldsMustArriveAsPlaintext) {
+  auto opened = codec_.ParseJson(
+      JsonEvent("e", "a", "account_opened", R"({"email":{"plaintext":"a@example.com"}})"));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ExpectRejected(JsonEvent("e", "a", "account_opened",
+                           R"({"email":{"sealed":{"subject":"a","key_version":1}}})"),
+                 "data.email: producers send personal fields as plaintext");
+}
+
+TEST_F(CodecTest, WithLedgerFieldsSetsSeqAndRecordedAt) {
+  auto event = codec_.ParseJson(Usage("u", "a", "1"));
+  ASSERT_TRUE(event.ok());
+  Event stamped = event->WithLedgerFields(42, 1'000'000);
+  EXPECT_EQ(stamped.reader().getSeq(), 42u);
+  EXPECT_EQ(stamped.reader().getRecordedAt().getUnixMicros(), 1'000'000);
+  EXPECT_EQ(event->reader().getSeq(), 0u);  // the original is unchanged
+}
+
+}  // namespace
+}  // namespace tally

@@ -257,7 +257,7 @@ TEST(MoneyArithmeticTest, CreditsOverflowThrows) {
       {
         for (int i = 0; i < 200; ++i) doubling += doubling;
       },
-      std::overflow_error);
+      MoneyError);
 }
 
 TEST(MoneyArithmeticTest, LargestParsedValuesMultiplyWithoutOverflow) {

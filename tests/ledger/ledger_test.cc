@@ -1,1 +1,154 @@
+#include "ledger/ledger.h"
+
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "events/codec.h"
+#include "projections/balance.h"
+#include "tests/events/event_fixtures.h"
+#include "tests/temp_dir.h"
+
+namespace tally {
+namespace {
+
+using testing::TopUp;
+using testing::Usage;
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    ledger_.reset();
+    auto ledger = Ledger::Open({dir_.path(), true}, &clock_);
+    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+    ledger_ = std::move(ledger).value();
+  }
+
+  Event Parse(const std::string& json) {
+    auto event = codec_.ParseJson(json);
+    TALLY_CHECK(event.ok());
+    return *event;
+  }
+
+  std::vector<AppendOutcome> Append(const std::vector<std::string>& lines) {
+    std::vector<Event> events;
+    for (const auto& line : lines) events.push_back(Parse(line));
+    auto outcomes = ledger_->Append(events);
+    TALLY_CHECK(outcomes.ok());
+    return *outcomes;
+  }
+
+  std::string Available(const std::string& account) {
+    auto balance = ReadBalance(*ledger_, account);
+    TALLY_CHECK(balance.ok());
+    return balance->available.ToString();
+  }
+
+  testing::TempDir dir_;
+  ManualClock clock_{1'772'359'200'000'000};
+  EventCodec codec_;
+  std::unique_ptr<Ledger> ledger_;
+};
+
+TEST_F(LedgerTest, AssignsGapFreeSeqsAndRecordedAt) {
+  auto outcomes = Append({TopUp("t1", "a", "100"), Usage("u1", "a", "30"), Usage("u2", "b", "1")});
+  ASSERT_EQ(outcomes.size(), 3u);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    EXPECT_EQ(outcomes[i].kind, AppendOutcome::Kind::kAppended);
+    EXPECT_EQ(outcomes[i].seq, i + 1);
+  }
+  EXPECT_EQ(ledger_->head_seq(), 3u);
+  uint64_t expected_seq = 1;
+  ASSERT_TRUE(ledger_
+                  ->Scan(1,
+                         [&](const Event& event) {
+                           EXPECT_EQ(event.reader().getSeq(), expected_seq++);
+                           EXPECT_EQ(event.reader().getRecordedAt().getUnixMicros(),
+                                     clock_.NowMicros());
+                           return true;
+                         })
+                  .ok());
+  EXPECT_EQ(expected_seq, 4u);
+}
+
+TEST_F(LedgerTest, DuplicateIdIsAcknowledgedWithOriginalSeq) {
+  Append({TopUp("t1", "a", "100")});
+  clock_.Advance(1'000'000);
+  auto outcomes = Append({Usage("u1", "a", "5"), TopUp("t1", "a", "100"), Usage("u1", "a", "5")});
+  EXPECT_EQ(outcomes[0].kind, AppendOutcome::Kind::kAppended);
+  EXPECT_EQ(outcomes[0].seq, 2u);
+  EXPECT_EQ(outcomes[1].kind, AppendOutcome::Kind::kDuplicate);
+  EXPECT_EQ(outcomes[1].seq, 1u);
+  EXPECT_EQ(outcomes[2].kind, AppendOutcome::Kind::kDuplicate);  // within one batch
+  EXPECT_EQ(outcomes[2].seq, 2u);
+  EXPECT_EQ(ledger_->head_seq(), 2u);
+  EXPECT_EQ(Available("a"), "95.000000");
+}
+
+TEST_F(LedgerTest, SameIdWithOtherContentIsRejectedAsConflict) {
+  Append({TopUp("t1", "a", "100")});
+  auto outcomes = Append({TopUp("t1", "a", "999"), Usage("u1", "a", "1")});
+  EXPECT_EQ(outcomes[0].kind, AppendOutcome::Kind::kRejected);
+  EXPECT_NE(outcomes[0].reason.find("conflict"), std::string::npos);
+  EXPECT_EQ(outcomes[1].kind, AppendOutcome::Kind::kAppended);
+  EXPECT_EQ(Available("a"), "99.000000");
+}
+
+TEST_F(LedgerTest, EverythingSurvivesReopenIncludingTheIdIndex) {
+  Append({TopUp("t1", "a", "100"), Usage("u1", "a", "2.5")});
+  Reopen();
+  EXPECT_EQ(ledger_->head_seq(), 2u);
+  auto outcomes = Append({Usage("u1", "a", "2.5"), Usage("u2", "a", "0.5")});
+  EXPECT_EQ(outcomes[0].kind, AppendOutcome::Kind::kDuplicate);
+  EXPECT_EQ(outcomes[1].seq, 3u);
+  EXPECT_EQ(Available("a"), "97.000000");
+}
+
+TEST_F(LedgerTest, BalanceCountsTopUpsGrantsAndUsagePerAccount) {
+  Append({TopUp("t1", "a", "100"), TopUp("t2", "b", "10"), Usage("u1", "a", "0.000001"),
+          testing::JsonEvent("g1", "b", "credits_granted", R"({"credits":"5","reason":"promo"})"),
+          Usage("u2", "b", "20")});
+  EXPECT_EQ(Available("a"), "99.999999");
+  EXPECT_EQ(Available("b"), "-5.000000");
+  EXPECT_EQ(Available("nobody"), "0.000000");
+  auto all = ReadAllBalances(*ledger_);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].account, "a");
+  EXPECT_EQ((*all)[1].last_seq, 5u);
+}
+
+TEST_F(LedgerTest, ConcurrentAppendersGetDistinctGapFreeSeqs) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      EventCodec codec;
+      for (int i = 0; i < kPerThread; ++i) {
+        auto event = codec.ParseJson(
+            Usage("u" + std::to_string(t) + "-" + std::to_string(i), "a", "1"));
+        std::vector<Event> batch{*event};
+        auto outcomes = ledger_->Append(batch);
+        TALLY_CHECK(outcomes.ok() && (*outcomes)[0].kind == AppendOutcome::Kind::kAppended);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ledger_->head_seq(), uint64_t{kThreads * kPerThread});
+  uint64_t expected = 1;
+  ASSERT_TRUE(ledger_->Scan(1, [&](const Event& e) { return e.reader().getSeq() == expected++; }).ok());
+  EXPECT_EQ(expected, uint64_t{kThreads * kPerThread} + 1);
+}
+
+TEST_F(LedgerTest, OpeningAMissingLogWithoutCreateIsNotFound) {
+  auto missing = Ledger::Open({dir_.path() + "/absent", false}, &clock_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace tally

@@ -1,0 +1,26 @@
+# The two commands of the README quick start:
+#   make demo   install what is missing, build, run `tally demo`
+#   make test   install what is missing, build, run every test
+BUILD_DIR ?= build
+JOBS ?= 2
+
+.PHONY: demo test build deps lint clean
+
+demo: build
+	$(BUILD_DIR)/adapters/cli/tally demo
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+deps:
+	scripts/install-deps.sh
+
+lint: build
+	scripts/lint.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR)
