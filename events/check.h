@@ -6,9 +6,9 @@ namespace tally::internal {
 [[noreturn]] void CheckFailed(const char* condition, const char* file, int line);
 }  // namespace tally::internal
 
-#define TALLY_CHECK(condition)                                           \
-  do {                                                                   \
-    if (!(condition)) [[unlikely]] {                                     \
-      ::tally::internal::CheckFailed(#condition, __FILE__, __LINE__);   \
-    }                                                                    \
+#define TALLY_CHECK(condition)                                        \
+  do {                                                                \
+    if (!(condition)) [[unlikely]] {                                  \
+      ::tally::internal::CheckFailed(#condition, __FILE__, __LINE__); \
+    }                                                                 \
   } while (false)

@@ -52,8 +52,8 @@ Status CheckType(capnp::JsonValue::Reader root) {
     for (auto field : capnp::Schema::from<schema::Event>().getUnionFields()) {
       if (internal::FieldJsonName(field) == type) return Status::Ok();
     }
-    return Status::InvalidArgument("type: unknown event type \"" +
-                                   std::string(type.substr(0, 64)) + "\"");
+    return Status::InvalidArgument("type: unknown event type \"" + std::string(type.substr(0, 64)) +
+                                   "\"");
   }
   return Status::InvalidArgument("type: is required");
 }
@@ -84,8 +84,7 @@ EventCodec::~EventCodec() = default;
 
 Result<Event> EventCodec::ParseJson(std::string_view text, EventSource source) const {
   if (text.size() > limits::kEventJsonBytesMax) {
-    return Status::InvalidArgument("event is " + std::to_string(text.size()) +
-                                   " bytes; at most " +
+    return Status::InvalidArgument("event is " + std::to_string(text.size()) + " bytes; at most " +
                                    std::to_string(limits::kEventJsonBytesMax) + " allowed");
   }
   capnp::MallocMessageBuilder raw_message;

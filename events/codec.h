@@ -30,8 +30,7 @@ class EventCodec {
 
   // Parses one event from a JSON object (docs/events.md), checked by the
   // rules for `source`.
-  Result<Event> ParseJson(std::string_view json,
-                          EventSource source = EventSource::kProducer) const;
+  Result<Event> ParseJson(std::string_view json, EventSource source = EventSource::kProducer) const;
 
   // Parses one producer event from a standard Cap'n Proto message
   // (segment table + segments, unpacked), with the same checks as ParseJson.

@@ -51,9 +51,7 @@ Result<Event> Event::FromCanonical(std::string_view bytes) {
   }
 }
 
-schema::Event::Reader Event::reader() const {
-  return impl_->message.getRoot<schema::Event>();
-}
+schema::Event::Reader Event::reader() const { return impl_->message.getRoot<schema::Event>(); }
 
 std::string_view Event::bytes() const {
   auto bytes = impl_->words.asBytes();

@@ -107,7 +107,7 @@ class Credits {
   Credits& operator-=(const Credits& o) { return *this = *this - o; }
   friend bool operator==(const Credits& a, const Credits& b) { return a.micros_ == b.micros_; }
   friend std::strong_ordering operator<=>(const Credits& a, const Credits& b) {
-    return a.micros_ < b.micros_ ? std::strong_ordering::less
+    return a.micros_ < b.micros_   ? std::strong_ordering::less
            : a.micros_ > b.micros_ ? std::strong_ordering::greater
                                    : std::strong_ordering::equal;
   }

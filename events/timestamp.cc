@@ -83,7 +83,7 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
     return bad();
   }
   std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(month),
-                                    std::chrono::day(day)};
+                                   std::chrono::day(day)};
   if (!date.ok() || hour > 23 || minute > 59 || second > 59) return bad();
   int64_t days = std::chrono::sys_days(date).time_since_epoch().count();
   int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;

@@ -25,8 +25,7 @@ void Apply(const Event& event, AccountBalance* balance) {
     case schema::Event::USAGE_RECORDED:
       balance->available -= ParseStored(reader.getUsageRecorded().getCredits());
       break;
-    default:
-      break;
+    default: break;
   }
   balance->last_seq = reader.getSeq();
 }

@@ -55,8 +55,8 @@ int PrintOutcomes(const NdjsonAppend& result, uint64_t head_seq, OutputFormat fo
                            outcome.seq ? std::to_string(outcome.seq) : "", outcome.reason});
   }
   if (format == OutputFormat::kTable) {
-    io.out << "appended " << counts[0] << ", duplicate " << counts[1] << ", rejected "
-           << counts[2] << "; log head at seq " << head_seq << '\n';
+    io.out << "appended " << counts[0] << ", duplicate " << counts[1] << ", rejected " << counts[2]
+           << "; log head at seq " << head_seq << '\n';
     if (!report.rows.empty()) Render(report, format, io.out);
   } else {
     Render(report, format, io.out);

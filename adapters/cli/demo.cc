@@ -23,9 +23,9 @@ std::string Envelope(const std::string& id, const std::string& account, const st
 
 std::string Usage(const std::string& id, const std::string& account, const std::string& at,
                   const std::string& credits, const std::string& model) {
-  return Envelope(id, account, at, "render-api", "usage_recorded",
-                  "{\"usage_id\":\"" + id + "\",\"credits\":\"" + credits + "\",\"model\":\"" +
-                      model + "\"}");
+  return Envelope(
+      id, account, at, "render-api", "usage_recorded",
+      "{\"usage_id\":\"" + id + "\",\"credits\":\"" + credits + "\",\"model\":\"" + model + "\"}");
 }
 
 // Three accounts: a Stripe customer paying USD, an Alipay customer paying
@@ -34,17 +34,20 @@ std::string DemoDay() {
   std::string day;
   day += Envelope("evt-0001", "acct-alice", "08:02:11", "accounts", "account_opened",
                   R"({"email":{"plaintext":"alice@example.com"},"country":"US"})");
-  day += Envelope("evt-0002", "acct-alice", "08:05:40", "payments", "top_up_settled",
-                  R"({"provider":"stripe","reference":"pi_3QxA1","amount":{"currency":"USD","value":"10.00"},)"
-                  R"("tax":{"currency":"USD","value":"0.83"},"tax_jurisdiction":"US-CA","credits":"1000"})");
+  day += Envelope(
+      "evt-0002", "acct-alice", "08:05:40", "payments", "top_up_settled",
+      R"({"provider":"stripe","reference":"pi_3QxA1","amount":{"currency":"USD","value":"10.00"},)"
+      R"("tax":{"currency":"USD","value":"0.83"},"tax_jurisdiction":"US-CA","credits":"1000"})");
   day += Envelope("evt-0003", "acct-bob", "09:12:03", "accounts", "account_opened",
                   R"({"email":{"plaintext":"bob@example.cn"},"country":"CN"})");
-  day += Envelope("evt-0004", "acct-bob", "09:14:27", "payments", "top_up_settled",
-                  R"({"provider":"alipay","reference":"2026112022001","amount":{"currency":"CNY","value":"68.00"},)"
-                  R"("tax":{"currency":"CNY","value":"3.85"},"tax_jurisdiction":"CN","credits":"1000",)"
-                  R"("lot_expires_at":"2027-11-20T00:00:00Z"})");
-  day += Envelope("evt-0005", "acct-carol", "10:30:00", "growth", "credits_granted",
-                  R"({"credits":"50","kind":"promotional","expires_at":"2026-12-20T00:00:00Z","reason":"signup trial"})");
+  day += Envelope(
+      "evt-0004", "acct-bob", "09:14:27", "payments", "top_up_settled",
+      R"({"provider":"alipay","reference":"2026112022001","amount":{"currency":"CNY","value":"68.00"},)"
+      R"("tax":{"currency":"CNY","value":"3.85"},"tax_jurisdiction":"CN","credits":"1000",)"
+      R"("lot_expires_at":"2027-11-20T00:00:00Z"})");
+  day += Envelope(
+      "evt-0005", "acct-carol", "10:30:00", "growth", "credits_granted",
+      R"({"credits":"50","kind":"promotional","expires_at":"2026-12-20T00:00:00Z","reason":"signup trial"})");
   day += Usage("evt-0006", "acct-alice", "10:41:09", "4", "image-xl");
   day += Usage("evt-0007", "acct-alice", "11:03:52", "120.5", "video-5s");
   day += Usage("evt-0008", "acct-bob", "12:20:31", "4", "image-xl");

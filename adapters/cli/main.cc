@@ -29,8 +29,7 @@ struct FormatFlags {
 
 void AddFormatFlags(CLI::App* command, FormatFlags* flags) {
   auto* json = command->add_flag("--json", flags->json, "print JSON instead of a table");
-  command->add_flag("--csv", flags->csv, "print CSV (RFC 4180) instead of a table")
-      ->excludes(json);
+  command->add_flag("--csv", flags->csv, "print CSV (RFC 4180) instead of a table")->excludes(json);
 }
 
 }  // namespace
@@ -57,8 +56,7 @@ int main(int argc, char** argv) {
   balance->add_option("--data", data_dir, "ledger directory")->required();
   balance->add_option("account", accounts, "accounts to show (default: every account)");
   AddFormatFlags(balance, &flags);
-  balance->callback(
-      [&] { code = tally::cli::RunBalance(data_dir, accounts, flags.format(), io); });
+  balance->callback([&] { code = tally::cli::RunBalance(data_dir, accounts, flags.format(), io); });
 
   auto* events = app.add_subcommand("events", "Print the log as NDJSON, with seq and recorded_at");
   uint64_t from_seq = 1;

@@ -18,7 +18,8 @@ void RenderTable(const Report& report, std::ostream& out) {
     for (size_t i = 0; i < cells.size(); ++i) {
       bool right = report.columns[i].kind != Column::Kind::kText;
       std::string pad(widths[i] - cells[i].size(), ' ');
-      out << (i ? "  " : "") << (right ? pad + cells[i] : cells[i] + (i + 1 < cells.size() ? pad : ""));
+      out << (i ? "  " : "")
+          << (right ? pad + cells[i] : cells[i] + (i + 1 < cells.size() ? pad : ""));
     }
     out << '\n';
   };

@@ -19,9 +19,7 @@ std::string Join(const std::string& path, std::string_view name) {
   return path.empty() ? std::string(name) : path + "." + std::string(name);
 }
 
-Problem Expected(const std::string& path, const char* what) {
-  return path + ": expected " + what;
-}
+Problem Expected(const std::string& path, const char* what) { return path + ": expected " + what; }
 
 Problem Enum(JsonValue::Reader value, capnp::EnumSchema schema, const std::string& path) {
   if (!value.isString()) return Expected(path, "a string");

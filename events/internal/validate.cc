@@ -76,8 +76,7 @@ class Validator {
 
  private:
   Status Struct(DynamicStruct::Builder s, const std::string& path);
-  Status Field(DynamicStruct::Builder s, const StructSchema::Field& field,
-               const std::string& path);
+  Status Field(DynamicStruct::Builder s, const StructSchema::Field& field, const std::string& path);
   Status Text(DynamicStruct::Builder s, const StructSchema::Field& field, const FieldRules& rules,
               const std::string& path);
   Status Pointer(DynamicStruct::Builder s, const StructSchema::Field& field,
@@ -92,7 +91,7 @@ Status Validator::Envelope(DynamicStruct::Builder event) {
   for (auto field : event.getSchema().getNonUnionFields()) {
     if (auto status = Field(event, field, ""); !status.ok()) return status;
   }
-  KJ_IF_MAYBE(active, event.which()) {
+  KJ_IF_MAYBE (active, event.which()) {
     return Struct(event.get(*active).as<DynamicStruct>(), "data");
   }
   return Invalid("type", "unknown event type");
@@ -102,7 +101,7 @@ Status Validator::Struct(DynamicStruct::Builder s, const std::string& path) {
   for (auto field : s.getSchema().getNonUnionFields()) {
     if (auto status = Field(s, field, path); !status.ok()) return status;
   }
-  KJ_IF_MAYBE(active, s.which()) {
+  KJ_IF_MAYBE (active, s.which()) {
     return Field(s, *active, path);
   }
   return Status::Ok();
@@ -231,7 +230,7 @@ Status CheckProducerEnvelope(schema::Event::Builder event) {
     return Invalid("recorded_at", "is assigned by the ledger; do not send it");
   }
   if (event.getExpectedVersion() < -1) return Invalid("expected_version", "must be >= 0");
-  KJ_IF_MAYBE(active, DynamicStruct::Builder(event).which()) {
+  KJ_IF_MAYBE (active, DynamicStruct::Builder(event).which()) {
     if (ReadRules(*active).ledger_only) {
       return Invalid("type", "\"" + std::string(FieldJsonName(*active)) +
                                  "\" events are appended by the ledger only");

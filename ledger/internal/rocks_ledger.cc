@@ -104,7 +104,8 @@ Result<std::vector<AppendOutcome>> RocksLedger::Append(std::span<const Event> ev
     }
     ++seq;
     Event stamped = event.WithLedgerFields(seq, recorded_at_micros);
-    batch.Put(internal::EventKey(seq), rocksdb::Slice(stamped.bytes().data(), stamped.bytes().size()));
+    batch.Put(internal::EventKey(seq),
+              rocksdb::Slice(stamped.bytes().data(), stamped.bytes().size()));
     batch.Put(internal::IdKey(id), internal::EncodeU64(seq) + digest);
     batch.Put(internal::AccountKey(ToString(reader.getAccount()), seq), "");
     batch_ids[id] = IdEntry{seq, digest};
@@ -132,8 +133,7 @@ Result<Event> RocksLedger::ReadEvent(const rocksdb::ReadOptions& options, uint64
   return event;
 }
 
-Status RocksLedger::Scan(uint64_t from_seq,
-                         const std::function<bool(const Event&)>& visit) const {
+Status RocksLedger::Scan(uint64_t from_seq, const std::function<bool(const Event&)>& visit) const {
   rocksdb::ReadOptions options;
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
   options.snapshot = snapshot;
@@ -165,7 +165,8 @@ Status RocksLedger::ScanAccount(const std::string& account,
   Status result;
   const std::string prefix = internal::AccountPrefix(account);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    auto event = ReadEvent(options, internal::ReadU64(it->key().ToStringView().substr(prefix.size())));
+    auto event =
+        ReadEvent(options, internal::ReadU64(it->key().ToStringView().substr(prefix.size())));
     if (!event.ok()) {
       result = event.status();
       break;

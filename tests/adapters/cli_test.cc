@@ -50,8 +50,8 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, AppendThenBalance) {
-  Write("day.ndjson", TopUp("t1", "acct-1", "100") + "\n\n" + Usage("u1", "acct-1", "12.5") +
-                          "\n" + TopUp("t2", "acct-2", "7") + "\n");
+  Write("day.ndjson", TopUp("t1", "acct-1", "100") + "\n\n" + Usage("u1", "acct-1", "12.5") + "\n" +
+                          TopUp("t2", "acct-2", "7") + "\n");
   CliRun append = Tally("append " + Data() + " " + Path("day.ndjson"));
   EXPECT_EQ(append.exit_code, 0) << append.err;
   EXPECT_NE(append.out.find("appended 3, duplicate 0, rejected 0; log head at seq 3"),
@@ -68,8 +68,7 @@ TEST_F(CliTest, ReappendingAFileOnlyAcknowledges) {
   ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
   CliRun again = Tally("append " + Data() + " " + Path("day.ndjson") + " --csv");
   EXPECT_EQ(again.exit_code, 0);
-  EXPECT_EQ(again.out,
-            "line,id,outcome,seq,reason\r\n1,t1,duplicate,1,\r\n2,u1,duplicate,2,\r\n");
+  EXPECT_EQ(again.out, "line,id,outcome,seq,reason\r\n1,t1,duplicate,1,\r\n2,u1,duplicate,2,\r\n");
   EXPECT_NE(Tally("balance " + Data()).out.find("99.000000"), std::string::npos);
 }
 

@@ -103,9 +103,10 @@ TEST_F(CodecTest, RejectsUnknownAndMissingType) {
 TEST_F(CodecTest, RejectsMissingRequiredFieldsByName) {
   ExpectRejected(Usage("", "acct", "1"), "id: is required");
   ExpectRejected(Usage("u", "", "1"), "account: is required");
-  ExpectRejected(JsonEvent("e", "a", "top_up_settled",
-                           R"({"provider":"stripe","amount":{"currency":"USD","value":"1"},"credits":"1"})"),
-                 "data.reference: is required");
+  ExpectRejected(
+      JsonEvent("e", "a", "top_up_settled",
+                R"({"provider":"stripe","amount":{"currency":"USD","value":"1"},"credits":"1"})"),
+      "data.reference: is required");
   ExpectRejected(JsonEvent("e", "a", "top_up_settled",
                            R"({"provider":"stripe","reference":"r","credits":"1"})"),
                  "data.amount: is required");
@@ -125,35 +126,38 @@ TEST_F(CodecTest, RejectsMalformedAmountsByName) {
 }
 
 TEST_F(CodecTest, RejectsUnknownCurrencyByName) {
-  ExpectRejected(JsonEvent("e", "a", "top_up_settled",
-                           R"({"provider":"s","reference":"r","amount":{"currency":"usd","value":"1"},"credits":"1"})"),
-                 "data.amount.currency: unknown currency \"usd\"");
+  ExpectRejected(
+      JsonEvent(
+          "e", "a", "top_up_settled",
+          R"({"provider":"s","reference":"r","amount":{"currency":"usd","value":"1"},"credits":"1"})"),
+      "data.amount.currency: unknown currency \"usd\"");
 }
 
 TEST_F(CodecTest, RejectsOversizeFieldsByName) {
   ExpectRejected(Usage(std::string(limits::kTextBytesMax + 1, 'x'), "a", "1"), "id: is 257 bytes");
-  ExpectRejected(JsonEvent("e", "a", "account_opened",
-                           R"({"country":"USA"})"),
+  ExpectRejected(JsonEvent("e", "a", "account_opened", R"({"country":"USA"})"),
                  "data.country: is 3 bytes; at most 2");
-  std::string huge = JsonEvent("e", "a", "account_closed",
-                               R"({"reason":")" + std::string(limits::kEventJsonBytesMax, 'r') +
-                                   R"("})");
+  std::string huge =
+      JsonEvent("e", "a", "account_closed",
+                R"({"reason":")" + std::string(limits::kEventJsonBytesMax, 'r') + R"("})");
   ExpectRejected(huge, "at most 65536 allowed");
-  ExpectRejected(
-      JsonEvent("e", "a", "account_opened",
-                R"({"email":{"plaintext":")" +
-                    std::string(limits::kPersonalTextBytesMax + 1, 'm') + R"("}})"),
-      "data.email: is 1025 bytes");
+  ExpectRejected(JsonEvent("e", "a", "account_opened",
+                           R"({"email":{"plaintext":")" +
+                               std::string(limits::kPersonalTextBytesMax + 1, 'm') + R"("}})"),
+                 "data.email: is 1025 bytes");
 }
 
 TEST_F(CodecTest, RejectsUnknownFieldsAndBadKindsByName) {
-  ExpectRejected(JsonEvent("e", "a", "usage_recorded", R"({"usage_id":"u","credits":"1","ammount":"3"})"),
-                 "data.ammount: unknown field");
+  ExpectRejected(
+      JsonEvent("e", "a", "usage_recorded", R"({"usage_id":"u","credits":"1","ammount":"3"})"),
+      "data.ammount: unknown field");
   ExpectRejected(Usage("u", "a", "1").replace(1, 4, R"("idd")"), "idd: unknown field");
-  ExpectRejected(JsonEvent("e", "a", "credits_granted", R"({"credits":"1","reason":"r","kind":"bogus"})"),
-                 "data.kind: unknown value \"bogus\"");
-  ExpectRejected(R"({"id":"e","account":"a","occurred_at":"2026-13-01T00:00:00Z","producer":"p","type":"usage_recorded","data":{"usage_id":"u","credits":"1"}})",
-                 "occurred_at: \"2026-13-01T00:00:00Z\" is not an RFC 3339 timestamp");
+  ExpectRejected(
+      JsonEvent("e", "a", "credits_granted", R"({"credits":"1","reason":"r","kind":"bogus"})"),
+      "data.kind: unknown value \"bogus\"");
+  ExpectRejected(
+      R"({"id":"e","account":"a","occurred_at":"2026-13-01T00:00:00Z","producer":"p","type":"usage_recorded","data":{"usage_id":"u","credits":"1"}})",
+      "occurred_at: \"2026-13-01T00:00:00Z\" is not an RFC 3339 timestamp");
 }
 
 TEST_F(CodecTest, RejectsControlCharacters) {
@@ -162,8 +166,9 @@ TEST_F(CodecTest, RejectsControlCharacters) {
 }
 
 TEST_F(CodecTest, ProducersCannotSetLedgerFieldsOrSendLedgerTypes) {
-  ExpectRejected(JsonEvent("e", "a", "usage_recorded", R"({"usage_id":"u","credits":"1"})", R"("seq":"5",)"),
-                 "seq: is assigned by the ledger");
+  ExpectRejected(
+      JsonEvent("e", "a", "usage_recorded", R"({"usage_id":"u","credits":"1"})", R"("seq":"5",)"),
+      "seq: is assigned by the ledger");
   ExpectRejected(JsonEvent("e", "a", "usage_recorded", R"({"usage_id":"u","credits":"1"})",
                            R"("recorded_at":"2026-03-01T10:00:00Z",)"),
                  "recorded_at: is assigned by the ledger");
@@ -180,9 +185,8 @@ TEST_F(CodecTest, LogFormRequiresLedgerFields) {
   auto event = codec_.ParseJson(hold, EventSource::kLog);
   ASSERT_TRUE(event.ok()) << event.status().ToString();
   EXPECT_EQ(event->reader().getSeq(), 7u);
-  auto unsequenced =
-      codec_.ParseJson(JsonEvent("e", "a", "hold_accepted", R"({"task_id":"t","credits":"1"})"),
-                       EventSource::kLog);
+  auto unsequenced = codec_.ParseJson(
+      JsonEvent("e", "a", "hold_accepted", R"({"task_id":"t","credits":"1"})"), EventSource::kLog);
   EXPECT_FALSE(unsequenced.ok());
 }
 

@@ -18,8 +18,8 @@ inline std::string TopUp(const std::string& id, const std::string& account,
                          const std::string& credits, const std::string& usd = "10.00") {
   return JsonEvent(id, account, "top_up_settled",
                    R"({"provider":"stripe","reference":"pi_)" + id +
-                       R"(","amount":{"currency":"USD","value":")" + usd +
-                       R"("},"credits":")" + credits + R"("})");
+                       R"(","amount":{"currency":"USD","value":")" + usd + R"("},"credits":")" +
+                       credits + R"("})");
 }
 
 inline std::string Usage(const std::string& id, const std::string& account,

@@ -129,8 +129,8 @@ TEST_F(LedgerTest, ConcurrentAppendersGetDistinctGapFreeSeqs) {
     threads.emplace_back([&, t] {
       EventCodec codec;
       for (int i = 0; i < kPerThread; ++i) {
-        auto event = codec.ParseJson(
-            Usage("u" + std::to_string(t) + "-" + std::to_string(i), "a", "1"));
+        auto event =
+            codec.ParseJson(Usage("u" + std::to_string(t) + "-" + std::to_string(i), "a", "1"));
         std::vector<Event> batch{*event};
         auto outcomes = ledger_->Append(batch);
         TALLY_CHECK(outcomes.ok() && (*outcomes)[0].kind == AppendOutcome::Kind::kAppended);
@@ -140,7 +140,8 @@ TEST_F(LedgerTest, ConcurrentAppendersGetDistinctGapFreeSeqs) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(ledger_->head_seq(), uint64_t{kThreads * kPerThread});
   uint64_t expected = 1;
-  ASSERT_TRUE(ledger_->Scan(1, [&](const Event& e) { return e.reader().getSeq() == expected++; }).ok());
+  ASSERT_TRUE(
+      ledger_->Scan(1, [&](const Event& e) { return e.reader().getSeq() == expected++; }).ok());
   EXPECT_EQ(expected, uint64_t{kThreads * kPerThread} + 1);
 }
 
