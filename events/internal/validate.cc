@@ -71,6 +71,8 @@ Status CheckSign(const Amount& amount, Sign sign, const std::string& path) {
 
 class Validator {
  public:
+  explicit Validator(EventSource source) : source_(source) {}
+
   // The envelope's fields by their names, the payload as "data".
   Status Envelope(DynamicStruct::Builder event);
 
@@ -85,6 +87,9 @@ class Validator {
   Status Timestamp(schema::Timestamp::Builder timestamp, const std::string& path);
   Status Personal(schema::PersonalField::Builder field, const std::string& path);
   Status List(capnp::DynamicList::Builder list, const std::string& path);
+  Status Enum(capnp::DynamicEnum value, const FieldRules& rules, const std::string& path);
+
+  EventSource source_;
 };
 
 Status Validator::Envelope(DynamicStruct::Builder event) {
@@ -121,10 +126,7 @@ Status Validator::Field(DynamicStruct::Builder s, const StructSchema::Field& fie
       }
       return Status::Ok();
     case capnp::schema::Type::ENUM:
-      if (s.get(field).as<capnp::DynamicEnum>().getEnumerant() == nullptr) {
-        return Invalid(field_path, "unknown enum value");
-      }
-      return Status::Ok();
+      return Enum(s.get(field).as<capnp::DynamicEnum>(), rules, field_path);
     default: return Status::Ok();
   }
 }
@@ -206,9 +208,18 @@ Status Validator::Personal(schema::PersonalField::Builder field, const std::stri
       }
       return Status::Ok();
     case schema::PersonalField::SEALED:
+      if (source_ == EventSource::kLog) return Status::Ok();
       return Invalid(path, "producers send personal fields as plaintext; sealing is the ledger's");
   }
   return Invalid(path, "unknown personal field form");
+}
+
+Status Validator::Enum(capnp::DynamicEnum value, const FieldRules& rules,
+                       const std::string& path) {
+  if (value.getEnumerant() == nullptr) return Invalid(path, "unknown enum value");
+  // Every schema enum starts with `unspecified` (0): a required one must be set.
+  if (rules.required && value.getRaw() == 0) return Invalid(path, "is required");
+  return Status::Ok();
 }
 
 Status Validator::List(capnp::DynamicList::Builder list, const std::string& path) {
@@ -230,6 +241,9 @@ Status CheckProducerEnvelope(schema::Event::Builder event) {
     return Invalid("recorded_at", "is assigned by the ledger; do not send it");
   }
   if (event.getExpectedVersion() < -1) return Invalid("expected_version", "must be >= 0");
+  if (event.getAccount().size() > 0 && event.getAccount()[0] == '_') {
+    return Invalid("account", "names starting with '_' are reserved for the ledger");
+  }
   KJ_IF_MAYBE (active, DynamicStruct::Builder(event).which()) {
     if (ReadRules(*active).ledger_only) {
       return Invalid("type", "\"" + std::string(FieldJsonName(*active)) +
@@ -248,7 +262,7 @@ Status ValidateEvent(schema::Event::Builder event, EventSource source) {
     if (event.getSeq() == 0) return Invalid("seq", "is required in a log event");
     if (!event.hasRecordedAt()) return Invalid("recorded_at", "is required in a log event");
   }
-  return Validator().Envelope(event);
+  return Validator(source).Envelope(event);
 }
 
 }  // namespace tally::internal

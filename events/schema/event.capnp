@@ -43,26 +43,33 @@ struct PersonalField {
   }
 }
 
+# Every enum starts with `unspecified`, so that a field left out is told
+# apart from a real value (a missing chargeback outcome must not mean "won").
+
 enum GrantKind {
-  promotional @0;
-  manual @1;
-  compensation @2;
+  unspecified @0;
+  promotional @1;
+  manual @2;
+  compensation @3;
 }
 
 enum ErasurePurpose {
-  profile @0;
-  billing @1;
-  all @2;
+  unspecified @0;
+  profile @1;
+  billing @2;
+  all @3;
 }
 
 enum BillingInterval {
-  month @0;
-  year @1;
+  unspecified @0;
+  month @1;
+  year @2;
 }
 
 enum ChargebackOutcome {
-  won @0;   # the platform keeps the money
-  lost @1;  # the money goes back to the payer
+  unspecified @0;
+  won @1;   # the platform keeps the money
+  lost @2;  # the money goes back to the payer
 }
 
 # ---- Account ---------------------------------------------------------------
@@ -98,7 +105,7 @@ struct AccountClosed {
 }
 
 struct ErasureRequested {
-  purpose @0 :ErasurePurpose;
+  purpose @0 :ErasurePurpose $Rules.required;
   requestedBy @1 :Text $Rules.required $Json.name("requested_by");
 }
 
@@ -117,7 +124,7 @@ struct TopUpSettled {
 
 struct CreditsGranted {
   credits @0 :Text $Rules.required $Rules.credits $Rules.positive;
-  kind @1 :GrantKind;
+  kind @1 :GrantKind $Rules.required;
   expiresAt @2 :Timestamp $Json.name("expires_at");
   reason @3 :Text $Rules.required;
 }
@@ -193,7 +200,7 @@ struct ChargebackOpened {
 
 struct ChargebackResolved {
   chargebackId @0 :Text $Rules.required $Json.name("chargeback_id");
-  outcome @1 :ChargebackOutcome;
+  outcome @1 :ChargebackOutcome $Rules.required;
 }
 
 # ---- Subscriptions ---------------------------------------------------------
@@ -213,7 +220,7 @@ struct SubscriptionPeriod {
 struct SubscriptionStarted {
   subscriptionId @0 :Text $Rules.required $Json.name("subscription_id");
   plan @1 :Text $Rules.required;
-  interval @2 :BillingInterval;
+  interval @2 :BillingInterval $Rules.required;
   rollover @3 :Bool;  # unused period credits carry over instead of expiring
   firstPeriod @4 :SubscriptionPeriod $Rules.required $Json.name("first_period");
   legalEntity @5 :Text $Json.name("legal_entity");
@@ -300,7 +307,7 @@ struct CheckpointSigned {
 
 struct SubjectShredded {
   subject @0 :Text $Rules.required;
-  purpose @1 :ErasurePurpose;
+  purpose @1 :ErasurePurpose $Rules.required;
   keyEpoch @2 :UInt32 $Json.name("key_epoch");
 }
 
@@ -319,8 +326,8 @@ struct AdjustmentPosted {
   debitAccount @1 :Text $Rules.required $Json.name("debit_account");   # ledger account, e.g. "customer:acct-1:available"
   creditAccount @2 :Text $Rules.required $Json.name("credit_account");
   union {
-    credits @3 :Text $Rules.credits $Rules.positive;
-    money @4 :Money $Rules.positive;
+    credits @3 :Text $Rules.required $Rules.credits $Rules.positive;
+    money @4 :Money $Rules.required $Rules.positive;
   }
   reason @5 :Text $Rules.required;
   approver @6 :Text $Rules.required;
@@ -330,7 +337,7 @@ struct AdjustmentPosted {
 
 struct Event $Json.discriminator(name = "type", valueName = "data") {
   id @0 :Text $Rules.required;            # producer's idempotency key
-  account @1 :Text $Rules.required;
+  account @1 :Text $Rules.required;       # "_ledger" and other "_" names: the ledger's own
   occurredAt @2 :Timestamp $Rules.required $Json.name("occurred_at");  # producer clock
   recordedAt @3 :Timestamp $Json.name("recorded_at");               # assigned by the ledger
   seq @4 :UInt64;                         # assigned by the ledger, from 1, gap-free

@@ -160,6 +160,32 @@ TEST_F(CodecTest, RejectsUnknownFieldsAndBadKindsByName) {
       "occurred_at: \"2026-13-01T00:00:00Z\" is not an RFC 3339 timestamp");
 }
 
+TEST_F(CodecTest, RequiredEnumsMustBeSet) {
+  // Left out, an outcome must not default to "won" (the platform keeps the money).
+  ExpectRejected(JsonEvent("e", "a", "chargeback_resolved", R"({"chargeback_id":"c"})"),
+                 "data.outcome: is required");
+  ExpectRejected(JsonEvent("e", "a", "credits_granted", R"({"credits":"1","reason":"r"})"),
+                 "data.kind: is required");
+  ExpectRejected(JsonEvent("e", "a", "chargeback_resolved",
+                           R"({"chargeback_id":"c","outcome":"unspecified"})"),
+                 "data.outcome: is required");
+}
+
+TEST_F(CodecTest, AdjustmentNeedsAnAmount) {
+  std::string fields = R"("adjustment_id":"adj","debit_account":"d","credit_account":"c",)"
+                       R"("reason":"r","approver":"cfo")";
+  ExpectRejected(JsonEvent("e", "a", "adjustment_posted", "{" + fields + "}"),
+                 "data.credits: is required");
+  auto with_money = codec_.ParseJson(JsonEvent(
+      "e", "a", "adjustment_posted",
+      "{" + fields + R"(,"money":{"currency":"EUR","value":"3.10"}})"));
+  EXPECT_TRUE(with_money.ok()) << with_money.status().ToString();
+}
+
+TEST_F(CodecTest, UnderscoreAccountsAreReservedForTheLedger) {
+  ExpectRejected(Usage("u", "_ledger", "1"), "account: names starting with '_' are reserved");
+}
+
 TEST_F(CodecTest, RejectsControlCharacters) {
   ExpectRejected(Usage("u\\u0000x", "a", "1"), "id: contains a control character");
   ExpectRejected(Usage("u\\nx", "a", "1"), "id: contains a control character");
@@ -194,9 +220,15 @@ TEST_F(CodecTest, PersonalFieldsMustArriveAsPlaintext) {
   auto opened = codec_.ParseJson(
       JsonEvent("e", "a", "account_opened", R"({"email":{"plaintext":"a@example.com"}})"));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  ExpectRejected(JsonEvent("e", "a", "account_opened",
-                           R"({"email":{"sealed":{"subject":"a","key_version":1}}})"),
+  std::string sealed = R"({"email":{"sealed":{"subject":"a","key_version":1}}})";
+  ExpectRejected(JsonEvent("e", "a", "account_opened", sealed),
                  "data.email: producers send personal fields as plaintext");
+  // The log holds sealed fields, and reading it back must work.
+  auto from_log = codec_.ParseJson(
+      JsonEvent("e", "a", "account_opened", sealed,
+                R"("seq":"3","recorded_at":"2026-03-01T10:00:01Z",)"),
+      EventSource::kLog);
+  EXPECT_TRUE(from_log.ok()) << from_log.status().ToString();
 }
 
 TEST_F(CodecTest, WithLedgerFieldsSetsSeqAndRecordedAt) {
