@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "events/internal/names.h"
-#include "events/limits.h"
 
 namespace tally {
 
@@ -18,9 +17,13 @@ struct Event::Impl {
         segments{words.asPtr()},
         message(kj::arrayPtr(segments, 1), Options()) {}
 
+  // Canonical messages have no overlapping or backward pointers (checked by
+  // isCanonical() in FromCanonical, guaranteed by canonicalize() in
+  // FromReader), so reads cannot be amplified and need no traversal budget.
+  // A budget would also be shared by every read of this long-lived message.
   static capnp::ReaderOptions Options() {
     capnp::ReaderOptions options;
-    options.traversalLimitInWords = limits::kEventBinaryBytesMax / sizeof(capnp::word) * 4;
+    options.traversalLimitInWords = kj::maxValue;
     return options;
   }
 

@@ -231,6 +231,15 @@ TEST_F(CodecTest, PersonalFieldsMustArriveAsPlaintext) {
   EXPECT_TRUE(from_log.ok()) << from_log.status().ToString();
 }
 
+TEST_F(CodecTest, AnEventCanBeReadAnyNumberOfTimes) {
+  auto event = codec_.ParseJson(TopUp("e1", "acct-1", "5"));
+  ASSERT_TRUE(event.ok());
+  auto stored = Event::FromCanonical(event->bytes());
+  ASSERT_TRUE(stored.ok());
+  const std::string json = codec_.ToJson(*stored);
+  for (int i = 0; i < 2000; ++i) ASSERT_EQ(codec_.ToJson(*stored), json);
+}
+
 TEST_F(CodecTest, WithLedgerFieldsSetsSeqAndRecordedAt) {
   auto event = codec_.ParseJson(Usage("u", "a", "1"));
   ASSERT_TRUE(event.ok());
