@@ -21,7 +21,8 @@ std::vector<Event> MakeEvents(size_t count, size_t offset) {
     auto event = codec.ParseJson(
         R"({"id":"u-)" + n + R"(","account":"acct-)" + std::to_string((offset + i) % 1000) +
         R"(","occurred_at":"2026-11-20T08:05:40Z","producer":"bench","type":"usage_recorded",)"
-        R"("data":{"usage_id":"u-)" + n + R"(","credits":"1.5","model":"image-xl"}})");
+        R"("data":{"usage_id":"u-)" +
+        n + R"(","credits":"1.5","model":"image-xl"}})");
     events.push_back(*event);
   }
   return events;

@@ -214,8 +214,7 @@ Status Validator::Personal(schema::PersonalField::Builder field, const std::stri
   return Invalid(path, "unknown personal field form");
 }
 
-Status Validator::Enum(capnp::DynamicEnum value, const FieldRules& rules,
-                       const std::string& path) {
+Status Validator::Enum(capnp::DynamicEnum value, const FieldRules& rules, const std::string& path) {
   if (value.getEnumerant() == nullptr) return Invalid(path, "unknown enum value");
   // Every schema enum starts with `unspecified` (0): a required one must be set.
   if (rules.required && value.getRaw() == 0) return Invalid(path, "is required");

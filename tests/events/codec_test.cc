@@ -176,9 +176,9 @@ TEST_F(CodecTest, AdjustmentNeedsAnAmount) {
                        R"("reason":"r","approver":"cfo")";
   ExpectRejected(JsonEvent("e", "a", "adjustment_posted", "{" + fields + "}"),
                  "data.credits: is required");
-  auto with_money = codec_.ParseJson(JsonEvent(
-      "e", "a", "adjustment_posted",
-      "{" + fields + R"(,"money":{"currency":"EUR","value":"3.10"}})"));
+  auto with_money =
+      codec_.ParseJson(JsonEvent("e", "a", "adjustment_posted",
+                                 "{" + fields + R"(,"money":{"currency":"EUR","value":"3.10"}})"));
   EXPECT_TRUE(with_money.ok()) << with_money.status().ToString();
 }
 
@@ -224,10 +224,9 @@ TEST_F(CodecTest, PersonalFieldsMustArriveAsPlaintext) {
   ExpectRejected(JsonEvent("e", "a", "account_opened", sealed),
                  "data.email: producers send personal fields as plaintext");
   // The log holds sealed fields, and reading it back must work.
-  auto from_log = codec_.ParseJson(
-      JsonEvent("e", "a", "account_opened", sealed,
-                R"("seq":"3","recorded_at":"2026-03-01T10:00:01Z",)"),
-      EventSource::kLog);
+  auto from_log = codec_.ParseJson(JsonEvent("e", "a", "account_opened", sealed,
+                                             R"("seq":"3","recorded_at":"2026-03-01T10:00:01Z",)"),
+                                   EventSource::kLog);
   EXPECT_TRUE(from_log.ok()) << from_log.status().ToString();
 }
 

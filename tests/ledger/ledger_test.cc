@@ -109,7 +109,8 @@ TEST_F(LedgerTest, EverythingSurvivesReopenIncludingTheIdIndex) {
 
 TEST_F(LedgerTest, BalanceCountsTopUpsGrantsAndUsagePerAccount) {
   Append({TopUp("t1", "a", "100"), TopUp("t2", "b", "10"), Usage("u1", "a", "0.000001"),
-          testing::JsonEvent("g1", "b", "credits_granted", R"({"credits":"5","kind":"promotional","reason":"promo"})"),
+          testing::JsonEvent("g1", "b", "credits_granted",
+                             R"({"credits":"5","kind":"promotional","reason":"promo"})"),
           Usage("u2", "b", "20")});
   EXPECT_EQ(Available("a"), "99.999999");
   EXPECT_EQ(Available("b"), "-5.000000");
