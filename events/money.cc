@@ -238,11 +238,11 @@ const char* RoundingModeName(RoundingMode mode) {
 Int128 DivideRounded(const Int128& numerator, const Int128& denominator, RoundingMode mode) {
   if (denominator == 0) throw MoneyError("division by zero in DivideRounded");
   // Boost divides toward zero; the remainder has the numerator's sign.
-  const Int128 quotient = numerator / denominator;
+  Int128 quotient = numerator / denominator;
   const Int128 remainder = numerator % denominator;
   if (remainder == 0) return quotient;
   const bool negative = (numerator < 0) != (denominator < 0);
-  const Int128 away = Checked("DivideRounded", [&] { return quotient + (negative ? -1 : 1); });
+  Int128 away = Checked("DivideRounded", [&] { return quotient + (negative ? -1 : 1); });
   // Compares |remainder| with |denominator| / 2 without computing 2 * |remainder|,
   // which could overflow for denominators near the 128-bit limit.
   const Int128 abs_remainder = Abs(remainder);

@@ -57,7 +57,7 @@ bool ReadOffset(std::string_view text, size_t pos, int64_t* offset_seconds) {
     return false;
   }
   int64_t sign = text[pos] == '-' ? -1 : 1;
-  *offset_seconds = sign * (hours * 3600 + minutes * 60);
+  *offset_seconds = sign * (int64_t{hours} * 3600 + int64_t{minutes} * 60);
   return true;
 }
 
@@ -86,7 +86,8 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
                                    std::chrono::day(day)};
   if (!date.ok() || hour > 23 || minute > 59 || second > 59) return bad();
   int64_t days = std::chrono::sys_days(date).time_since_epoch().count();
-  int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  int64_t seconds =
+      days * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 + second - offset_seconds;
   int64_t micros = seconds * kMicrosPerSecond + fraction_micros;
   if (micros < limits::kTimestampMicrosMin || micros > limits::kTimestampMicrosMax) {
     return Status::InvalidArgument("timestamp \"" + std::string(text) +

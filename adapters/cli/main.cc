@@ -32,9 +32,7 @@ void AddFormatFlags(CLI::App* command, FormatFlags* flags) {
   command->add_flag("--csv", flags->csv, "print CSV (RFC 4180) instead of a table")->excludes(json);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   CLI::App app{"tally: an event-sourced ledger and billing core"};
   app.footer(kExitCodesHelp);
   app.require_subcommand(1);
@@ -90,4 +88,15 @@ int main(int argc, char** argv) {
     return tally::cli::kExitUsage;
   }
   return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {  // a bug: say so rather than abort silently
+    std::cerr << "tally: internal error: " << e.what() << '\n';
+    return tally::cli::kExitFailure;
+  }
 }

@@ -139,11 +139,11 @@ TEST_F(LedgerTest, ConcurrentAppendersGetDistinctGapFreeSeqs) {
     });
   }
   for (auto& thread : threads) thread.join();
-  EXPECT_EQ(ledger_->head_seq(), uint64_t{kThreads * kPerThread});
+  EXPECT_EQ(ledger_->head_seq(), uint64_t{kThreads} * kPerThread);
   uint64_t expected = 1;
   ASSERT_TRUE(
       ledger_->Scan(1, [&](const Event& e) { return e.reader().getSeq() == expected++; }).ok());
-  EXPECT_EQ(expected, uint64_t{kThreads * kPerThread} + 1);
+  EXPECT_EQ(expected, uint64_t{kThreads} * kPerThread + 1);
 }
 
 TEST_F(LedgerTest, OpeningAMissingLogWithoutCreateIsNotFound) {
