@@ -22,11 +22,23 @@ inline constexpr uint32_t kListEntriesMax = 1000;
 inline constexpr uint32_t kJsonNestingMax = 16;
 // Events in one appended batch (one atomic, synced RocksDB write).
 inline constexpr size_t kBatchEventsMax = 1'000'000;
+// Events decided and written in one group commit (one synced RocksDB write).
+// Bounds the write's size (~64 MiB at ~1 KiB per event with its indexes) and
+// how long readers wait behind it.
+inline constexpr size_t kGroupCommitEventsMax = 65'536;
+// Hold TTLs: a task that runs longer than a day should hold in steps.
+inline constexpr int64_t kHoldTtlMsDefault = 15 * 60 * 1000;
+inline constexpr int64_t kHoldTtlMsMax = 24 * 60 * 60 * 1000;
+// Timer events (expiries) appended before one event: more means the ledger
+// was down for long; the rest follow before the next event.
+inline constexpr size_t kTimerEventsPerStepMax = 100'000;
 // Timestamps: 1970-01-01 to 9999-12-31, the range RFC 3339 can write.
 inline constexpr int64_t kTimestampMicrosMin = 0;
 inline constexpr int64_t kTimestampMicrosMax = 253'402'300'799'999'999;
 
 static_assert(kEventBinaryBytesMax <= kEventJsonBytesMax);
+static_assert(kHoldTtlMsDefault <= kHoldTtlMsMax);
+static_assert(kGroupCommitEventsMax <= kBatchEventsMax);
 static_assert(kTextBytesMax < kPersonalTextBytesMax);
 static_assert(kPersonalTextBytesMax < kEventJsonBytesMax);
 

@@ -1,32 +1,50 @@
-// Ledger: the append-only event log on RocksDB.
+// Ledger: the append-only, hash-chained event log and its decisions.
 //
-// Append contract (docs/ledger.md): a batch is validated by the caller
-// (events/codec.h), then each event is judged on its own: a new id is
-// appended with the next seq and recorded_at; an id already in the log with
-// the same content is acknowledged with its original seq; the same id with
-// other content is rejected as a conflict. All appended events of a batch go
-// to disk in one synced RocksDB write: all of them or none.
+// Append contract (docs/ledger.md): each event of a batch is judged on its
+// own, in order:
+//   - an id already in the log with the same content is acknowledged with
+//     its original seq (kDuplicate); with other content it is rejected;
+//   - a business rule may reject it (kRejected, with the reason): version
+//     conflict, refund of an unknown payment, ...; nothing is written for it;
+//   - otherwise it is appended (kAppended) with the next seq and recorded_at,
+//     extends the hash chain, becomes a balanced journal entry, and may be
+//     followed by ledger-made events (hold_accepted, credits_expired, ...).
+// Events sharing a link_group are all appended or all rejected. Everything
+// appended by concurrent Append calls is written in one synced RocksDB write
+// (group commit) and acknowledged only after it is on disk.
 //
-// Thread-safety: Append and the readers may be called from any thread;
-// appends are applied one batch at a time.
+// Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "events/event.h"
+#include "events/limits.h"
+#include "events/money.h"
 #include "events/status.h"
 #include "ledger/clock.h"
+#include "ledger/journal.h"
 
 namespace tally {
+
+inline constexpr size_t kHashBytes = 32;
+using Hash = std::array<uint8_t, kHashBytes>;
+std::string HashHex(const Hash& hash);
 
 struct LedgerOptions {
   std::string data_dir;           // created if missing
   bool create_if_missing = true;  // false: an absent log is NotFound
+  // Hold TTL when task_submitted gives none.
+  int64_t hold_ttl_ms_default = limits::kHoldTtlMsDefault;
+  // Most events in one group commit (<= limits::kGroupCommitEventsMax).
+  size_t group_commit_events_max = limits::kGroupCommitEventsMax;
 };
 
 struct AppendOutcome {
@@ -42,29 +60,97 @@ struct AppendOutcome {
 
 const char* AppendOutcomeName(AppendOutcome::Kind kind);
 
+// One event as stored: its place in the chain and its journal entry.
+struct LoggedEvent {
+  uint64_t seq = 0;
+  int64_t recorded_at_micros = 0;
+  Hash hash{};  // chain hash at seq
+  Event event;  // as the producer (or the ledger) made it; seq/recorded_at unset
+  Postings postings;
+};
+
+struct LotView {
+  std::string id;                 // the event that created the lot
+  std::string kind;               // "promotional", "paid", "subscription"
+  Credits credits;                // remaining
+  std::optional<Money> deferred;  // remaining deferred revenue (paid lots)
+  int64_t expires_at_micros = 0;  // 0: never
+  uint64_t created_seq = 0;
+};
+
+struct HoldView {
+  std::string task_id;
+  Credits credits;
+  int64_t expires_at_micros = 0;
+};
+
+struct AccountView {
+  std::string account;
+  uint64_t version = 0;  // producer events appended for the account
+  Credits available;     // spendable: live lots less holds
+  Credits held;
+  Credits receivable;         // consumed beyond the balance
+  std::vector<LotView> lots;  // in burn order
+  std::vector<HoldView> holds;
+};
+
+struct TrialBalanceLine {
+  std::string account;
+  std::string asset;
+  Int128 balance;  // debits - credits
+};
+
+struct VerifyReport {
+  uint64_t events_checked = 0;
+  uint64_t first_bad_seq = 0;  // 0 when the log verified
+  Status status;               // ok, or what is wrong at first_bad_seq
+};
+
 class Ledger {
  public:
-  // Opens (or creates) the log in options.data_dir. `clock` must outlive the Ledger.
+  // Opens (or creates) the log and rebuilds the decision state by replaying
+  // it, checking the hash chain and every journal entry on the way: a
+  // damaged log does not open (Corruption names the seq). `clock` must
+  // outlive the Ledger.
   static Result<std::unique_ptr<Ledger>> Open(const LedgerOptions& options, const Clock* clock);
   virtual ~Ledger() = default;
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
-  // Appends `events` (each already validated) as one atomic, synced write.
-  // Returns one outcome per event, in order; a non-ok Status means nothing
-  // of the batch was written.
+  // Appends `events` (each validated by EventCodec as producer input) and
+  // returns one outcome per event, in order. A non-ok Status means nothing of
+  // the batch was written; retry the whole batch.
   virtual Result<std::vector<AppendOutcome>> Append(std::span<const Event> events) = 0;
 
-  // The seq of the last appended event (0 for an empty log).
+  // Appends the ledger-made events due by the clock's now (hold TTLs, lot
+  // expiry). Append does this too; a server calls Tick when idle. Returns
+  // how many were appended.
+  virtual Result<uint64_t> Tick() = 0;
+
   virtual uint64_t head_seq() const = 0;
+  virtual Hash head_hash() const = 0;
 
   // Calls `visit` for each event from `from_seq` on, in seq order, until it
   // returns false. Reads one consistent snapshot.
-  virtual Status Scan(uint64_t from_seq, const std::function<bool(const Event&)>& visit) const = 0;
-
+  virtual Status Scan(uint64_t from_seq,
+                      const std::function<bool(const LoggedEvent&)>& visit) const = 0;
   // Calls `visit` for each event of `account`, in seq order.
   virtual Status ScanAccount(const std::string& account,
-                             const std::function<bool(const Event&)>& visit) const = 0;
+                             const std::function<bool(const LoggedEvent&)>& visit) const = 0;
+
+  // The account's balances, lots and holds now (an unknown account is empty).
+  virtual AccountView Account(const std::string& account) const = 0;
+  // Every account with events, sorted.
+  virtual std::vector<std::string> Accounts() const = 0;
+
+  // Sums every stored journal entry per ledger account and asset; checks
+  // that each asset sums to zero (Corruption otherwise).
+  virtual Result<std::vector<TrialBalanceLine>> TrialBalance() const = 0;
+
+  // Re-reads the whole log: seqs without gaps, every record decodes, the hash
+  // chain links to the head, and replaying every event from an empty state
+  // gives the stored journal entries. Names the first bad seq.
+  virtual VerifyReport Verify() const = 0;
 
  protected:
   Ledger() = default;

@@ -95,23 +95,17 @@ int RunBalance(const std::string& data_dir, const std::vector<std::string>& acco
   auto ledger = OpenExisting(data_dir, &clock);
   if (!ledger.ok()) return Fail(ledger.status(), io);
   std::vector<AccountBalance> balances;
-  if (accounts.empty()) {
-    auto all = ReadAllBalances(**ledger);
-    if (!all.ok()) return Fail(all.status(), io);
-    balances = std::move(all).value();
-  }
-  for (const std::string& account : accounts) {
-    auto balance = ReadBalance(**ledger, account);
-    if (!balance.ok()) return Fail(balance.status(), io);
-    balances.push_back(*balance);
-  }
+  if (accounts.empty()) balances = ReadAllBalances(**ledger);
+  for (const std::string& account : accounts) balances.push_back(ReadBalance(**ledger, account));
   Report report{{{"account"},
                  {"available_credits", Column::Kind::kAmount},
-                 {"last_seq", Column::Kind::kInteger}},
+                 {"held_credits", Column::Kind::kAmount},
+                 {"receivable_credits", Column::Kind::kAmount},
+                 {"version", Column::Kind::kInteger}},
                 {}};
   for (const AccountBalance& balance : balances) {
-    report.rows.push_back(
-        {balance.account, balance.available.ToString(), std::to_string(balance.last_seq)});
+    report.rows.push_back({balance.account, balance.available.ToString(), balance.held.ToString(),
+                           balance.receivable.ToString(), std::to_string(balance.version)});
   }
   Render(report, format, io.out);
   return kExitOk;
@@ -123,8 +117,9 @@ int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, Io
   if (!ledger.ok()) return Fail(ledger.status(), io);
   EventCodec codec;
   uint64_t printed = 0;
-  auto status = (*ledger)->Scan(from_seq, [&](const Event& event) {
-    io.out << codec.ToJson(event) << '\n';
+  auto status = (*ledger)->Scan(from_seq, [&](const LoggedEvent& record) {
+    io.out << codec.ToJson(record.event.WithLedgerFields(record.seq, record.recorded_at_micros))
+           << '\n';
     return limit == 0 || ++printed < limit;
   });
   if (!status.ok()) return Fail(status, io);

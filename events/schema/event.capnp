@@ -141,6 +141,7 @@ struct TaskSubmitted {
 struct HoldAccepted {
   taskId @0 :Text $Rules.required $Json.name("task_id");
   credits @1 :Text $Rules.required $Rules.credits $Rules.positive;
+  expiresAt @2 :Timestamp $Rules.required $Json.name("expires_at");  # released by reservation_expired after this
 }
 
 struct HoldRejected {
@@ -378,4 +379,8 @@ struct Event $Json.discriminator(name = "type", valueName = "data") {
     segmentArchived @37 :SegmentArchived $Rules.ledgerOnly $Json.name("segment_archived");
     adjustmentPosted @38 :AdjustmentPosted $Json.name("adjustment_posted");
   }
+
+  linkGroup @39 :Text $Json.name("link_group");
+  # Events of one append batch sharing a link_group are appended all together
+  # or not at all (docs/ledger.md, "Linked events").
 }

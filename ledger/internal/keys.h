@@ -1,10 +1,10 @@
-// On-disk key layout of the log, version 0 (docs/formats/log.md).
+// On-disk key layout of the log, version 1 (docs/formats/log.md).
 //
 //   key                                   value
-//   'E' seq:u64be                         canonical event bytes (seq, recorded_at set)
+//   'E' seq:u64be                         record (ledger/internal/record.h)
 //   'I' event_id                          seq:u64be digest:16   (idempotency index)
 //   'A' account 0x00 seq:u64be            empty                 (account index)
-//   'M' "head"                            seq:u64be             (last appended seq)
+//   'M' "head"                            seq:u64be hash:32     (last appended seq)
 //   'M' "format"                          u64be                 (layout version)
 //
 // Big-endian seqs make RocksDB's byte order equal to seq order. Ids and
@@ -25,7 +25,8 @@ inline constexpr char kIdPrefix = 'I';
 inline constexpr char kAccountPrefix = 'A';
 inline constexpr std::string_view kHeadKey = "Mhead";
 inline constexpr std::string_view kFormatKey = "Mformat";
-inline constexpr uint32_t kFormatVersion = 0;
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr size_t kHeadValueBytes = 8 + 32;
 inline constexpr size_t kSeqBytes = 8;
 inline constexpr size_t kDigestBytes = 16;
 inline constexpr size_t kIdValueBytes = kSeqBytes + kDigestBytes;

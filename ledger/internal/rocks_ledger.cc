@@ -1,163 +1,185 @@
-// The Ledger on RocksDB: one writer at a time, readers on snapshots.
+// The Ledger on RocksDB: group commit of appends, replay on open, reads on snapshots.
 #include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
 #include <sodium.h>
 
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
+#include <map>
 #include <mutex>
-#include <unordered_map>
+#include <shared_mutex>
 
+#include "ledger/internal/amounts.h"
+#include "ledger/internal/batch.h"
 #include "ledger/internal/keys.h"
-#include "ledger/ledger.h"
+#include "ledger/internal/record.h"
+#include "ledger/internal/replay.h"
 
 namespace tally {
 namespace {
 
-using internal::kDigestBytes;
+using internal::ChainHead;
+using internal::FromRocks;
 
-// Digest of what the producer sent (the event without ledger fields), so
-// that a redelivery with the same id is told apart from a different event.
-std::string ContentDigest(const Event& event) {
-  TALLY_CHECK(event.reader().getSeq() == 0);
-  unsigned char digest[kDigestBytes];
-  auto bytes = event.bytes();
-  crypto_generichash(digest, sizeof(digest), reinterpret_cast<const unsigned char*>(bytes.data()),
-                     bytes.size(), nullptr, 0);
-  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
-}
-
-Status FromRocks(const rocksdb::Status& status, const std::string& what) {
-  if (status.ok()) return Status::Ok();
-  if (status.IsCorruption()) return Status::Corruption(what + ": " + status.ToString());
-  return Status::IoError(what + ": " + status.ToString());
-}
-
-std::string ToString(kj::StringPtr text) { return {text.begin(), text.size()}; }
+// One caller of Append waiting in the group-commit queue.
+struct Writer {
+  std::span<const Event> events;
+  bool tick = false;  // a Tick: no events, run due timers
+  Result<std::vector<AppendOutcome>> result = Status::Unavailable("not written yet");
+  uint64_t timer_events = 0;
+  bool done = false;
+  std::condition_variable cv;
+};
 
 class RocksLedger final : public Ledger {
  public:
-  RocksLedger(std::unique_ptr<rocksdb::DB> db, const Clock* clock, uint64_t head_seq)
-      : db_(std::move(db)), clock_(clock), head_seq_(head_seq) {}
+  RocksLedger(std::unique_ptr<rocksdb::DB> db, const Clock* clock, LedgerOptions options,
+              internal::State state, ChainHead head)
+      : db_(std::move(db)),
+        clock_(clock),
+        options_(std::move(options)),
+        state_(std::move(state)),
+        head_(head) {}
 
   Result<std::vector<AppendOutcome>> Append(std::span<const Event> events) override;
+  Result<uint64_t> Tick() override;
   uint64_t head_seq() const override {
-    std::lock_guard lock(mutex_);
-    return head_seq_;
+    std::shared_lock lock(state_mutex_);
+    return head_.seq;
   }
-  Status Scan(uint64_t from_seq, const std::function<bool(const Event&)>& visit) const override;
+  Hash head_hash() const override {
+    std::shared_lock lock(state_mutex_);
+    return head_.hash;
+  }
+  Status Scan(uint64_t from_seq,
+              const std::function<bool(const LoggedEvent&)>& visit) const override {
+    return internal::ScanRecords(db_.get(), nullptr, from_seq, visit);
+  }
   Status ScanAccount(const std::string& account,
-                     const std::function<bool(const Event&)>& visit) const override;
+                     const std::function<bool(const LoggedEvent&)>& visit) const override;
+  AccountView Account(const std::string& account) const override;
+  std::vector<std::string> Accounts() const override;
+  Result<std::vector<TrialBalanceLine>> TrialBalance() const override;
+  VerifyReport Verify() const override { return internal::VerifyLog(db_.get()); }
 
  private:
-  struct IdEntry {
-    uint64_t seq;
-    std::string digest;
-  };
-  // Looks `id` up in this batch, then in the log. Returns seq 0 if absent.
-  Result<IdEntry> FindId(const std::string& id,
-                         const std::unordered_map<std::string, IdEntry>& batch) const;
-  Result<Event> ReadEvent(const rocksdb::ReadOptions& options, uint64_t seq) const;
+  Writer* Enqueue(Writer* writer, std::unique_lock<std::mutex>& lock);
+  void Lead(Writer* leader, std::unique_lock<std::mutex>& lock);
+  // Decides and writes the events of `group` as one synced write.
+  Status WriteGroup(const std::vector<Writer*>& group);
+  Result<std::optional<internal::IdEntry>> LookupId(const std::string& id) const;
 
   std::unique_ptr<rocksdb::DB> db_;
   const Clock* clock_;
-  mutable std::mutex mutex_;  // one batch at a time; guards head_seq_
-  uint64_t head_seq_;
+  const LedgerOptions options_;
+
+  std::mutex queue_mutex_;       // guards writers_
+  std::deque<Writer*> writers_;  // front: the leader of the next group
+
+  mutable std::shared_mutex state_mutex_;  // writers exclusive, readers shared
+  internal::State state_;
+  ChainHead head_;
 };
 
-Result<RocksLedger::IdEntry> RocksLedger::FindId(
-    const std::string& id, const std::unordered_map<std::string, IdEntry>& batch) const {
-  if (auto it = batch.find(id); it != batch.end()) return it->second;
+Result<std::vector<AppendOutcome>> RocksLedger::Append(std::span<const Event> events) {
+  Writer writer;
+  writer.events = events;
+  std::unique_lock lock(queue_mutex_);
+  Lead(Enqueue(&writer, lock), lock);
+  return std::move(writer.result);
+}
+
+Result<uint64_t> RocksLedger::Tick() {
+  Writer writer;
+  writer.tick = true;
+  std::unique_lock lock(queue_mutex_);
+  Lead(Enqueue(&writer, lock), lock);
+  if (!writer.result.ok()) return writer.result.status();
+  return writer.timer_events;
+}
+
+// Queues `writer` and waits until it is done or at the front. Returns the
+// writer that must lead a group, or nullptr if another leader finished it.
+Writer* RocksLedger::Enqueue(Writer* writer, std::unique_lock<std::mutex>& lock) {
+  writers_.push_back(writer);
+  writer->cv.wait(lock, [&] { return writer->done || writers_.front() == writer; });
+  return writer->done ? nullptr : writer;
+}
+
+void RocksLedger::Lead(Writer* leader, std::unique_lock<std::mutex>& lock) {
+  if (leader == nullptr) return;
+  std::vector<Writer*> group;
+  size_t events = 0;
+  for (Writer* writer : writers_) {
+    if (!group.empty() && events + writer->events.size() > options_.group_commit_events_max) break;
+    group.push_back(writer);
+    events += writer->events.size();
+  }
+  lock.unlock();
+  Status status = WriteGroup(group);
+  lock.lock();
+  for (Writer* writer : group) {
+    TALLY_CHECK(writers_.front() == writer);
+    writers_.pop_front();
+    if (!status.ok()) writer->result = status;
+    writer->done = true;
+    if (writer != leader) writer->cv.notify_one();
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+}
+
+Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
+  std::unique_lock lock(state_mutex_);
+  state_.Savepoint();  // undone if the write fails
+  internal::DecideOptions decide{options_.hold_ttl_ms_default * 1000, limits::kHoldTtlMsMax * 1000};
+  internal::BatchBuilder builder(state_, head_, clock_->NowMicros(), decide,
+                                 [this](const std::string& id) { return LookupId(id); });
+  Status status;
+  for (Writer* writer : group) {
+    uint64_t before = builder.appended();
+    if (writer->tick) {
+      status = builder.AddDueTimers();
+      writer->timer_events = builder.appended() - before;
+      writer->result = std::vector<AppendOutcome>();
+    } else {
+      writer->result = builder.Add(writer->events);
+      status = writer->result.status();
+    }
+    if (!status.ok()) break;
+  }
+  if (status.ok() && builder.appended() > 0) {
+    std::string head_value = internal::EncodeU64(builder.head().seq);
+    head_value.append(reinterpret_cast<const char*>(builder.head().hash.data()), kHashBytes);
+    builder.batch().Put(std::string(internal::kHeadKey), head_value);
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;  // acknowledged only once on disk
+    status = FromRocks(db_->Write(write_options, &builder.batch()), "appending");
+  }
+  if (!status.ok()) {
+    state_.Rollback();
+    return status;
+  }
+  state_.Release();
+  head_ = builder.head();
+  return Status::Ok();
+}
+
+Result<std::optional<internal::IdEntry>> RocksLedger::LookupId(const std::string& id) const {
   std::string value;
   auto status = db_->Get(rocksdb::ReadOptions(), internal::IdKey(id), &value);
-  if (status.IsNotFound()) return IdEntry{0, ""};
-  if (!status.ok()) return FromRocks(status, "reading id index");
+  if (status.IsNotFound()) return std::optional<internal::IdEntry>();
+  if (!status.ok()) return FromRocks(status, "reading the id index");
   if (value.size() != internal::kIdValueBytes) {
-    return Status::Corruption("id index entry for \"" + id + "\" has " +
-                              std::to_string(value.size()) + " bytes");
+    return Status::Corruption("id index entry for \"" + id + "\" has a bad size");
   }
-  return IdEntry{internal::ReadU64(value), value.substr(internal::kSeqBytes)};
-}
-
-Result<std::vector<AppendOutcome>> RocksLedger::Append(std::span<const Event> events) {
-  std::lock_guard lock(mutex_);
-  std::vector<AppendOutcome> outcomes;
-  outcomes.reserve(events.size());
-  std::unordered_map<std::string, IdEntry> batch_ids;
-  rocksdb::WriteBatch batch;
-  uint64_t seq = head_seq_;
-  const int64_t recorded_at_micros = clock_->NowMicros();
-  for (const Event& event : events) {
-    auto reader = event.reader();
-    std::string id = ToString(reader.getId());
-    std::string digest = ContentDigest(event);
-    auto found = FindId(id, batch_ids);
-    if (!found.ok()) return found.status();
-    if (found->seq != 0) {
-      if (found->digest == digest) {
-        outcomes.push_back({AppendOutcome::Kind::kDuplicate, found->seq, ""});
-      } else {
-        outcomes.push_back({AppendOutcome::Kind::kRejected, 0,
-                            "conflict: id \"" + id + "\" is already at seq " +
-                                std::to_string(found->seq) + " with other content"});
-      }
-      continue;
-    }
-    ++seq;
-    Event stamped = event.WithLedgerFields(seq, recorded_at_micros);
-    batch.Put(internal::EventKey(seq),
-              rocksdb::Slice(stamped.bytes().data(), stamped.bytes().size()));
-    batch.Put(internal::IdKey(id), internal::EncodeU64(seq) + digest);
-    batch.Put(internal::AccountKey(ToString(reader.getAccount()), seq), "");
-    batch_ids[id] = IdEntry{seq, digest};
-    outcomes.push_back({AppendOutcome::Kind::kAppended, seq, ""});
-  }
-  if (seq == head_seq_) return outcomes;  // nothing new: no write
-  batch.Put(std::string(internal::kHeadKey), internal::EncodeU64(seq));
-  rocksdb::WriteOptions write_options;
-  write_options.sync = true;  // acknowledged only once on disk
-  auto status = db_->Write(write_options, &batch);
-  if (!status.ok()) return FromRocks(status, "appending batch");
-  head_seq_ = seq;
-  return outcomes;
-}
-
-Result<Event> RocksLedger::ReadEvent(const rocksdb::ReadOptions& options, uint64_t seq) const {
-  std::string value;
-  auto status = db_->Get(options, internal::EventKey(seq), &value);
-  if (status.IsNotFound()) {
-    return Status::Corruption("seq " + std::to_string(seq) + " is indexed but missing");
-  }
-  if (!status.ok()) return FromRocks(status, "reading seq " + std::to_string(seq));
-  auto event = Event::FromCanonical(value);
-  if (!event.ok()) return event.status().WithContext("seq " + std::to_string(seq));
-  return event;
-}
-
-Status RocksLedger::Scan(uint64_t from_seq, const std::function<bool(const Event&)>& visit) const {
-  rocksdb::ReadOptions options;
-  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
-  options.snapshot = snapshot;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
-  Status result;
-  const std::string prefix(1, internal::kEventPrefix);
-  for (it->Seek(internal::EventKey(from_seq)); it->Valid() && it->key().starts_with(prefix);
-       it->Next()) {
-    uint64_t seq = internal::ReadU64(it->key().ToStringView().substr(1));
-    auto event = Event::FromCanonical(it->value().ToStringView());
-    if (!event.ok()) {
-      result = event.status().WithContext("seq " + std::to_string(seq));
-      break;
-    }
-    if (!visit(*event)) break;
-  }
-  if (result.ok()) result = FromRocks(it->status(), "scanning the log");
-  it.reset();
-  db_->ReleaseSnapshot(snapshot);
-  return result;
+  return std::optional<internal::IdEntry>(
+      internal::IdEntry{internal::ReadU64(value), value.substr(internal::kSeqBytes)});
 }
 
 Status RocksLedger::ScanAccount(const std::string& account,
-                                const std::function<bool(const Event&)>& visit) const {
+                                const std::function<bool(const LoggedEvent&)>& visit) const {
   rocksdb::ReadOptions options;
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
   options.snapshot = snapshot;
@@ -165,13 +187,21 @@ Status RocksLedger::ScanAccount(const std::string& account,
   Status result;
   const std::string prefix = internal::AccountPrefix(account);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    auto event =
-        ReadEvent(options, internal::ReadU64(it->key().ToStringView().substr(prefix.size())));
-    if (!event.ok()) {
-      result = event.status();
+    uint64_t seq = internal::ReadU64(it->key().ToStringView().substr(prefix.size()));
+    std::string value;
+    auto status = db_->Get(options, internal::EventKey(seq), &value);
+    if (!status.ok()) {
+      result = status.IsNotFound()
+                   ? Status::Corruption("seq " + std::to_string(seq) + " is indexed but missing")
+                   : FromRocks(status, "reading the log");
       break;
     }
-    if (!visit(*event)) break;
+    auto record = internal::DecodeRecord(seq, value);
+    if (!record.ok()) {
+      result = record.status();
+      break;
+    }
+    if (!visit(*record)) break;
   }
   if (result.ok()) result = FromRocks(it->status(), "scanning account " + account);
   it.reset();
@@ -179,13 +209,40 @@ Status RocksLedger::ScanAccount(const std::string& account,
   return result;
 }
 
-Result<uint64_t> ReadHead(rocksdb::DB* db) {
-  std::string value;
-  auto status = db->Get(rocksdb::ReadOptions(), std::string(internal::kHeadKey), &value);
-  if (status.IsNotFound()) return uint64_t{0};
-  if (!status.ok()) return FromRocks(status, "reading head");
-  if (value.size() != internal::kSeqBytes) return Status::Corruption("head has a bad size");
-  return internal::ReadU64(value);
+AccountView RocksLedger::Account(const std::string& account) const {
+  std::shared_lock lock(state_mutex_);
+  return internal::ViewOf(account, state_.Find(account));
+}
+
+std::vector<std::string> RocksLedger::Accounts() const {
+  std::shared_lock lock(state_mutex_);
+  std::vector<std::string> names;
+  for (const auto& [name, st] : state_.accounts()) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<std::vector<TrialBalanceLine>> RocksLedger::TrialBalance() const {
+  std::map<std::pair<std::string, std::string>, Int128> sums;
+  auto status = Scan(1, [&](const LoggedEvent& record) {
+    for (const Posting& posting : record.postings)
+      sums[{posting.account, posting.asset}] += posting.amount;
+    return true;
+  });
+  if (!status.ok()) return status;
+  std::vector<TrialBalanceLine> lines;
+  std::map<std::string, Int128> per_asset;
+  for (auto& [key, balance] : sums) {
+    per_asset[key.second] += balance;
+    if (balance != 0) lines.push_back({key.first, key.second, balance});
+  }
+  for (const auto& [asset, total] : per_asset) {
+    if (total != 0) {
+      return Status::Corruption("trial balance of " + asset + " is " + FormatAmount(asset, total) +
+                                ", not zero");
+    }
+  }
+  return lines;
 }
 
 // Writes the layout version into a new log; refuses a log of another version.
@@ -195,8 +252,8 @@ Status CheckFormat(rocksdb::DB* db) {
   if (status.IsNotFound()) {
     rocksdb::WriteOptions write_options;
     write_options.sync = true;
-    std::string version = internal::EncodeU64(internal::kFormatVersion);
-    return FromRocks(db->Put(write_options, std::string(internal::kFormatKey), version),
+    return FromRocks(db->Put(write_options, std::string(internal::kFormatKey),
+                             internal::EncodeU64(internal::kFormatVersion)),
                      "writing the format version");
   }
   if (!status.ok()) return FromRocks(status, "reading the format version");
@@ -206,7 +263,26 @@ Status CheckFormat(rocksdb::DB* db) {
   return Status::Ok();
 }
 
+rocksdb::Options DbOptions(bool create_if_missing) {
+  rocksdb::Options options;
+  options.create_if_missing = create_if_missing;
+  options.paranoid_checks = true;
+  options.IncreaseParallelism(2);
+  rocksdb::BlockBasedTableOptions table;
+  // Id lookups are mostly for ids that are not there: a bloom filter answers
+  // them without reading a data block.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
 }  // namespace
+
+std::string HashHex(const Hash& hash) {
+  char hex[kHashBytes * 2 + 1];
+  sodium_bin2hex(hex, sizeof(hex), hash.data(), hash.size());
+  return hex;
+}
 
 const char* AppendOutcomeName(AppendOutcome::Kind kind) {
   switch (kind) {
@@ -219,17 +295,18 @@ const char* AppendOutcomeName(AppendOutcome::Kind kind) {
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, const Clock* clock) {
   TALLY_CHECK(clock != nullptr);
+  TALLY_CHECK(options.group_commit_events_max > 0 &&
+              options.group_commit_events_max <= limits::kGroupCommitEventsMax);
+  TALLY_CHECK(options.hold_ttl_ms_default > 0 &&
+              options.hold_ttl_ms_default <= limits::kHoldTtlMsMax);
   if (sodium_init() < 0) return Status::IoError("libsodium failed to initialise");
   if (options.create_if_missing) {
     std::error_code error;
     std::filesystem::create_directories(options.data_dir, error);
     if (error) return Status::IoError("creating " + options.data_dir + ": " + error.message());
   }
-  rocksdb::Options db_options;
-  db_options.create_if_missing = options.create_if_missing;
-  db_options.paranoid_checks = true;
   rocksdb::DB* raw = nullptr;
-  auto status = rocksdb::DB::Open(db_options, options.data_dir, &raw);
+  auto status = rocksdb::DB::Open(DbOptions(options.create_if_missing), options.data_dir, &raw);
   if (!status.ok()) {
     if (!options.create_if_missing && status.IsInvalidArgument()) {
       return Status::NotFound("no ledger in " + options.data_dir);
@@ -238,9 +315,11 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, const
   }
   std::unique_ptr<rocksdb::DB> db(raw);
   if (auto format = CheckFormat(db.get()); !format.ok()) return format;
-  auto head = ReadHead(db.get());
+  internal::State state;
+  auto head = internal::ReplayLog(db.get(), &state);
   if (!head.ok()) return head.status();
-  return std::unique_ptr<Ledger>(std::make_unique<RocksLedger>(std::move(db), clock, *head));
+  return std::unique_ptr<Ledger>(
+      std::make_unique<RocksLedger>(std::move(db), clock, options, std::move(state), *head));
 }
 
 }  // namespace tally

@@ -59,8 +59,10 @@ TEST_F(CliTest, AppendThenBalance) {
       << append.out;
   CliRun balance = Tally("balance " + Data() + " acct-1 --json");
   EXPECT_EQ(balance.exit_code, 0) << balance.err;
-  EXPECT_EQ(balance.out, R"([{"account":"acct-1","available_credits":"87.500000","last_seq":2}])"
-                         "\n");
+  EXPECT_EQ(balance.out,
+            R"([{"account":"acct-1","available_credits":"87.500000","held_credits":"0.000000",)"
+            R"("receivable_credits":"0.000000","version":2}])"
+            "\n");
 }
 
 TEST_F(CliTest, ReappendingAFileOnlyAcknowledges) {

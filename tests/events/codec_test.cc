@@ -206,8 +206,10 @@ TEST_F(CodecTest, ProducersCannotSetLedgerFieldsOrSendLedgerTypes) {
 }
 
 TEST_F(CodecTest, LogFormRequiresLedgerFields) {
-  std::string hold = JsonEvent("e", "a", "hold_accepted", R"({"task_id":"t","credits":"1"})",
-                               R"("seq":"7","recorded_at":"2026-03-01T10:00:01Z",)");
+  std::string hold =
+      JsonEvent("e", "a", "hold_accepted",
+                R"({"task_id":"t","credits":"1","expires_at":"2026-03-01T10:15:00Z"})",
+                R"("seq":"7","recorded_at":"2026-03-01T10:00:01Z",)");
   auto event = codec_.ParseJson(hold, EventSource::kLog);
   ASSERT_TRUE(event.ok()) << event.status().ToString();
   EXPECT_EQ(event->reader().getSeq(), 7u);

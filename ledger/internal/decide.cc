@@ -1,0 +1,318 @@
+// Decide: which producer events the ledger accepts, and its answers.
+#include <capnp/message.h>
+
+#include "ledger/internal/amounts.h"
+#include "ledger/internal/decider.h"
+
+namespace tally::internal {
+namespace {
+
+using S = schema::Event;
+constexpr const char* kLedgerProducer = "tally";
+
+// A ledger-made event "tally:<seq>" for `account`, decided at `at`.
+template <typename Fill>
+Event MakeLedgerEvent(uint64_t seq, const std::string& account, int64_t at,
+                      const std::string& correlation_id, Fill fill) {
+  capnp::MallocMessageBuilder message;
+  auto event = message.initRoot<S>();
+  event.setId("tally:" + std::to_string(seq));
+  event.setAccount(account);
+  event.initOccurredAt().setUnixMicros(at);
+  event.setProducer(kLedgerProducer);
+  if (!correlation_id.empty()) event.setCorrelationId(correlation_id);
+  fill(event);
+  return Event::FromReader(event.asReader());
+}
+
+std::string CreditsText(const Int128& micros) { return Credits::FromMicros(micros).ToString(); }
+
+Decision Reject(std::string reason) { return {std::move(reason), {}}; }
+Decision Accept(const Event& input) { return {"", {input}}; }
+
+const AccountState kEmptyAccount;
+
+Decision TaskSubmitted(const AccountState& st, const Event& input, int64_t t, uint64_t seq,
+                       const DecideOptions& options) {
+  auto task = input.reader().getTaskSubmitted();
+  std::string task_id = TextOf(task.getTaskId());
+  if (st.holds.contains(task_id)) return Reject("task \"" + task_id + "\" already holds credits");
+  int64_t ttl = task.getHoldTtlMs() == 0 ? options.hold_ttl_micros_default
+                                         : int64_t{task.getHoldTtlMs()} * 1000;
+  if (ttl > options.hold_ttl_micros_max) {
+    return Reject("hold_ttl_ms exceeds the maximum of " +
+                  std::to_string(options.hold_ttl_micros_max / 1000));
+  }
+  Int128 estimate = CreditsOf(task.getEstimate());
+  Int128 available = st.Available();
+  std::string account = TextOf(input.reader().getAccount());
+  Decision decision = Accept(input);
+  decision.events.push_back(MakeLedgerEvent(seq + 1, account, t, task_id, [&](S::Builder e) {
+    if (estimate <= available) {
+      auto hold = e.initHoldAccepted();
+      hold.setTaskId(task_id);
+      hold.setCredits(CreditsText(estimate));
+      hold.initExpiresAt().setUnixMicros(t + ttl);
+    } else {
+      auto hold = e.initHoldRejected();
+      hold.setTaskId(task_id);
+      hold.setRequested(CreditsText(estimate));
+      hold.setAvailable(CreditsText(available));
+      hold.setReason("insufficient credits");
+    }
+  }));
+  return decision;
+}
+
+// Tax must be in the amount's currency and not above it.
+std::string CheckTax(const MoneyAmount& amount, const MoneyAmount& tax) {
+  if (tax.currency.empty()) return "";
+  if (tax.currency != amount.currency) {
+    return "tax is in " + tax.currency + " but the amount is in " + amount.currency;
+  }
+  if (tax.minor > amount.minor) return "tax exceeds the amount";
+  return "";
+}
+
+Decision DecidePayment(const AccountState& st, const Event& input, const std::string& reference,
+                       const MoneyAmount& amount, const MoneyAmount& tax) {
+  if (auto problem = CheckTax(amount, tax); !problem.empty()) return Reject(problem);
+  if (!reference.empty() && st.payments.contains(reference)) {
+    return Reject("payment reference \"" + reference + "\" is already settled");
+  }
+  return Accept(input);
+}
+
+Decision Refund(const AccountState& st, const Event& input) {
+  auto r = input.reader().getRefundIssued();
+  std::string reference = TextOf(r.getPaymentReference());
+  auto it = st.payments.find(reference);
+  if (it == st.payments.end()) return Reject("no settled payment \"" + reference + "\"");
+  MoneyAmount amount = MoneyOf(true, r.getAmount());
+  if (amount.currency != it->second.currency) {
+    return Reject("refund in " + amount.currency + " of a payment in " + it->second.currency);
+  }
+  if (auto problem = CheckTax(amount, MoneyOf(r.hasTax(), r.getTax())); !problem.empty()) {
+    return Reject(problem);
+  }
+  if (it->second.refunded + amount.minor > it->second.amount) {
+    return Reject(
+        "refunds would exceed the payment of " +
+        Money::FromMinor(*Currency::Parse(amount.currency), it->second.amount).ToString());
+  }
+  return Accept(input);
+}
+
+Decision DecideChargeback(const AccountState& st, const Event& input) {
+  auto reader = input.reader();
+  if (reader.which() == S::CHARGEBACK_OPENED) {
+    auto c = reader.getChargebackOpened();
+    auto payment = st.payments.find(TextOf(c.getPaymentReference()));
+    if (payment == st.payments.end()) {
+      return Reject("no settled payment \"" + TextOf(c.getPaymentReference()) + "\"");
+    }
+    if (st.chargebacks.contains(TextOf(c.getChargebackId()))) return Reject("chargeback exists");
+    if (MoneyOf(true, c.getAmount()).currency != payment->second.currency) {
+      return Reject("chargeback currency differs from the payment's");
+    }
+    return Accept(input);
+  }
+  auto it = st.chargebacks.find(TextOf(reader.getChargebackResolved().getChargebackId()));
+  if (it == st.chargebacks.end()) return Reject("no open chargeback with this id");
+  if (it->second.resolved) return Reject("chargeback already resolved");
+  return Accept(input);
+}
+
+// Expires the live period lots of a subscription cancelled now; `seq` is the input's.
+Decision CancelNow(const AccountState& st, const Event& input, const std::string& sub_id, int64_t t,
+                   uint64_t seq) {
+  Decision decision = Accept(input);
+  std::string account = TextOf(input.reader().getAccount());
+  Int128 available = st.Available();
+  for (const Lot& lot : st.lots) {
+    if (lot.subscription_id != sub_id || lot.expires_at == 0) continue;
+    Int128 credits = std::min(lot.credits, available);
+    if (credits == 0) continue;
+    available -= credits;
+    decision.events.push_back(
+        MakeLedgerEvent(seq + decision.events.size(), account, t, sub_id, [&](S::Builder e) {
+          auto x = e.initCreditsExpired();
+          x.setLotId(lot.id);
+          x.setCredits(CreditsText(credits));
+        }));
+  }
+  return decision;
+}
+
+Decision DecideSubscription(const AccountState& st, const Event& input, int64_t t, uint64_t seq) {
+  auto reader = input.reader();
+  using Status = internal::Subscription::Status;
+  auto find = [&](capnp::Text::Reader id) { return st.subscriptions.find(TextOf(id)); };
+  switch (reader.which()) {
+    case S::SUBSCRIPTION_STARTED: {
+      auto s = reader.getSubscriptionStarted();
+      if (find(s.getSubscriptionId()) != st.subscriptions.end())
+        return Reject("subscription exists");
+      auto p = s.getFirstPeriod();
+      return DecidePayment(st, input, TextOf(p.getReference()), MoneyOf(true, p.getAmount()),
+                           MoneyOf(p.hasTax(), p.getTax()));
+    }
+    case S::SUBSCRIPTION_RENEWED: {
+      auto s = reader.getSubscriptionRenewed();
+      auto it = find(s.getSubscriptionId());
+      if (it == st.subscriptions.end()) return Reject("no subscription with this id");
+      if (it->second.status == Status::kCancelled || it->second.status == Status::kExpired) {
+        return Reject("subscription has ended");
+      }
+      auto p = s.getPeriod();
+      return DecidePayment(st, input, TextOf(p.getReference()), MoneyOf(true, p.getAmount()),
+                           MoneyOf(p.hasTax(), p.getTax()));
+    }
+    case S::SUBSCRIPTION_PLAN_CHANGED: {
+      auto c = reader.getSubscriptionPlanChanged();
+      auto it = find(c.getSubscriptionId());
+      if (it == st.subscriptions.end()) return Reject("no subscription with this id");
+      MoneyAmount amount = MoneyOf(c.hasProrationAmount(), c.getProrationAmount());
+      Int128 credits = CreditsOf(c.getProrationCredits());
+      if ((amount.minor > 0 && credits < 0) || (amount.minor < 0 && credits > 0)) {
+        return Reject("proration_amount and proration_credits must not have opposite signs");
+      }
+      MoneyAmount tax = MoneyOf(c.hasProrationTax(), c.getProrationTax());
+      if (amount.minor < 0) tax.minor = -tax.minor, amount.minor = -amount.minor;
+      if (amount.minor > 0 && (c.getProvider().size() == 0)) {
+        return Reject("a charged or credited proration needs a provider");
+      }
+      return DecidePayment(st, input, TextOf(c.getReference()), amount, tax);
+    }
+    case S::SUBSCRIPTION_CANCELLED: {
+      auto c = reader.getSubscriptionCancelled();
+      if (find(c.getSubscriptionId()) == st.subscriptions.end()) return Reject("no subscription");
+      if (c.getAtPeriodEnd()) return Accept(input);
+      return CancelNow(st, input, TextOf(c.getSubscriptionId()), t, seq);
+    }
+    case S::SUBSCRIPTION_EXPIRED:
+      if (find(reader.getSubscriptionExpired().getSubscriptionId()) == st.subscriptions.end()) {
+        return Reject("no subscription");
+      }
+      return Accept(input);
+    default:
+      if (find(reader.getSubscriptionPaymentFailed().getSubscriptionId()) ==
+          st.subscriptions.end()) {
+        return Reject("no subscription");
+      }
+      return Accept(input);
+  }
+}
+
+bool IsPlatformCreditsAccount(const std::string& name) {
+  return name == accounts::kIssued || name == accounts::kConsumed || name == accounts::kExpired ||
+         name == accounts::kPromotional;
+}
+
+bool IsMoneyAccount(const std::string& name) {
+  for (const char* prefix : {"cash:", "revenue:", "tax_payable:"}) {
+    if (name.starts_with(prefix) && name.size() > std::string_view(prefix).size()) return true;
+  }
+  return name == accounts::kChargebacks || name == accounts::kRefundsPayable;
+}
+
+Decision Adjustment(const AccountState& st, const Event& input) {
+  auto a = input.reader().getAdjustmentPosted();
+  std::string debit = TextOf(a.getDebitAccount());
+  std::string credit = TextOf(a.getCreditAccount());
+  if (debit == credit) return Reject("debit_account and credit_account are the same");
+  if (a.which() == schema::AdjustmentPosted::MONEY) {
+    if (!IsMoneyAccount(debit) || !IsMoneyAccount(credit)) {
+      return Reject(
+          "money adjustments move between cash:, revenue:, tax_payable:, chargebacks "
+          "and refunds_payable accounts");
+    }
+    return Accept(input);
+  }
+  std::string customer = accounts::CustomerAvailable(TextOf(input.reader().getAccount()));
+  bool debit_ok = debit == customer || IsPlatformCreditsAccount(debit);
+  bool credit_ok = credit == customer || IsPlatformCreditsAccount(credit);
+  if (!debit_ok || !credit_ok) {
+    return Reject("credit adjustments move between " + customer + " and platform: accounts");
+  }
+  Int128 credits = CreditsOf(a.getCredits());
+  if (debit == customer && (credits > st.FreeCredits() || credits > st.Available())) {
+    return Reject(
+        "only available promotional credits can be adjusted away; use refund_issued "
+        "for paid credits");
+  }
+  return Accept(input);
+}
+
+}  // namespace
+
+Decision Decide(const State& state, const Event& input, int64_t t, uint64_t input_seq,
+                const DecideOptions& options) {
+  auto reader = input.reader();
+  TALLY_CHECK(!IsLedgerMade(reader.which()));
+  TALLY_CHECK(t >= state.time());
+  const AccountState* found = state.Find(TextOf(reader.getAccount()));
+  const AccountState& st = found ? *found : kEmptyAccount;
+  int64_t expected = reader.getExpectedVersion();
+  if (expected >= 0 && static_cast<uint64_t>(expected) != st.version) {
+    return Reject("version conflict: expected_version " + std::to_string(expected) +
+                  ", account is at " + std::to_string(st.version));
+  }
+  switch (reader.which()) {
+    case S::TOP_UP_SETTLED: {
+      auto t_up = reader.getTopUpSettled();
+      return DecidePayment(st, input, TextOf(t_up.getReference()), MoneyOf(true, t_up.getAmount()),
+                           MoneyOf(t_up.hasTax(), t_up.getTax()));
+    }
+    case S::TASK_SUBMITTED: return TaskSubmitted(st, input, t, input_seq, options);
+    case S::REFUND_ISSUED: return Refund(st, input);
+    case S::CHARGEBACK_OPENED:
+    case S::CHARGEBACK_RESOLVED: return DecideChargeback(st, input);
+    case S::SUBSCRIPTION_STARTED:
+    case S::SUBSCRIPTION_RENEWED:
+    case S::SUBSCRIPTION_PLAN_CHANGED:
+    case S::SUBSCRIPTION_CANCELLED:
+    case S::SUBSCRIPTION_EXPIRED:
+    case S::SUBSCRIPTION_PAYMENT_FAILED: return DecideSubscription(st, input, t, input_seq);
+    case S::ADJUSTMENT_POSTED: return Adjustment(st, input);
+    default: return Accept(input);  // facts: account events, grants, task outcomes, usage
+  }
+}
+
+std::optional<Event> NextTimerEvent(State& state, int64_t t, uint64_t seq) {
+  auto live = [&](const Timer& timer) {
+    const AccountState* st = state.Find(timer.account);
+    if (st == nullptr) return false;
+    if (timer.kind == Timer::Kind::kHoldExpiry) {
+      auto hold = st->holds.find(timer.key);
+      return hold != st->holds.end() && hold->second.expires_at == timer.due;
+    }
+    for (const Lot& lot : st->lots) {
+      if (lot.id == timer.key) return lot.expires_at == timer.due && st->Available() > 0;
+    }
+    return false;
+  };
+  auto due = state.DueTimers(t, live);
+  if (due.empty()) return std::nullopt;
+  const Timer& timer = due.front();
+  const AccountState& st = *state.Find(timer.account);
+  if (timer.kind == Timer::Kind::kHoldExpiry) {
+    const Hold& hold = st.holds.at(timer.key);
+    return MakeLedgerEvent(seq, timer.account, timer.due, timer.key, [&](S::Builder e) {
+      auto r = e.initReservationExpired();
+      r.setTaskId(timer.key);
+      r.setCredits(CreditsText(hold.credits));
+    });
+  }
+  Int128 credits = 0;
+  for (const Lot& lot : st.lots) {
+    if (lot.id == timer.key) credits = std::min(lot.credits, st.Available());
+  }
+  return MakeLedgerEvent(seq, timer.account, timer.due, "", [&](S::Builder e) {
+    auto x = e.initCreditsExpired();
+    x.setLotId(timer.key);
+    x.setCredits(CreditsText(credits));
+  });
+}
+
+}  // namespace tally::internal

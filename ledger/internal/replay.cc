@@ -1,0 +1,153 @@
+#include "ledger/internal/replay.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "ledger/internal/decider.h"
+#include "ledger/internal/keys.h"
+#include "ledger/internal/record.h"
+
+namespace tally::internal {
+namespace {
+
+// Checks one record against the chain so far and applies it to `state`.
+Status ReplayRecord(const LoggedEvent& record, ChainHead& head, State& state) {
+  auto bad = [&](const std::string& what) {
+    return Status::Corruption("seq " + std::to_string(record.seq) + ": " + what);
+  };
+  if (record.seq != head.seq + 1) {
+    return Status::Corruption("seq " + std::to_string(head.seq + 1) + " is missing");
+  }
+  Hash expected = ChainHash(head.hash, record.seq, record.recorded_at_micros, record.event.bytes());
+  if (expected != record.hash) return bad("hash chain broken (the event or its hash was altered)");
+  Postings replayed;
+  try {
+    replayed = Apply(state, record.event, record.seq, record.recorded_at_micros);
+  } catch (const std::exception& e) {
+    return bad(std::string("replay failed: ") + e.what());
+  }
+  if (replayed != record.postings) return bad("stored journal entry differs from replay");
+  head = {record.seq, record.hash};
+  return Status::Ok();
+}
+
+Status CheckHead(rocksdb::DB* db, const rocksdb::Snapshot* snapshot, const ChainHead& head) {
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
+  std::string value;
+  auto status = db->Get(options, std::string(kHeadKey), &value);
+  if (status.IsNotFound()) {
+    return head.seq == 0 ? Status::Ok() : Status::Corruption("the head record is missing");
+  }
+  if (!status.ok()) return FromRocks(status, "reading the head");
+  if (value.size() != kHeadValueBytes) return Status::Corruption("the head record has a bad size");
+  if (ReadU64(value) != head.seq) {
+    return Status::Corruption("head says seq " + std::to_string(ReadU64(value)) +
+                              " but the log ends at seq " + std::to_string(head.seq));
+  }
+  if (std::memcmp(head.hash.data(), value.data() + kSeqBytes, kHashBytes) != 0) {
+    return Status::Corruption("head hash differs from the chain at seq " +
+                              std::to_string(head.seq));
+  }
+  return Status::Ok();
+}
+
+VerifyReport Replay(rocksdb::DB* db, State* state, ChainHead* head) {
+  VerifyReport report;
+  const rocksdb::Snapshot* snapshot = db->GetSnapshot();
+  auto status = ScanRecords(db, snapshot, 1, [&](const LoggedEvent& record) {
+    report.status = ReplayRecord(record, *head, *state);
+    if (!report.status.ok()) {
+      report.first_bad_seq = std::max(head->seq + 1, uint64_t{1});
+      return false;
+    }
+    ++report.events_checked;
+    return true;
+  });
+  if (report.status.ok() && !status.ok()) {
+    report.status = status;
+    report.first_bad_seq = head->seq + 1;
+  }
+  if (report.status.ok()) {
+    report.status = CheckHead(db, snapshot, *head);
+    if (!report.status.ok()) report.first_bad_seq = head->seq + 1;
+  }
+  db->ReleaseSnapshot(snapshot);
+  return report;
+}
+
+}  // namespace
+
+Status FromRocks(const rocksdb::Status& status, const std::string& what) {
+  if (status.ok()) return Status::Ok();
+  if (status.IsCorruption()) return Status::Corruption(what + ": " + status.ToString());
+  return Status::IoError(what + ": " + status.ToString());
+}
+
+Status ScanRecords(rocksdb::DB* db, const rocksdb::Snapshot* snapshot, uint64_t from_seq,
+                   const std::function<bool(const LoggedEvent&)>& visit) {
+  rocksdb::ReadOptions options;
+  const rocksdb::Snapshot* own = snapshot == nullptr ? db->GetSnapshot() : nullptr;
+  options.snapshot = snapshot == nullptr ? own : snapshot;
+  options.verify_checksums = true;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options));
+  Status result;
+  const std::string prefix(1, kEventPrefix);
+  for (it->Seek(EventKey(from_seq)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().size() != 1 + kSeqBytes) {
+      result = Status::Corruption("a log key has a bad size");
+      break;
+    }
+    auto record =
+        DecodeRecord(ReadU64(it->key().ToStringView().substr(1)), it->value().ToStringView());
+    if (!record.ok()) {
+      result = record.status();
+      break;
+    }
+    if (!visit(*record)) break;
+  }
+  if (result.ok()) result = FromRocks(it->status(), "scanning the log");
+  it.reset();
+  if (own != nullptr) db->ReleaseSnapshot(own);
+  return result;
+}
+
+Result<ChainHead> ReplayLog(rocksdb::DB* db, State* state) {
+  TALLY_CHECK(state->account_count() == 0);
+  ChainHead head;
+  VerifyReport report = Replay(db, state, &head);
+  if (!report.status.ok()) return report.status;
+  return head;
+}
+
+VerifyReport VerifyLog(rocksdb::DB* db) {
+  State state;
+  ChainHead head;
+  return Replay(db, &state, &head);
+}
+
+AccountView ViewOf(const std::string& account, const AccountState* st) {
+  AccountView view{account, 0, {}, {}, {}, {}, {}};
+  if (st == nullptr) return view;
+  view.version = st->version;
+  view.available = Credits::FromMicros(st->Available());
+  view.held = Credits::FromMicros(st->held);
+  view.receivable = Credits::FromMicros(st->receivable);
+  std::vector<const Lot*> lots;
+  for (const Lot& lot : st->lots) lots.push_back(&lot);
+  std::sort(lots.begin(), lots.end(),
+            [](const Lot* a, const Lot* b) { return BurnsBefore(*a, *b); });
+  for (const Lot* lot : lots) {
+    std::optional<Money> deferred;
+    if (!lot->currency.empty())
+      deferred = Money::FromMinor(*Currency::Parse(lot->currency), lot->deferred);
+    view.lots.push_back({lot->id, LotKindName(lot->kind), Credits::FromMicros(lot->credits),
+                         deferred, lot->expires_at, lot->created_seq});
+  }
+  for (const auto& [task_id, hold] : st->holds) {
+    view.holds.push_back({task_id, Credits::FromMicros(hold.credits), hold.expires_at});
+  }
+  return view;
+}
+
+}  // namespace tally::internal

@@ -1,0 +1,31 @@
+// Reading the log back: scans, replay into a State, and verification.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <functional>
+
+#include "ledger/internal/batch.h"
+#include "ledger/internal/state.h"
+#include "ledger/ledger.h"
+
+namespace tally::internal {
+
+Status FromRocks(const rocksdb::Status& status, const std::string& what);
+
+// Visits records from `from_seq` on, in seq order, on `snapshot` (nullptr:
+// a new one), until `visit` returns false.
+Status ScanRecords(rocksdb::DB* db, const rocksdb::Snapshot* snapshot, uint64_t from_seq,
+                   const std::function<bool(const LoggedEvent&)>& visit);
+
+// Replays the whole log into `state` (which must be empty), checking seq
+// continuity, the hash chain, the head and every journal entry. Returns the
+// head, or Corruption naming the first bad seq.
+Result<ChainHead> ReplayLog(rocksdb::DB* db, State* state);
+
+// ReplayLog into a scratch state, reported for an auditor.
+VerifyReport VerifyLog(rocksdb::DB* db);
+
+AccountView ViewOf(const std::string& account, const AccountState* state);
+
+}  // namespace tally::internal

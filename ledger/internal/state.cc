@@ -1,0 +1,99 @@
+#include "ledger/internal/state.h"
+
+namespace tally::internal {
+
+const char* LotKindName(LotKind kind) {
+  switch (kind) {
+    case LotKind::kPromotional: return "promotional";
+    case LotKind::kPaid: return "paid";
+    case LotKind::kSubscription: return "subscription";
+  }
+  return "unknown";
+}
+
+bool BurnsBefore(const Lot& a, const Lot& b) {
+  const int64_t kNever = INT64_MAX;
+  int64_t a_expiry = a.expires_at == 0 ? kNever : a.expires_at;
+  int64_t b_expiry = b.expires_at == 0 ? kNever : b.expires_at;
+  if (a_expiry != b_expiry) return a_expiry < b_expiry;
+  if (a.free() != b.free()) return a.free();
+  return a.created_seq < b.created_seq;
+}
+
+Int128 AccountState::LotsTotal() const {
+  Int128 total = 0;
+  for (const Lot& lot : lots) total += lot.credits;
+  return total;
+}
+
+Int128 AccountState::FreeCredits() const {
+  Int128 total = 0;
+  for (const Lot& lot : lots) {
+    if (lot.free()) total += lot.credits;
+  }
+  return total;
+}
+
+Lot* AccountState::FindLot(const std::string& id) {
+  for (Lot& lot : lots) {
+    if (lot.id == id) return &lot;
+  }
+  return nullptr;
+}
+
+const AccountState* State::Find(const std::string& account) const {
+  auto it = accounts_.find(account);
+  return it == accounts_.end() ? nullptr : &it->second;
+}
+
+AccountState& State::Mutable(const std::string& account) {
+  auto it = accounts_.find(account);
+  if (!undo_.empty()) {
+    auto& saved = undo_.back().accounts;
+    if (!saved.contains(account)) {
+      saved.emplace(account,
+                    it == accounts_.end() ? std::nullopt : std::optional<AccountState>(it->second));
+    }
+  }
+  if (it == accounts_.end()) it = accounts_.emplace(account, AccountState()).first;
+  return it->second;
+}
+
+void State::Savepoint() { undo_.push_back(Undo{{}, time_}); }
+
+void State::Release() {
+  TALLY_CHECK(!undo_.empty());
+  Undo top = std::move(undo_.back());
+  undo_.pop_back();
+  if (undo_.empty()) return;
+  // The enclosing savepoint keeps its own (older) copy where it has one.
+  for (auto& [account, saved] : top.accounts) undo_.back().accounts.emplace(account, saved);
+}
+
+void State::Rollback() {
+  TALLY_CHECK(!undo_.empty());
+  Undo top = std::move(undo_.back());
+  undo_.pop_back();
+  time_ = top.time;
+  for (auto& [account, saved] : top.accounts) {
+    if (!saved) {
+      accounts_.erase(account);
+      continue;
+    }
+    accounts_[account] = std::move(*saved);
+    AddTimersOf(account, accounts_[account]);
+  }
+}
+
+void State::AddTimersOf(const std::string& account, const AccountState& state) {
+  for (const auto& [task_id, hold] : state.holds) {
+    timers_.insert({hold.expires_at, account, Timer::Kind::kHoldExpiry, task_id});
+  }
+  for (const Lot& lot : state.lots) {
+    if (lot.expires_at != 0) {
+      timers_.insert({lot.expires_at, account, Timer::Kind::kLotExpiry, lot.id});
+    }
+  }
+}
+
+}  // namespace tally::internal

@@ -1,0 +1,155 @@
+// The ledger's decision state: everything Decide needs, kept in memory and
+// rebuilt by replaying the log on open (the log is its durable copy).
+//
+// Amounts are integers in the smallest unit: micro-credits, minor units.
+// Savepoints let a linked group, or a whole batch whose write failed, be
+// undone: the first mutation of an account after a savepoint saves a copy.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "events/money.h"
+
+namespace tally::internal {
+
+enum class LotKind : uint8_t {
+  kPromotional,   // credits_granted, adjustments: free, burns before paid
+  kPaid,          // top_up_settled
+  kSubscription,  // subscription periods and prorations
+};
+
+const char* LotKindName(LotKind kind);
+
+struct Lot {
+  std::string id;  // id of the event that created it
+  LotKind kind = LotKind::kPaid;
+  Int128 credits;          // remaining micro-credits, > 0 while the lot lives
+  Int128 deferred;         // remaining deferred revenue, minor units (0 when free)
+  std::string currency;    // of `deferred`; empty when free
+  int64_t expires_at = 0;  // unix micros; 0: never
+  uint64_t created_seq = 0;
+  std::string subscription_id;  // for subscription lots
+  bool free() const { return kind == LotKind::kPromotional; }
+};
+
+// True when `a` burns before `b`: earliest expiry first (never-expiring
+// last), then promotional before paid, then oldest first.
+bool BurnsBefore(const Lot& a, const Lot& b);
+
+struct Hold {
+  Int128 credits;
+  int64_t expires_at = 0;
+};
+
+struct Payment {
+  std::string lot_id;  // may be gone once consumed
+  std::string provider;
+  std::string currency;
+  std::string tax_jurisdiction;
+  Int128 amount;    // gross
+  Int128 refunded;  // gross, so far
+};
+
+struct Subscription {
+  enum class Status : uint8_t { kActive, kCancelling, kCancelled, kExpired, kPastDue };
+  std::string plan;
+  Status status = Status::kActive;
+  bool rollover = false;
+  int64_t period_end = 0;
+  std::string provider;
+  std::string tax_jurisdiction;
+};
+
+struct Chargeback {
+  std::string provider;
+  std::string currency;
+  Int128 amount;
+  bool resolved = false;
+};
+
+struct AccountState {
+  uint64_t version = 0;               // producer events accepted for this account
+  std::vector<Lot> lots;              // live lots, in creation order
+  std::map<std::string, Hold> holds;  // by task id
+  Int128 held;
+  Int128 receivable;
+  std::map<std::string, Subscription> subscriptions;
+  std::map<std::string, Payment> payments;  // by payment reference
+  std::map<std::string, Chargeback> chargebacks;
+
+  Int128 LotsTotal() const;
+  // Credits the customer can spend: lots not reserved by holds. Never < 0.
+  Int128 Available() const { return LotsTotal() - held; }
+  Int128 FreeCredits() const;  // in promotional lots
+  Lot* FindLot(const std::string& id);
+};
+
+// A due time for a hold or a lot of an account. The index is lazy: an entry
+// may be stale, and is checked against the state when it comes due.
+struct Timer {
+  enum class Kind : uint8_t { kHoldExpiry, kLotExpiry };
+  int64_t due = 0;
+  std::string account;
+  Kind kind = Kind::kHoldExpiry;
+  std::string key;  // task id or lot id
+  auto operator<=>(const Timer&) const = default;
+};
+
+class State {
+ public:
+  const AccountState* Find(const std::string& account) const;
+  // The account's state for changing; records undo under an open savepoint.
+  AccountState& Mutable(const std::string& account);
+
+  int64_t time() const { return time_; }
+  void AdvanceTime(int64_t micros) { time_ = std::max(time_, micros); }
+
+  void AddTimer(Timer timer) { timers_.insert(std::move(timer)); }
+  // Timers due at or before `now`, earliest first; drops stale entries that
+  // `is_live` rejects.
+  template <typename IsLive>
+  std::vector<Timer> DueTimers(int64_t now, IsLive is_live);
+
+  // Savepoints nest. Rollback restores every account touched since the
+  // matching Savepoint and re-adds their timers.
+  void Savepoint();
+  void Release();  // keep the changes; merge undo into the enclosing savepoint
+  void Rollback();
+  bool in_savepoint() const { return !undo_.empty(); }
+
+  size_t account_count() const { return accounts_.size(); }
+  const std::unordered_map<std::string, AccountState>& accounts() const { return accounts_; }
+
+ private:
+  struct Undo {
+    std::map<std::string, std::optional<AccountState>> accounts;  // nullopt: did not exist
+    int64_t time = 0;
+  };
+  void AddTimersOf(const std::string& account, const AccountState& state);
+
+  std::unordered_map<std::string, AccountState> accounts_;
+  std::set<Timer> timers_;
+  int64_t time_ = 0;  // ledger time: decision time of the last applied event
+  std::vector<Undo> undo_;
+};
+
+template <typename IsLive>
+std::vector<Timer> State::DueTimers(int64_t now, IsLive is_live) {
+  std::vector<Timer> due;
+  for (auto it = timers_.begin(); it != timers_.end() && it->due <= now;) {
+    if (is_live(*it)) {
+      due.push_back(*it++);
+    } else {
+      it = timers_.erase(it);
+    }
+  }
+  return due;
+}
+
+}  // namespace tally::internal
