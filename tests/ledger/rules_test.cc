@@ -412,3 +412,42 @@ TEST_F(RulesTest, ReopeningReplaysToTheSameStateAndTheLogVerifies) {
 
 }  // namespace
 }  // namespace tally
+
+namespace tally {
+namespace {
+
+// The worked example of docs/ledger.md, figure by figure.
+TEST_F(RulesTest, WorkedExampleOfTheDocs) {
+  using testing::Grant;
+  Append({PaidTopUp("p1", "alice", "1000", "USD", "10.00", "0.83"),
+          Grant("g2", "alice", "50", "2026-12-01T00:00:00Z"), Usage("u3", "alice", "80"),
+          Submit("s4", "alice", "task-1", "100")});
+  auto lots = ledger_->Account("alice").lots;
+  ASSERT_EQ(lots.size(), 1u);
+  EXPECT_EQ(lots[0].credits.ToString(), "970.000000");
+  EXPECT_EQ(lots[0].deferred->ToString(), "8.89");
+  EXPECT_EQ(Balance(accounts::kRevenueUsage, "USD"), -28);
+  EXPECT_EQ(ledger_->Account("alice").available.ToString(), "870.000000");
+  Append({Succeed("s6", "alice", "task-1", "120")});
+  lots = ledger_->Account("alice").lots;
+  EXPECT_EQ(lots[0].credits.ToString(), "850.000000");
+  EXPECT_EQ(lots[0].deferred->ToString(), "7.79");
+  auto refund = AppendOne(JsonEvent(
+      "r7", "alice", "refund_issued",
+      R"({"refund_id":"r7","payment_reference":"ref-p1","provider":"stripe",)"
+      R"("amount":{"currency":"USD","value":"2.00"},"tax":{"currency":"USD","value":"0.17"},)"
+      R"("credits":"200"})"));
+  ASSERT_EQ(refund.kind, AppendOutcome::Kind::kAppended) << refund.reason;
+  EXPECT_EQ(refund.seq, 7u);
+  lots = ledger_->Account("alice").lots;
+  EXPECT_EQ(lots[0].credits.ToString(), "650.000000");
+  EXPECT_EQ(lots[0].deferred->ToString(), "5.96");
+  EXPECT_EQ(Balance("cash:stripe", "USD"), 800);
+  EXPECT_EQ(Balance("tax_payable:US-CA", "USD"), -66);
+  EXPECT_EQ(Balance(accounts::kDeferredRevenue, "USD"), -596);
+  EXPECT_EQ(Balance(accounts::kRevenueUsage, "USD"), -138);
+  EXPECT_EQ(Balance(accounts::kRevenueRefunds, "USD"), 0);
+}
+
+}  // namespace
+}  // namespace tally
