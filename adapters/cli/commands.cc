@@ -6,6 +6,7 @@
 
 #include "adapters/cli/exit_codes.h"
 #include "adapters/cli/ndjson_append.h"
+#include "events/timestamp.h"
 #include "projections/balance.h"
 
 namespace tally::cli {
@@ -124,6 +125,59 @@ int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, Io
   });
   if (!status.ok()) return Fail(status, io);
   return kExitOk;
+}
+
+int RunJournal(const std::string& data_dir, const std::string& account, uint64_t from_seq,
+               OutputFormat format, Io io) {
+  SystemClock clock;
+  auto ledger = OpenExisting(data_dir, &clock);
+  if (!ledger.ok()) return Fail(ledger.status(), io);
+  Report report{{{"seq", Column::Kind::kInteger},
+                 {"recorded_at"},
+                 {"type"},
+                 {"ledger_account"},
+                 {"asset"},
+                 {"debit", Column::Kind::kAmount},
+                 {"credit", Column::Kind::kAmount}},
+                {}};
+  auto add = [&](const LoggedEvent& record) {
+    for (const Posting& posting : record.postings) {
+      bool debit = posting.amount > 0;
+      std::string amount = FormatAmount(posting.asset, debit ? posting.amount : -posting.amount);
+      report.rows.push_back({std::to_string(record.seq), FormatTimestamp(record.recorded_at_micros),
+                             std::string(record.event.type_name()), posting.account, posting.asset,
+                             debit ? amount : "", debit ? "" : amount});
+    }
+    return true;
+  };
+  Status status = account.empty() ? (*ledger)->Scan(from_seq, add)
+                                  : (*ledger)->ScanAccount(account, [&](const LoggedEvent& r) {
+                                      return r.seq < from_seq || add(r);
+                                    });
+  if (!status.ok()) return Fail(status, io);
+  Render(report, format, io.out);
+  return kExitOk;
+}
+
+int RunAuditVerify(const std::string& data_dir, OutputFormat format, Io io) {
+  SystemClock clock;
+  auto ledger = OpenExisting(data_dir, &clock);
+  if (!ledger.ok()) return Fail(ledger.status(), io);  // open replays and checks already
+  VerifyReport report = (*ledger)->Verify();
+  auto trial = (*ledger)->TrialBalance();
+  Status status = report.status.ok() ? trial.status() : report.status;
+  Report out{{{"check"},
+              {"result"},
+              {"events_checked", Column::Kind::kInteger},
+              {"first_bad_seq", Column::Kind::kInteger},
+              {"head_hash"},
+              {"problem"}},
+             {}};
+  out.rows.push_back({"log", status.ok() ? "ok" : "failed", std::to_string(report.events_checked),
+                      report.first_bad_seq ? std::to_string(report.first_bad_seq) : "",
+                      HashHex((*ledger)->head_hash()), status.ok() ? "" : status.message()});
+  Render(out, format, io.out);
+  return status.ok() ? kExitOk : ExitCodeFor(status);
 }
 
 }  // namespace tally::cli

@@ -26,6 +26,14 @@ int RunBalance(const std::string& data_dir, const std::vector<std::string>& acco
 // tally events --data DIR [--from-seq N] [--limit N]: the log as NDJSON.
 int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, Io io);
 
+// tally journal --data DIR [--account A] [--from-seq N]: the postings of every event.
+int RunJournal(const std::string& data_dir, const std::string& account, uint64_t from_seq,
+               OutputFormat format, Io io);
+
+// tally audit verify --data DIR: re-reads the log, checks the hash chain, seq
+// continuity and every journal entry by replay, and the trial balance.
+int RunAuditVerify(const std::string& data_dir, OutputFormat format, Io io);
+
 struct DemoOptions {
   std::string data_dir;  // empty: a new temporary directory
   bool keep = false;     // keep a temporary directory afterwards

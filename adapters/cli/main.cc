@@ -65,6 +65,28 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   events->callback([&] { code = tally::cli::RunEvents(data_dir, from_seq, limit, io); });
 
+  auto* journal = app.add_subcommand(
+      "journal", "Print the double-entry postings of every event (debit and credit per asset)");
+  std::string journal_account;
+  uint64_t journal_from_seq = 1;
+  journal->add_option("--data", data_dir, "ledger directory")->required();
+  journal->add_option("--account", journal_account, "only this customer account's events");
+  journal->add_option("--from-seq", journal_from_seq, "first seq to print")->capture_default_str();
+  AddFormatFlags(journal, &flags);
+  journal->callback([&] {
+    code = tally::cli::RunJournal(data_dir, journal_account, journal_from_seq, flags.format(), io);
+  });
+
+  auto* audit = app.add_subcommand("audit", "Checks for auditors");
+  audit->require_subcommand(1);
+  auto* verify = audit->add_subcommand(
+      "verify",
+      "Re-read the log: seq without gaps, hash chain, every journal entry replayed, trial balance "
+      "zero. Exits 5 naming the first bad seq");
+  verify->add_option("--data", data_dir, "ledger directory")->required();
+  AddFormatFlags(verify, &flags);
+  verify->callback([&] { code = tally::cli::RunAuditVerify(data_dir, flags.format(), io); });
+
   auto* demo = app.add_subcommand(
       "demo", "Append a small realistic day for three accounts and print their balances");
   tally::cli::DemoOptions demo_options;

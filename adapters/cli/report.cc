@@ -15,13 +15,14 @@ void RenderTable(const Report& report, std::ostream& out) {
     for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
   }
   auto print_row = [&](const std::vector<std::string>& cells) {
+    std::string line;
     for (size_t i = 0; i < cells.size(); ++i) {
-      bool right = report.columns[i].kind != Column::Kind::kText;
       std::string pad(widths[i] - cells[i].size(), ' ');
-      out << (i ? "  " : "")
-          << (right ? pad + cells[i] : cells[i] + (i + 1 < cells.size() ? pad : ""));
+      bool right = report.columns[i].kind != Column::Kind::kText;
+      line += (i ? "  " : "") + (right ? pad + cells[i] : cells[i] + pad);
     }
-    out << '\n';
+    line.erase(line.find_last_not_of(' ') + 1);
+    out << line << '\n';
   };
   std::vector<std::string> header;
   std::vector<std::string> rule;

@@ -292,9 +292,9 @@ std::optional<Event> NextTimerEvent(State& state, int64_t t, uint64_t seq) {
     }
     return false;
   };
-  auto due = state.DueTimers(t, live);
-  if (due.empty()) return std::nullopt;
-  const Timer& timer = due.front();
+  std::optional<Timer> due = state.NextDue(t, live);
+  if (!due) return std::nullopt;
+  const Timer& timer = *due;
   const AccountState& st = *state.Find(timer.account);
   if (timer.kind == Timer::Kind::kHoldExpiry) {
     const Hold& hold = st.holds.at(timer.key);

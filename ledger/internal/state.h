@@ -111,10 +111,12 @@ class State {
   void AdvanceTime(int64_t micros) { time_ = std::max(time_, micros); }
 
   void AddTimer(Timer timer) { timers_.insert(std::move(timer)); }
-  // Timers due at or before `now`, earliest first; drops stale entries that
-  // `is_live` rejects.
+  // The earliest timer due at or before `now` that `is_live` accepts, dropping
+  // the stale entries before it. Only entries before the returned one are
+  // judged: a later one may come alive once an earlier one is applied (a lot
+  // whose credits a hold kept from expiring).
   template <typename IsLive>
-  std::vector<Timer> DueTimers(int64_t now, IsLive is_live);
+  std::optional<Timer> NextDue(int64_t now, IsLive is_live);
 
   // Savepoints nest. Rollback restores every account touched since the
   // matching Savepoint and re-adds their timers.
@@ -140,16 +142,12 @@ class State {
 };
 
 template <typename IsLive>
-std::vector<Timer> State::DueTimers(int64_t now, IsLive is_live) {
-  std::vector<Timer> due;
+std::optional<Timer> State::NextDue(int64_t now, IsLive is_live) {
   for (auto it = timers_.begin(); it != timers_.end() && it->due <= now;) {
-    if (is_live(*it)) {
-      due.push_back(*it++);
-    } else {
-      it = timers_.erase(it);
-    }
+    if (is_live(*it)) return *it;
+    it = timers_.erase(it);
   }
-  return due;
+  return std::nullopt;
 }
 
 }  // namespace tally::internal

@@ -1,5 +1,6 @@
 // Runs the real `tally` binary as a user would, and checks output and exit codes.
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -138,10 +139,46 @@ TEST_F(CliTest, DemoPrintsBalancesAndCleansUp) {
       << json.out;
 }
 
+TEST_F(CliTest, JournalShowsBalancedPostings) {
+  Write("day.ndjson",
+        TopUp("t1", "acct-1", "100", "10.00") + "\n" + Usage("u1", "acct-1", "25") + "\n");
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
+  CliRun journal = Tally("journal " + Data() + " --account acct-1 --csv");
+  EXPECT_EQ(journal.exit_code, 0) << journal.err;
+  EXPECT_NE(journal.out.find("2,"), std::string::npos);
+  EXPECT_NE(journal.out.find(",usage_recorded,deferred_revenue,USD,2.50,\r\n"), std::string::npos)
+      << journal.out;
+  EXPECT_NE(journal.out.find(",usage_recorded,revenue:usage,USD,,2.50\r\n"), std::string::npos)
+      << journal.out;
+}
+
+TEST_F(CliTest, AuditVerifyPassesAndNamesATamperedSeq) {
+  Write("day.ndjson", TopUp("t1", "acct-1", "100") + "\n" + Usage("u1", "acct-1", "1") + "\n" +
+                          Usage("u2", "acct-1", "2") + "\n");
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
+  CliRun ok = Tally("audit verify " + Data() + " --json");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find(R"("result":"ok","events_checked":3)"), std::string::npos) << ok.out;
+  {  // An operator with raw access changes one byte of the event at seq 2.
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), Path("ledger"), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string key = "E" + std::string(7, '\0') + "\x02";
+    std::string value;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), key, &value).ok());
+    value[value.size() / 2] ^= 0x01;
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, value).ok());
+  }
+  CliRun bad = Tally("audit verify " + Data());
+  EXPECT_EQ(bad.exit_code, 5);
+  EXPECT_NE(bad.err.find("seq 2"), std::string::npos) << bad.err;
+}
+
 TEST_F(CliTest, HelpAndUsageErrors) {
   CliRun help = Tally("--help");
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* word : {"append", "balance", "events", "demo", "Exit codes"}) {
+  for (const char* word :
+       {"append", "balance", "events", "journal", "audit", "demo", "Exit codes"}) {
     EXPECT_NE(help.out.find(word), std::string::npos) << word;
   }
   EXPECT_EQ(Tally("").exit_code, 2);

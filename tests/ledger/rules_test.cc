@@ -158,6 +158,15 @@ TEST_F(RulesTest, HeldCreditsExpireOnlyOnceTheHoldIsReleased) {
   EXPECT_EQ(Available("a"), "0.000000");
 }
 
+TEST_F(RulesTest, ALotExpiresAfterAnEarlierHoldOnItTimesOutInTheSameTick) {
+  AppendOne(Grant("g1", "a", "100", "2026-03-01T12:00:00Z"));
+  AppendOne(Submit("s1", "a", "task-1", "100", 3600 * 1000));  // hold until 11:00
+  clock_.Advance(3 * kHour);
+  EXPECT_EQ(*ledger_->Tick(), 2u);  // reservation_expired at 11:00, credits_expired at 12:00
+  EXPECT_EQ(At(ledger_->head_seq()).event.type_name(), "credits_expired");
+  EXPECT_EQ(Available("a"), "0.000000");
+}
+
 TEST_F(RulesTest, RefundClawsBackFromTheRefundedLotAndReversesTheMoney) {
   Append(
       {PaidTopUp("t1", "a", "1000", "USD", "10.00"), PaidTopUp("t2", "a", "500", "USD", "5.00")});
