@@ -28,8 +28,17 @@ std::string Usage(const std::string& id, const std::string& account, const std::
       "{\"usage_id\":\"" + id + "\",\"credits\":\"" + credits + "\",\"model\":\"" + model + "\"}");
 }
 
-// Three accounts: a Stripe customer paying USD, an Alipay customer paying
-// CNY, and a trial user living on promotional credits.
+std::string Task(const std::string& id, const std::string& account, const std::string& at,
+                 const std::string& type, const std::string& task, const std::string& field,
+                 const std::string& credits) {
+  std::string data = "{\"task_id\":\"" + task + "\"";
+  if (!field.empty()) data += ",\"" + field + "\":\"" + credits + "\"";
+  return Envelope(id, account, at, "render-api", type, data + "}");
+}
+
+// Four accounts: a Stripe customer paying USD who runs tasks, an Alipay
+// customer paying CNY who gets a partial refund, a trial user who spends
+// beyond the promotional credits, and a JPY subscriber.
 std::string DemoDay() {
   std::string day;
   day += Envelope("evt-0001", "acct-alice", "08:02:11", "accounts", "account_opened",
@@ -49,13 +58,25 @@ std::string DemoDay() {
       "evt-0005", "acct-carol", "10:30:00", "growth", "credits_granted",
       R"({"credits":"50","kind":"promotional","expires_at":"2026-12-20T00:00:00Z","reason":"signup trial"})");
   day += Usage("evt-0006", "acct-alice", "10:41:09", "4", "image-xl");
-  day += Usage("evt-0007", "acct-alice", "11:03:52", "120.5", "video-5s");
-  day += Usage("evt-0008", "acct-bob", "12:20:31", "4", "image-xl");
-  day += Usage("evt-0009", "acct-carol", "13:01:17", "4", "image-xl");
-  day += Usage("evt-0010", "acct-carol", "13:02:44", "0.25", "upscale");
-  day += Usage("evt-0011", "acct-bob", "15:47:05", "240", "video-10s");
-  day += Usage("evt-0011", "acct-bob", "15:47:05", "240", "video-10s");  // redelivered
-  day += Usage("evt-0012", "acct-alice", "18:22:40", "8", "image-xl");
+  day += Task("evt-0007", "acct-alice", "11:03:52", "task_submitted", "vid-7", "estimate", "150");
+  day += Task("evt-0008", "acct-alice", "11:05:10", "task_succeeded", "vid-7", "cost", "120.5");
+  day += Task("evt-0009", "acct-alice", "11:20:00", "task_submitted", "vid-8", "estimate", "150");
+  day += Usage("evt-0010", "acct-bob", "12:20:31", "4", "image-xl");
+  day += Usage("evt-0011", "acct-carol", "13:01:17", "48", "video-5s");
+  day += Usage("evt-0012", "acct-carol", "13:02:44", "6.25", "upscale");
+  day += Usage("evt-0013", "acct-bob", "15:47:05", "240", "video-10s");
+  day += Usage("evt-0013", "acct-bob", "15:47:05", "240", "video-10s");  // redelivered
+  day += Envelope(
+      "evt-0014", "acct-bob", "16:30:00", "payments", "refund_issued",
+      R"({"refund_id":"rf-1","payment_reference":"2026112022001","provider":"alipay",)"
+      R"("amount":{"currency":"CNY","value":"13.60"},"credits":"200","reason":"unused credits"})");
+  day += Envelope(
+      "evt-0015", "acct-yuki", "17:00:00", "billing", "subscription_started",
+      R"({"subscription_id":"sub-yuki","plan":"pro-monthly","interval":"month","first_period":)"
+      R"({"period_start":"2026-11-20T17:00:00Z","period_end":"2026-12-20T17:00:00Z",)"
+      R"("amount":{"currency":"JPY","value":"1500"},"tax":{"currency":"JPY","value":"136"},)"
+      R"("tax_jurisdiction":"JP","credits":"3000","provider":"stripe","reference":"in_1Yk"}})");
+  day += Usage("evt-0016", "acct-yuki", "17:30:00", "12", "image-xl");
   return day;
 }
 
@@ -102,8 +123,9 @@ int RunDemo(const DemoOptions& options, Io io) {
       duplicates += outcome.kind == AppendOutcome::Kind::kDuplicate;
     }
     if (options.format == OutputFormat::kTable) {
-      io.out << "Appended one day of events for 3 accounts (" << result->outcomes.size()
-             << " deliveries, " << duplicates << " duplicate acknowledged, not appended).\n\n";
+      io.out << "Appended one day of events for 4 accounts (" << result->outcomes.size()
+             << " deliveries, " << duplicates << " duplicate acknowledged, not appended; "
+             << (*ledger)->head_seq() << " events in the log with the ledger's answers).\n\n";
     }
   }
   code = RunBalance(ledger_dir, {}, options.format, io);

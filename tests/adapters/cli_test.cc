@@ -130,11 +130,13 @@ TEST_F(CliTest, MissingInputFileIsInvalidInput) {
 TEST_F(CliTest, DemoPrintsBalancesAndCleansUp) {
   CliRun demo = Tally("demo");
   EXPECT_EQ(demo.exit_code, 0) << demo.err;
-  EXPECT_NE(demo.out.find("acct-alice         867.500000"), std::string::npos) << demo.out;
+  EXPECT_NE(demo.out.find("acct-alice         725.500000    150.000000"), std::string::npos)
+      << demo.out;
   EXPECT_NE(demo.out.find("1 duplicate acknowledged"), std::string::npos) << demo.out;
   CliRun json = Tally("demo --json --data " + Path("demo"));
   EXPECT_EQ(json.exit_code, 0) << json.err;
-  EXPECT_NE(json.out.find(R"("account":"acct-carol","available_credits":"45.750000")"),
+  EXPECT_NE(json.out.find(R"("account":"acct-carol","available_credits":"0.000000",)"
+                          R"("held_credits":"0.000000","receivable_credits":"4.250000")"),
             std::string::npos)
       << json.out;
 }
