@@ -4,6 +4,8 @@
 #include <capnp/schema.h>
 
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "events/internal/names.h"
 #include "events/limits.h"
@@ -50,6 +52,52 @@ FieldRules ReadRules(const StructSchema::Field& field) {
   return rules;
 }
 
+// A field with its rules and JSON name, read once from the schema.
+struct FieldInfo {
+  StructSchema::Field field;
+  FieldRules rules;
+  std::string_view json_name;
+};
+
+struct StructInfo {
+  std::vector<FieldInfo> fields;                          // not in the anonymous union
+  std::unordered_map<uint16_t, FieldInfo> union_members;  // by discriminant
+};
+
+using RuleTable = std::unordered_map<uint64_t, StructInfo>;
+
+void AddStruct(StructSchema schema, RuleTable& table) {
+  uint64_t id = schema.getProto().getId();
+  if (table.contains(id)) return;
+  StructInfo& info = table[id];
+  for (auto field : schema.getFields()) {
+    FieldInfo entry{field, ReadRules(field), FieldJsonName(field)};
+    uint16_t discriminant = field.getProto().getDiscriminantValue();
+    if (discriminant == capnp::schema::Field::NO_DISCRIMINANT) {
+      info.fields.push_back(entry);
+    } else {
+      info.union_members.emplace(discriminant, entry);
+    }
+  }
+  for (auto field : schema.getFields()) {  // after `info` is complete: the table may rehash
+    auto type = field.getType();
+    if (type.isStruct()) AddStruct(type.asStruct(), table);
+    if (type.isList() && type.asList().getElementType().isStruct()) {
+      AddStruct(type.asList().getElementType().asStruct(), table);
+    }
+  }
+}
+
+// Rules of every struct reachable from schema::Event, built on first use.
+const StructInfo& InfoOf(StructSchema schema) {
+  static const RuleTable* const table = [] {
+    auto* built = new RuleTable();
+    AddStruct(capnp::Schema::from<schema::Event>(), *built);
+    return built;
+  }();
+  return table->at(schema.getProto().getId());
+}
+
 std::string Join(const std::string& path, std::string_view name) {
   return path.empty() ? std::string(name) : path + "." + std::string(name);
 }
@@ -78,7 +126,7 @@ class Validator {
 
  private:
   Status Struct(DynamicStruct::Builder s, const std::string& path);
-  Status Field(DynamicStruct::Builder s, const StructSchema::Field& field, const std::string& path);
+  Status Field(DynamicStruct::Builder s, const FieldInfo& info, const std::string& path);
   Status Text(DynamicStruct::Builder s, const StructSchema::Field& field, const FieldRules& rules,
               const std::string& path);
   Status Pointer(DynamicStruct::Builder s, const StructSchema::Field& field,
@@ -93,7 +141,8 @@ class Validator {
 };
 
 Status Validator::Envelope(DynamicStruct::Builder event) {
-  for (auto field : event.getSchema().getNonUnionFields()) {
+  const StructInfo& info = InfoOf(event.getSchema());
+  for (const FieldInfo& field : info.fields) {
     if (auto status = Field(event, field, ""); !status.ok()) return status;
   }
   KJ_IF_MAYBE (active, event.which()) {
@@ -103,19 +152,20 @@ Status Validator::Envelope(DynamicStruct::Builder event) {
 }
 
 Status Validator::Struct(DynamicStruct::Builder s, const std::string& path) {
-  for (auto field : s.getSchema().getNonUnionFields()) {
+  const StructInfo& info = InfoOf(s.getSchema());
+  for (const FieldInfo& field : info.fields) {
     if (auto status = Field(s, field, path); !status.ok()) return status;
   }
   KJ_IF_MAYBE (active, s.which()) {
-    return Field(s, *active, path);
+    return Field(s, info.union_members.at(active->getProto().getDiscriminantValue()), path);
   }
   return Status::Ok();
 }
 
-Status Validator::Field(DynamicStruct::Builder s, const StructSchema::Field& field,
-                        const std::string& path) {
-  FieldRules rules = ReadRules(field);
-  std::string field_path = Join(path, FieldJsonName(field));
+Status Validator::Field(DynamicStruct::Builder s, const FieldInfo& info, const std::string& path) {
+  const FieldRules& rules = info.rules;
+  const StructSchema::Field& field = info.field;
+  std::string field_path = Join(path, info.json_name);
   switch (field.getType().which()) {
     case capnp::schema::Type::TEXT: return Text(s, field, rules, field_path);
     case capnp::schema::Type::STRUCT:

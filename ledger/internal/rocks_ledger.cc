@@ -154,7 +154,8 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
     head_value.append(reinterpret_cast<const char*>(builder.head().hash.data()), kHashBytes);
     builder.batch().Put(std::string(internal::kHeadKey), head_value);
     rocksdb::WriteOptions write_options;
-    write_options.sync = true;  // acknowledged only once on disk
+    write_options.sync = true;                            // acknowledged only once on disk
+    write_options.memtable_insert_hint_per_batch = true;  // seqs and account keys run in order
     status = FromRocks(db_->Write(write_options, &builder.batch()), "appending");
   }
   if (!status.ok()) {
@@ -273,6 +274,9 @@ rocksdb::Options DbOptions(bool create_if_missing) {
   // them without reading a data block.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // The same for ids still in the memtable: a bloom filter over whole keys.
+  options.memtable_whole_key_filtering = true;
+  options.memtable_prefix_bloom_size_ratio = 0.02;
   return options;
 }
 
