@@ -52,13 +52,41 @@ Status CheckHead(rocksdb::DB* db, const rocksdb::Snapshot* snapshot, const Chain
   return Status::Ok();
 }
 
-VerifyReport Replay(rocksdb::DB* db, State* state, ChainHead* head) {
+// Checks that the id index and the account index point at `record`.
+Status CheckIndexes(rocksdb::DB* db, const rocksdb::ReadOptions& options,
+                    const LoggedEvent& record) {
+  auto reader = record.event.reader();
+  std::string id(reader.getId().cStr());
+  auto bad = [&](const std::string& what) {
+    return Status::Corruption("seq " + std::to_string(record.seq) + ": " + what);
+  };
+  std::string value;
+  auto status = db->Get(options, IdKey(id), &value);
+  if (status.IsNotFound()) return bad("id \"" + id + "\" is missing from the id index");
+  if (!status.ok()) return FromRocks(status, "reading the id index");
+  if (value.size() != kIdValueBytes || ReadU64(value) != record.seq ||
+      value.substr(kSeqBytes) != ContentDigest(record.event.bytes())) {
+    return bad("the id index entry of \"" + id + "\" points elsewhere (an id appended twice?)");
+  }
+  status = db->Get(options, AccountKey(reader.getAccount().cStr(), record.seq), &value);
+  if (status.IsNotFound()) return bad("missing from the account index");
+  return FromRocks(status, "reading the account index");
+}
+
+VerifyReport Replay(rocksdb::DB* db, State* state, ChainHead* head, bool check_indexes) {
   VerifyReport report;
   const rocksdb::Snapshot* snapshot = db->GetSnapshot();
+  rocksdb::ReadOptions index_options;
+  index_options.snapshot = snapshot;
   auto status = ScanRecords(db, snapshot, 1, [&](const LoggedEvent& record) {
     report.status = ReplayRecord(record, *head, *state);
     if (!report.status.ok()) {
-      report.first_bad_seq = std::max(head->seq + 1, uint64_t{1});
+      report.first_bad_seq = head->seq + 1;  // the record that should follow the head
+      return false;
+    }
+    if (check_indexes) report.status = CheckIndexes(db, index_options, record);
+    if (!report.status.ok()) {
+      report.first_bad_seq = record.seq;
       return false;
     }
     ++report.events_checked;
@@ -115,7 +143,7 @@ Status ScanRecords(rocksdb::DB* db, const rocksdb::Snapshot* snapshot, uint64_t 
 Result<ChainHead> ReplayLog(rocksdb::DB* db, State* state) {
   TALLY_CHECK(state->account_count() == 0);
   ChainHead head;
-  VerifyReport report = Replay(db, state, &head);
+  VerifyReport report = Replay(db, state, &head, /*check_indexes=*/false);
   if (!report.status.ok()) return report.status;
   return head;
 }
@@ -123,7 +151,7 @@ Result<ChainHead> ReplayLog(rocksdb::DB* db, State* state) {
 VerifyReport VerifyLog(rocksdb::DB* db) {
   State state;
   ChainHead head;
-  return Replay(db, &state, &head);
+  return Replay(db, &state, &head, /*check_indexes=*/true);
 }
 
 AccountView ViewOf(const std::string& account, const AccountState* st) {

@@ -23,7 +23,8 @@ Status ScanRecords(rocksdb::DB* db, const rocksdb::Snapshot* snapshot, uint64_t 
 // head, or Corruption naming the first bad seq.
 Result<ChainHead> ReplayLog(rocksdb::DB* db, State* state);
 
-// ReplayLog into a scratch state, reported for an auditor.
+// ReplayLog into a scratch state, also checking that the id and account
+// indexes point at every record; reported for an auditor.
 VerifyReport VerifyLog(rocksdb::DB* db);
 
 AccountView ViewOf(const std::string& account, const AccountState* state);

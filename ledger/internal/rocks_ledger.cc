@@ -268,6 +268,11 @@ rocksdb::Options DbOptions(bool create_if_missing) {
   rocksdb::Options options;
   options.create_if_missing = create_if_missing;
   options.paranoid_checks = true;
+  // A torn last WAL record is a write that was never acknowledged (it did not
+  // finish its fsync) and may be dropped; damage anywhere else must stop the
+  // open. The default (point in time) would silently drop every later,
+  // acknowledged write.
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   options.IncreaseParallelism(2);
   rocksdb::BlockBasedTableOptions table;
   // Id lookups are mostly for ids that are not there: a bloom filter answers
