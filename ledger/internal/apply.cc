@@ -91,21 +91,16 @@ void Consume(const std::string& account, AccountState& st, const Int128& cost, E
   st.receivable += shortfall;
 }
 
-// Releases the hold of `task_id`, if any; re-arms expiry of lots whose
-// credits it kept from expiring.
-void ReleaseHold(State& state, const std::string& account, AccountState& st,
-                 const std::string& task_id, Entry& entry) {
+// Releases the hold of `task_id`, if any. (Lots it kept from expiring keep
+// their timers armed and expire at the next timer run.)
+void ReleaseHold(const std::string& account, AccountState& st, const std::string& task_id,
+                 Entry& entry) {
   auto it = st.holds.find(task_id);
   if (it == st.holds.end()) return;
   entry.Move(acct::CustomerHeld(account), acct::CustomerAvailable(account), kCreditsAsset,
              it->second.credits);
   st.held -= it->second.credits;
   st.holds.erase(it);
-  for (const Lot& lot : st.lots) {
-    if (lot.expires_at != 0 && lot.expires_at <= state.time()) {
-      state.AddTimer({lot.expires_at, account, Timer::Kind::kLotExpiry, lot.id});
-    }
-  }
 }
 
 struct Settlement {
@@ -214,7 +209,7 @@ void CreditsExpired(const std::string& account, AccountState& st, schema::Credit
   Lot* lot = st.FindLot(TextOf(e.getLotId()));
   TALLY_CHECK(lot != nullptr);
   Int128 credits = CreditsOf(e.getCredits());
-  TALLY_CHECK(credits <= st.Available());
+  TALLY_CHECK(credits <= st.Expirable(*lot));
   Burned b = BurnFromLot(*lot, credits);
   DropEmptyLots(st);
   entry.Move(acct::CustomerAvailable(account), acct::kExpired, kCreditsAsset, b.credits);
@@ -333,17 +328,17 @@ void Task(State& state, const std::string& account, AccountState& st, const Even
       return HoldAccepted(state, account, st, reader.getHoldAccepted(), entry);
     case schema::Event::TASK_SUCCEEDED: {
       auto t = reader.getTaskSucceeded();
-      ReleaseHold(state, account, st, TextOf(t.getTaskId()), entry);
+      ReleaseHold(account, st, TextOf(t.getTaskId()), entry);
       return Consume(account, st, CreditsOf(t.getCost()), entry);
     }
     case schema::Event::TASK_FAILED:
-      return ReleaseHold(state, account, st, TextOf(reader.getTaskFailed().getTaskId()), entry);
+      return ReleaseHold(account, st, TextOf(reader.getTaskFailed().getTaskId()), entry);
     case schema::Event::TASK_CANCELLED:
-      return ReleaseHold(state, account, st, TextOf(reader.getTaskCancelled().getTaskId()), entry);
+      return ReleaseHold(account, st, TextOf(reader.getTaskCancelled().getTaskId()), entry);
     case schema::Event::RESERVATION_EXPIRED: {
       auto r = reader.getReservationExpired();
       TALLY_CHECK(st.holds.at(TextOf(r.getTaskId())).credits == CreditsOf(r.getCredits()));
-      return ReleaseHold(state, account, st, TextOf(r.getTaskId()), entry);
+      return ReleaseHold(account, st, TextOf(r.getTaskId()), entry);
     }
     case schema::Event::USAGE_RECORDED:
       return Consume(account, st, CreditsOf(reader.getUsageRecorded().getCredits()), entry);
@@ -360,7 +355,13 @@ void Subscriptions(State& state, const std::string& account, AccountState& st, c
     case schema::Event::SUBSCRIPTION_STARTED: {
       auto s = reader.getSubscriptionStarted();
       std::string sub_id = TextOf(s.getSubscriptionId());
-      st.subscriptions[sub_id] = {TextOf(s.getPlan()), S::kActive, s.getRollover(), 0, "", ""};
+      st.subscriptions[sub_id] = {TextOf(s.getPlan()),
+                                  S::kActive,
+                                  s.getRollover(),
+                                  0,
+                                  "",
+                                  "",
+                                  TextOf(s.getFirstPeriod().getAmount().getCurrency())};
       return SubscriptionPeriod(state, account, st, sub_id, s.getFirstPeriod(), id, seq, entry);
     }
     case schema::Event::SUBSCRIPTION_RENEWED: {

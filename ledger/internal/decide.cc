@@ -123,17 +123,19 @@ Decision DecideChargeback(const AccountState& st, const Event& input) {
   return Accept(input);
 }
 
-// Expires the live period lots of a subscription cancelled now; `seq` is the input's.
+// Expires the live period lots of a subscription cancelled now (what holds
+// do not reserve); `seq` is the input's.
 Decision CancelNow(const AccountState& st, const Event& input, const std::string& sub_id, int64_t t,
                    uint64_t seq) {
   Decision decision = Accept(input);
   std::string account = TextOf(input.reader().getAccount());
-  Int128 available = st.Available();
+  AccountState after = st;  // what the appended expiries leave, lot by lot
   for (const Lot& lot : st.lots) {
     if (lot.subscription_id != sub_id || lot.expires_at == 0) continue;
-    Int128 credits = std::min(lot.credits, available);
+    Lot* remaining = after.FindLot(lot.id);
+    Int128 credits = after.Expirable(*remaining);
     if (credits == 0) continue;
-    available -= credits;
+    remaining->credits -= credits;
     decision.events.push_back(
         MakeLedgerEvent(seq + decision.events.size(), account, t, sub_id, [&](S::Builder e) {
           auto x = e.initCreditsExpired();
@@ -144,9 +146,14 @@ Decision CancelNow(const AccountState& st, const Event& input, const std::string
   return decision;
 }
 
+// A subscription's money must stay in the currency it started in.
+std::string CheckCurrency(const internal::Subscription& sub, const MoneyAmount& amount) {
+  if (amount.currency.empty() || amount.currency == sub.currency) return "";
+  return "subscription is billed in " + sub.currency + ", not " + amount.currency;
+}
+
 Decision DecideSubscription(const AccountState& st, const Event& input, int64_t t, uint64_t seq) {
   auto reader = input.reader();
-  using Status = internal::Subscription::Status;
   auto find = [&](capnp::Text::Reader id) { return st.subscriptions.find(TextOf(id)); };
   switch (reader.which()) {
     case S::SUBSCRIPTION_STARTED: {
@@ -161,10 +168,10 @@ Decision DecideSubscription(const AccountState& st, const Event& input, int64_t 
       auto s = reader.getSubscriptionRenewed();
       auto it = find(s.getSubscriptionId());
       if (it == st.subscriptions.end()) return Reject("no subscription with this id");
-      if (it->second.status == Status::kCancelled || it->second.status == Status::kExpired) {
-        return Reject("subscription has ended");
-      }
+      if (it->second.ended()) return Reject("subscription has ended");
       auto p = s.getPeriod();
+      auto problem = CheckCurrency(it->second, MoneyOf(true, p.getAmount()));
+      if (!problem.empty()) return Reject(problem);
       return DecidePayment(st, input, TextOf(p.getReference()), MoneyOf(true, p.getAmount()),
                            MoneyOf(p.hasTax(), p.getTax()));
     }
@@ -172,7 +179,13 @@ Decision DecideSubscription(const AccountState& st, const Event& input, int64_t 
       auto c = reader.getSubscriptionPlanChanged();
       auto it = find(c.getSubscriptionId());
       if (it == st.subscriptions.end()) return Reject("no subscription with this id");
+      if (it->second.ended()) return Reject("subscription has ended");
       MoneyAmount amount = MoneyOf(c.hasProrationAmount(), c.getProrationAmount());
+      for (const MoneyAmount& money : {amount, MoneyOf(true, c.getNewPrice()),
+                                       MoneyOf(c.hasProrationTax(), c.getProrationTax())}) {
+        if (auto problem = CheckCurrency(it->second, money); !problem.empty())
+          return Reject(problem);
+      }
       Int128 credits = CreditsOf(c.getProrationCredits());
       if ((amount.minor > 0 && credits < 0) || (amount.minor < 0 && credits > 0)) {
         return Reject("proration_amount and proration_credits must not have opposite signs");
@@ -186,7 +199,9 @@ Decision DecideSubscription(const AccountState& st, const Event& input, int64_t 
     }
     case S::SUBSCRIPTION_CANCELLED: {
       auto c = reader.getSubscriptionCancelled();
-      if (find(c.getSubscriptionId()) == st.subscriptions.end()) return Reject("no subscription");
+      auto it = find(c.getSubscriptionId());
+      if (it == st.subscriptions.end()) return Reject("no subscription");
+      if (it->second.ended()) return Reject("subscription has ended");
       if (c.getAtPeriodEnd()) return Accept(input);
       return CancelNow(st, input, TextOf(c.getSubscriptionId()), t, seq);
     }
@@ -280,19 +295,20 @@ Decision Decide(const State& state, const Event& input, int64_t t, uint64_t inpu
 }
 
 std::optional<Event> NextTimerEvent(State& state, int64_t t, uint64_t seq) {
-  auto live = [&](const Timer& timer) {
+  using TimerState = State::TimerState;
+  auto judge = [&](const Timer& timer) {
     const AccountState* st = state.Find(timer.account);
-    if (st == nullptr) return false;
+    if (st == nullptr) return TimerState::kStale;
     if (timer.kind == Timer::Kind::kHoldExpiry) {
       auto hold = st->holds.find(timer.key);
-      return hold != st->holds.end() && hold->second.expires_at == timer.due;
+      bool live = hold != st->holds.end() && hold->second.expires_at == timer.due;
+      return live ? TimerState::kDue : TimerState::kStale;
     }
-    for (const Lot& lot : st->lots) {
-      if (lot.id == timer.key) return lot.expires_at == timer.due && st->Available() > 0;
-    }
-    return false;
+    const Lot* lot = st->FindLot(timer.key);
+    if (lot == nullptr || lot->expires_at != timer.due) return TimerState::kStale;
+    return st->Expirable(*lot) > 0 ? TimerState::kDue : TimerState::kWaiting;
   };
-  std::optional<Timer> due = state.NextDue(t, live);
+  std::optional<Timer> due = state.NextDue(t, judge);
   if (!due) return std::nullopt;
   const Timer& timer = *due;
   const AccountState& st = *state.Find(timer.account);
@@ -304,10 +320,7 @@ std::optional<Event> NextTimerEvent(State& state, int64_t t, uint64_t seq) {
       r.setCredits(CreditsText(hold.credits));
     });
   }
-  Int128 credits = 0;
-  for (const Lot& lot : st.lots) {
-    if (lot.id == timer.key) credits = std::min(lot.credits, st.Available());
-  }
+  Int128 credits = st.Expirable(*st.FindLot(timer.key));
   return MakeLedgerEvent(seq, timer.account, timer.due, "", [&](S::Builder e) {
     auto x = e.initCreditsExpired();
     x.setLotId(timer.key);

@@ -41,6 +41,22 @@ Lot* AccountState::FindLot(const std::string& id) {
   return nullptr;
 }
 
+const Lot* AccountState::FindLot(const std::string& id) const {
+  for (const Lot& lot : lots) {
+    if (lot.id == id) return &lot;
+  }
+  return nullptr;
+}
+
+Int128 AccountState::Expirable(const Lot& lot) const {
+  Int128 through = 0;  // credits of the lots that burn before `lot`, and `lot`
+  for (const Lot& other : lots) {
+    if (&other == &lot || BurnsBefore(other, lot)) through += other.credits;
+  }
+  Int128 unreserved = through - held;
+  return std::min(lot.credits, std::max(unreserved, Int128(0)));
+}
+
 const AccountState* State::Find(const std::string& account) const {
   auto it = accounts_.find(account);
   return it == accounts_.end() ? nullptr : &it->second;

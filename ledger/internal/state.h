@@ -64,6 +64,8 @@ struct Subscription {
   int64_t period_end = 0;
   std::string provider;
   std::string tax_jurisdiction;
+  std::string currency;  // every period and proration is billed in it
+  bool ended() const { return status == Status::kCancelled || status == Status::kExpired; }
 };
 
 struct Chargeback {
@@ -88,6 +90,10 @@ struct AccountState {
   Int128 Available() const { return LotsTotal() - held; }
   Int128 FreeCredits() const;  // in promotional lots
   Lot* FindLot(const std::string& id);
+  const Lot* FindLot(const std::string& id) const;
+  // Credits of `lot` that may expire now: holds reserve the lots that burn
+  // first, so only the part of `lot` beyond what holds reserve can go.
+  Int128 Expirable(const Lot& lot) const;
 };
 
 // A due time for a hold or a lot of an account. The index is lazy: an entry
@@ -111,12 +117,12 @@ class State {
   void AdvanceTime(int64_t micros) { time_ = std::max(time_, micros); }
 
   void AddTimer(Timer timer) { timers_.insert(std::move(timer)); }
-  // The earliest timer due at or before `now` that `is_live` accepts, dropping
-  // the stale entries before it. Only entries before the returned one are
-  // judged: a later one may come alive once an earlier one is applied (a lot
-  // whose credits a hold kept from expiring).
-  template <typename IsLive>
-  std::optional<Timer> NextDue(int64_t now, IsLive is_live);
+  enum class TimerState { kStale, kWaiting, kDue };
+  // The earliest timer due at or before `now` that `judge` calls kDue.
+  // Entries judged kStale (their hold or lot is gone or changed) are
+  // dropped; kWaiting ones stay armed (a lot whose credits holds reserve).
+  template <typename Judge>
+  std::optional<Timer> NextDue(int64_t now, Judge judge);
 
   // Savepoints nest. Rollback restores every account touched since the
   // matching Savepoint and re-adds their timers.
@@ -141,11 +147,14 @@ class State {
   std::vector<Undo> undo_;
 };
 
-template <typename IsLive>
-std::optional<Timer> State::NextDue(int64_t now, IsLive is_live) {
+template <typename Judge>
+std::optional<Timer> State::NextDue(int64_t now, Judge judge) {
   for (auto it = timers_.begin(); it != timers_.end() && it->due <= now;) {
-    if (is_live(*it)) return *it;
-    it = timers_.erase(it);
+    switch (judge(*it)) {
+      case TimerState::kDue: return *it;
+      case TimerState::kWaiting: ++it; break;
+      case TimerState::kStale: it = timers_.erase(it); break;
+    }
   }
   return std::nullopt;
 }
