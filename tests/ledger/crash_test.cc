@@ -865,6 +865,7 @@ TEST_F(CorruptionTest, FlippedByteAnywhereInSstFailsCleanlyOrVerifies) {
   const size_t size = fs::file_size(sst);
   testing::TempDir scratch;
   int opened = 0;
+  int unnoticed = 0;
   for (int i = 0; i < kOffsets; ++i) {
     // Evenly spread over the file, shifted off block-aligned offsets.
     const size_t at = size * static_cast<size_t>(i) / kOffsets + 17;
@@ -875,18 +876,20 @@ TEST_F(CorruptionTest, FlippedByteAnywhereInSstFailsCleanlyOrVerifies) {
     const ReopenReport report = ReopenIsolated(copy.string());
     EXPECT_TRUE(report.crash.empty()) << report.ToString();
     if (report.opened) {
+      // Open reads only the records and the head; Verify also reads the id
+      // and account indexes, so it may be the one that finds the damage.
       ++opened;
-      EXPECT_EQ(report.verify, "ok") << report.ToString();
+      unnoticed += report.verify == "ok";
+      EXPECT_TRUE(report.verify == "ok" || report.verify.rfind("corruption: ", 0) == 0)
+          << report.ToString();
     } else {
       EXPECT_TRUE(report.code == StatusCode::kCorruption || report.code == StatusCode::kIoError)
           << report.ToString();
     }
     fs::remove_all(copy);
   }
-  // Damage that Open does not read (the id and account indexes: replay reads
-  // only the records and the head) surfaces later, at the read that needs it.
-  std::cout << "[ corrupt  ] " << opened << " of " << kOffsets
-            << " flipped .sst bytes went unnoticed by Open\n";
+  std::cout << "[ corrupt  ] of " << kOffsets << " flipped .sst bytes, " << opened
+            << " passed Open and " << unnoticed << " also passed Verify\n";
 }
 
 // A byte flipped in the middle of the WAL must not silently drop the
