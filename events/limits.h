@@ -26,6 +26,10 @@ inline constexpr size_t kBatchEventsMax = 1'000'000;
 // Bounds the write's size (~64 MiB at ~1 KiB per event with its indexes) and
 // how long readers wait behind it.
 inline constexpr size_t kGroupCommitEventsMax = 65'536;
+// How long a group commit's leader may wait for more appenders before it
+// writes: latency traded for fewer fsyncs. Above 10 ms it would dominate
+// the latency of a hold decision.
+inline constexpr int64_t kGroupCommitWaitMicrosMax = 10'000;
 // Hold TTLs: a task that runs longer than a day should hold in steps.
 inline constexpr int64_t kHoldTtlMsDefault = 15 * 60 * 1000;
 inline constexpr int64_t kHoldTtlMsMax = 24 * 60 * 60 * 1000;

@@ -45,6 +45,11 @@ struct LedgerOptions {
   int64_t hold_ttl_ms_default = limits::kHoldTtlMsDefault;
   // Most events in one group commit (<= limits::kGroupCommitEventsMax).
   size_t group_commit_events_max = limits::kGroupCommitEventsMax;
+  // How long the leader of a group commit waits for more appenders before it
+  // writes, unless the group is already full (<= kGroupCommitWaitMicrosMax).
+  // 0: write at once with whoever is queued (the default; under load the
+  // queue fills while the previous group's fsync runs).
+  int64_t group_commit_wait_micros = 0;
 };
 
 struct AppendOutcome {

@@ -4,6 +4,7 @@
 #include <rocksdb/table.h>
 #include <sodium.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -75,8 +76,15 @@ class RocksLedger final : public Ledger {
   const Clock* clock_;
   const LedgerOptions options_;
 
-  std::mutex queue_mutex_;       // guards writers_
-  std::deque<Writer*> writers_;  // front: the leader of the next group
+  size_t QueuedEvents() const {
+    size_t events = 0;
+    for (const Writer* writer : writers_) events += writer->events.size();
+    return events;
+  }
+
+  std::mutex queue_mutex_;              // guards writers_
+  std::deque<Writer*> writers_;         // front: the leader of the next group
+  std::condition_variable queue_grew_;  // a writer joined the queue
 
   mutable std::shared_mutex state_mutex_;  // writers exclusive, readers shared
   internal::State state_;
@@ -104,12 +112,17 @@ Result<uint64_t> RocksLedger::Tick() {
 // writer that must lead a group, or nullptr if another leader finished it.
 Writer* RocksLedger::Enqueue(Writer* writer, std::unique_lock<std::mutex>& lock) {
   writers_.push_back(writer);
+  queue_grew_.notify_all();
   writer->cv.wait(lock, [&] { return writer->done || writers_.front() == writer; });
   return writer->done ? nullptr : writer;
 }
 
 void RocksLedger::Lead(Writer* leader, std::unique_lock<std::mutex>& lock) {
   if (leader == nullptr) return;
+  if (options_.group_commit_wait_micros > 0) {
+    queue_grew_.wait_for(lock, std::chrono::microseconds(options_.group_commit_wait_micros),
+                         [&] { return QueuedEvents() >= options_.group_commit_events_max; });
+  }
   std::vector<Writer*> group;
   size_t events = 0;
   for (Writer* writer : writers_) {
@@ -308,6 +321,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, const
               options.group_commit_events_max <= limits::kGroupCommitEventsMax);
   TALLY_CHECK(options.hold_ttl_ms_default > 0 &&
               options.hold_ttl_ms_default <= limits::kHoldTtlMsMax);
+  TALLY_CHECK(options.group_commit_wait_micros >= 0 &&
+              options.group_commit_wait_micros <= limits::kGroupCommitWaitMicrosMax);
   if (sodium_init() < 0) return Status::IoError("libsodium failed to initialise");
   if (options.create_if_missing) {
     std::error_code error;

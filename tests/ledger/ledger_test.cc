@@ -119,7 +119,9 @@ TEST_F(LedgerTest, BalanceCountsTopUpsGrantsAndUsagePerAccount) {
   EXPECT_EQ(all[1].version, 3u);
 }
 
-TEST_F(LedgerTest, ConcurrentAppendersGetDistinctGapFreeSeqs) {
+// Appends kThreads * kPerThread usage events from kThreads threads and checks
+// that every one got its own seq and the log has no gaps.
+void AppendConcurrently(Ledger& ledger) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 50;
   std::vector<std::thread> threads;
@@ -130,16 +132,29 @@ TEST_F(LedgerTest, ConcurrentAppendersGetDistinctGapFreeSeqs) {
         auto event =
             codec.ParseJson(Usage("u" + std::to_string(t) + "-" + std::to_string(i), "a", "1"));
         std::vector<Event> batch{*event};
-        auto outcomes = ledger_->Append(batch);
+        auto outcomes = ledger.Append(batch);
         TALLY_CHECK(outcomes.ok() && (*outcomes)[0].kind == AppendOutcome::Kind::kAppended);
       }
     });
   }
   for (auto& thread : threads) thread.join();
-  EXPECT_EQ(ledger_->head_seq(), uint64_t{kThreads} * kPerThread);
+  EXPECT_EQ(ledger.head_seq(), uint64_t{kThreads} * kPerThread);
   uint64_t expected = 1;
-  ASSERT_TRUE(ledger_->Scan(1, [&](const LoggedEvent& e) { return e.seq == expected++; }).ok());
+  ASSERT_TRUE(ledger.Scan(1, [&](const LoggedEvent& e) { return e.seq == expected++; }).ok());
   EXPECT_EQ(expected, uint64_t{kThreads} * kPerThread + 1);
+  EXPECT_TRUE(ledger.Verify().status.ok());
+}
+
+TEST_F(LedgerTest, ConcurrentAppendersGetDistinctGapFreeSeqs) { AppendConcurrently(*ledger_); }
+
+TEST_F(LedgerTest, ConcurrentAppendersWithAGroupCommitWaitAndSmallGroups) {
+  ledger_.reset();
+  LedgerOptions options{dir_.path(), true};
+  options.group_commit_wait_micros = 2000;
+  options.group_commit_events_max = 3;
+  auto ledger = Ledger::Open(options, &clock_);
+  ASSERT_TRUE(ledger.ok());
+  AppendConcurrently(**ledger);
 }
 
 TEST_F(LedgerTest, OpeningAMissingLogWithoutCreateIsNotFound) {
