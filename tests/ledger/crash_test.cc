@@ -776,6 +776,18 @@ class CorruptionTest : public ::testing::Test {
         << "\"" << needle << "\" not in: " << Describe(ledger.status());
   }
 
+  // Fills 20 events, flips the record byte of seq 7 that `offset` picks, and
+  // expects Open to refuse the log naming `needle`.
+  void FlipRecordByteAndExpect(const std::function<size_t(const std::string&)>& offset,
+                               const std::string& needle) {
+    ASSERT_NO_FATAL_FAILURE(Fill(20));
+    ASSERT_NO_FATAL_FAILURE(EditRecord(dir_.path(), 7, [&](std::string& record) {
+      FlipByte(record, offset(record));
+      return true;
+    }));
+    ExpectOpenFails(needle);
+  }
+
   testing::TempDir dir_;
   ManualClock clock_{kNowMicros};
 };
@@ -798,31 +810,19 @@ TEST_F(CorruptionTest, AlteredEventIsNamedByVerify) {
 }
 
 TEST_F(CorruptionTest, AlteredHashIsNamedByVerify) {
-  ASSERT_NO_FATAL_FAILURE(Fill(20));
-  ASSERT_NO_FATAL_FAILURE(EditRecord(dir_.path(), 7, [](std::string& record) {
-    FlipByte(record, kHashOffset + 13);
-    return true;
-  }));
-  ExpectOpenFails("seq 7: hash chain broken");
+  FlipRecordByteAndExpect([](const std::string&) { return kHashOffset + 13; },
+                          "seq 7: hash chain broken");
 }
 
 TEST_F(CorruptionTest, AlteredRecordedAtIsNamedByVerify) {
-  ASSERT_NO_FATAL_FAILURE(Fill(20));
-  ASSERT_NO_FATAL_FAILURE(EditRecord(dir_.path(), 7, [](std::string& record) {
-    FlipByte(record, kRecordedAtOffset + 7);
-    return true;
-  }));
-  ExpectOpenFails("seq 7: hash chain broken");
+  FlipRecordByteAndExpect([](const std::string&) { return kRecordedAtOffset + 7; },
+                          "seq 7: hash chain broken");
 }
 
 TEST_F(CorruptionTest, AlteredJournalEntryIsNamedByVerify) {
-  ASSERT_NO_FATAL_FAILURE(Fill(20));
   // The last byte of a record is the low byte of its last posting's amount.
-  ASSERT_NO_FATAL_FAILURE(EditRecord(dir_.path(), 7, [](std::string& record) {
-    FlipByte(record, record.size() - 1);
-    return true;
-  }));
-  ExpectOpenFails("seq 7: stored journal entry differs from replay");
+  FlipRecordByteAndExpect([](const std::string& record) { return record.size() - 1; },
+                          "seq 7: stored journal entry differs from replay");
 }
 
 TEST_F(CorruptionTest, DeletedRecordIsAGap) {

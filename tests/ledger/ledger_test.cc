@@ -7,8 +7,7 @@
 
 #include "events/codec.h"
 #include "projections/balance.h"
-#include "tests/events/event_fixtures.h"
-#include "tests/temp_dir.h"
+#include "tests/ledger/ledger_fixture.h"
 
 namespace tally {
 namespace {
@@ -16,40 +15,7 @@ namespace {
 using testing::TopUp;
 using testing::Usage;
 
-class LedgerTest : public ::testing::Test {
- protected:
-  void SetUp() override { Reopen(); }
-
-  void Reopen() {
-    ledger_.reset();
-    auto ledger = Ledger::Open({dir_.path(), true}, &clock_);
-    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
-    ledger_ = std::move(ledger).value();
-  }
-
-  Event Parse(const std::string& json) {
-    auto event = codec_.ParseJson(json);
-    TALLY_CHECK(event.ok());
-    return *event;
-  }
-
-  std::vector<AppendOutcome> Append(const std::vector<std::string>& lines) {
-    std::vector<Event> events;
-    for (const auto& line : lines) events.push_back(Parse(line));
-    auto outcomes = ledger_->Append(events);
-    TALLY_CHECK(outcomes.ok());
-    return *outcomes;
-  }
-
-  std::string Available(const std::string& account) {
-    return ReadBalance(*ledger_, account).available.ToString();
-  }
-
-  testing::TempDir dir_;
-  ManualClock clock_{1'772'359'200'000'000};
-  EventCodec codec_;
-  std::unique_ptr<Ledger> ledger_;
-};
+class LedgerTest : public testing::LedgerFixture {};
 
 TEST_F(LedgerTest, AssignsGapFreeSeqsAndRecordedAt) {
   auto outcomes = Append({TopUp("t1", "a", "100"), Usage("u1", "a", "30"), Usage("u2", "b", "1")});
