@@ -287,6 +287,10 @@ rocksdb::Options DbOptions(bool create_if_missing) {
   // acknowledged write.
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   options.IncreaseParallelism(2);
+  // Appends are bound by memtable inserts (two of the three puts per event
+  // have random keys). A memtable that stays in cache inserts faster:
+  // measured 80k vs 70k events/s at batches of 4096 (docs/performance.md).
+  options.write_buffer_size = 8 << 20;
   rocksdb::BlockBasedTableOptions table;
   // Id lookups are mostly for ids that are not there: a bloom filter answers
   // them without reading a data block.
