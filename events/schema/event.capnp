@@ -285,6 +285,8 @@ struct InvoiceIssued {
   subtotal @4 :Money $Rules.required;
   tax @5 :Money;
   total @6 :Money $Rules.required;
+  paymentReference @7 :Text $Rules.required $Json.name("payment_reference");
+  legalEntity @8 :Text $Json.name("legal_entity");  # the issuer; empty: the platform's default
 }
 
 struct CreditNoteIssued {
@@ -296,6 +298,7 @@ struct CreditNoteIssued {
   subtotal @5 :Money $Rules.required;
   tax @6 :Money;
   total @7 :Money $Rules.required;
+  legalEntity @8 :Text $Json.name("legal_entity");
 }
 
 struct CheckpointSigned {

@@ -3,6 +3,7 @@
 
 #include "ledger/internal/amounts.h"
 #include "ledger/internal/decider.h"
+#include "ledger/internal/invoicing.h"
 
 namespace tally::internal {
 namespace {
@@ -104,6 +105,7 @@ void ReleaseHold(const std::string& account, AccountState& st, const std::string
 }
 
 struct Settlement {
+  std::string legal_entity;
   std::string provider;
   std::string reference;
   std::string jurisdiction;
@@ -124,7 +126,8 @@ void Settle(State& state, const std::string& account, AccountState& st, const Se
   entry.Move(acct::Cash(s.provider), acct::TaxPayable(s.jurisdiction), currency, s.tax.minor);
   entry.Move(acct::Cash(s.provider), acct::kDeferredRevenue, currency, net);
   if (!s.reference.empty()) {
-    st.payments[s.reference] = {lot_id, s.provider, currency, s.jurisdiction, s.amount.minor, 0};
+    st.payments[s.reference] = {
+        lot_id, "", s.legal_entity, s.provider, currency, s.jurisdiction, s.amount.minor, 0};
   }
   if (s.credits == 0) {  // nothing to deliver later: earned now
     entry.Move(acct::kDeferredRevenue, RevenueAccount(s.kind), currency, net);
@@ -177,10 +180,12 @@ void PayBack(const std::string& payout, const MoneyAmount& amount, const MoneyAm
 
 void TopUp(State& state, const std::string& account, AccountState& st,
            schema::TopUpSettled::Reader t, const std::string& id, uint64_t seq, Entry& entry) {
+  std::string legal_entity = TextOf(t.getLegalEntity());
   Settle(state, account, st,
-         {TextOf(t.getProvider()), TextOf(t.getReference()), TextOf(t.getTaxJurisdiction()),
-          MoneyOf(true, t.getAmount()), MoneyOf(t.hasTax(), t.getTax()), CreditsOf(t.getCredits()),
-          LotKind::kPaid, t.hasLotExpiresAt() ? t.getLotExpiresAt().getUnixMicros() : 0, ""},
+         {legal_entity.empty() ? st.legal_entity : legal_entity, TextOf(t.getProvider()),
+          TextOf(t.getReference()), TextOf(t.getTaxJurisdiction()), MoneyOf(true, t.getAmount()),
+          MoneyOf(t.hasTax(), t.getTax()), CreditsOf(t.getCredits()), LotKind::kPaid,
+          t.hasLotExpiresAt() ? t.getLotExpiresAt().getUnixMicros() : 0, ""},
          id, seq, entry);
 }
 
@@ -254,9 +259,10 @@ void SubscriptionPeriod(State& state, const std::string& account, AccountState& 
   sub.tax_jurisdiction = TextOf(p.getTaxJurisdiction());
   if (sub.status == Subscription::Status::kPastDue) sub.status = Subscription::Status::kActive;
   Settle(state, account, st,
-         {sub.provider, TextOf(p.getReference()), sub.tax_jurisdiction,
-          MoneyOf(true, p.getAmount()), MoneyOf(p.hasTax(), p.getTax()), CreditsOf(p.getCredits()),
-          LotKind::kSubscription, sub.rollover ? 0 : sub.period_end, subscription_id},
+         {sub.legal_entity.empty() ? st.legal_entity : sub.legal_entity, sub.provider,
+          TextOf(p.getReference()), sub.tax_jurisdiction, MoneyOf(true, p.getAmount()),
+          MoneyOf(p.hasTax(), p.getTax()), CreditsOf(p.getCredits()), LotKind::kSubscription,
+          sub.rollover ? 0 : sub.period_end, subscription_id},
          id, seq, entry);
 }
 
@@ -272,8 +278,9 @@ void PlanChanged(State& state, const std::string& account, AccountState& st,
   if (amount.minor > 0 || credits > 0) {
     if (amount.currency.empty()) amount.currency = tax.currency;
     Settle(state, account, st,
-           {TextOf(c.getProvider()), TextOf(c.getReference()), sub.tax_jurisdiction, amount, tax,
-            credits, LotKind::kSubscription, sub.rollover ? 0 : sub.period_end, subscription_id},
+           {sub.legal_entity.empty() ? st.legal_entity : sub.legal_entity, TextOf(c.getProvider()),
+            TextOf(c.getReference()), sub.tax_jurisdiction, amount, tax, credits,
+            LotKind::kSubscription, sub.rollover ? 0 : sub.period_end, subscription_id},
            id, seq, entry);
     return;
   }
@@ -355,13 +362,15 @@ void Subscriptions(State& state, const std::string& account, AccountState& st, c
     case schema::Event::SUBSCRIPTION_STARTED: {
       auto s = reader.getSubscriptionStarted();
       std::string sub_id = TextOf(s.getSubscriptionId());
-      st.subscriptions[sub_id] = {TextOf(s.getPlan()),
-                                  S::kActive,
-                                  s.getRollover(),
-                                  0,
-                                  "",
-                                  "",
-                                  TextOf(s.getFirstPeriod().getAmount().getCurrency())};
+      Subscription& sub = st.subscriptions[sub_id];
+      sub = {TextOf(s.getPlan()),
+             S::kActive,
+             s.getRollover(),
+             0,
+             "",
+             "",
+             TextOf(s.getFirstPeriod().getAmount().getCurrency()),
+             TextOf(s.getLegalEntity())};
       return SubscriptionPeriod(state, account, st, sub_id, s.getFirstPeriod(), id, seq, entry);
     }
     case schema::Event::SUBSCRIPTION_RENEWED: {
@@ -438,6 +447,20 @@ Postings Apply(State& state, const Event& event, uint64_t seq, int64_t recorded_
     case schema::Event::REFUND_ISSUED: Refund(account, st, reader.getRefundIssued(), entry); break;
     case schema::Event::CHARGEBACK_OPENED:
     case schema::Event::CHARGEBACK_RESOLVED: ChargebackEvent(st, event, entry); break;
+    case schema::Event::ACCOUNT_OPENED:
+      if (reader.getAccountOpened().getLegalEntity().size() > 0) {
+        st.legal_entity = TextOf(reader.getAccountOpened().getLegalEntity());
+      }
+      break;
+    case schema::Event::INVOICE_ISSUED: {
+      TakeDocumentNumber(state, event);
+      auto invoice = reader.getInvoiceIssued();
+      auto payment = st.payments.find(TextOf(invoice.getPaymentReference()));
+      if (payment != st.payments.end())
+        payment->second.invoice_number = TextOf(invoice.getNumber());
+      break;
+    }
+    case schema::Event::CREDIT_NOTE_ISSUED: TakeDocumentNumber(state, event); break;
     case schema::Event::ADJUSTMENT_POSTED:
       Adjustment(state, account, st, reader.getAdjustmentPosted(), id, seq, entry);
       break;

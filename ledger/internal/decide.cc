@@ -1,33 +1,43 @@
 // Decide: which producer events the ledger accepts, and its answers.
 #include <capnp/message.h>
 
+#include "events/timestamp.h"
 #include "ledger/internal/amounts.h"
 #include "ledger/internal/decider.h"
+#include "ledger/internal/invoicing.h"
+#include "ledger/internal/made.h"
 
 namespace tally::internal {
 namespace {
 
 using S = schema::Event;
-constexpr const char* kLedgerProducer = "tally";
-
-// A ledger-made event "tally:<seq>" for `account`, decided at `at`.
-template <typename Fill>
-Event MakeLedgerEvent(uint64_t seq, const std::string& account, int64_t at,
-                      const std::string& correlation_id, Fill fill) {
-  capnp::MallocMessageBuilder message;
-  auto event = message.initRoot<S>();
-  event.setId("tally:" + std::to_string(seq));
-  event.setAccount(account);
-  event.initOccurredAt().setUnixMicros(at);
-  event.setProducer(kLedgerProducer);
-  if (!correlation_id.empty()) event.setCorrelationId(correlation_id);
-  fill(event);
-  return Event::FromReader(event.asReader());
-}
-
 std::string CreditsText(const Int128& micros) { return Credits::FromMicros(micros).ToString(); }
 
 Decision Reject(std::string reason) { return {std::move(reason), {}}; }
+
+// Appends the invoice of an accepted payment to `decision`.
+Decision& Invoice(Decision& decision, const State& state, InvoiceDraft draft, int64_t t,
+                  uint64_t input_seq) {
+  if (!decision.rejection.empty()) return decision;
+  draft.source_event_id = TextOf(decision.events[0].reader().getId());
+  draft.account = TextOf(decision.events[0].reader().getAccount());
+  decision.events.push_back(MakeInvoice(state, draft, t, input_seq + decision.events.size()));
+  return decision;
+}
+
+std::string Or(const std::string& first, const std::string& second) {
+  return first.empty() ? second : first;
+}
+
+// "1000" or "12.5": credits without trailing zeros, for descriptions.
+std::string ShortCredits(const Int128& micros) {
+  std::string text = CreditsText(micros);
+  text.erase(text.find_last_not_of('0') + 1);
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
+std::string DateOf(int64_t micros) { return FormatTimestamp(micros).substr(0, 10); }
 Decision Accept(const Event& input) { return {"", {input}}; }
 
 const AccountState kEmptyAccount;
@@ -152,7 +162,23 @@ std::string CheckCurrency(const internal::Subscription& sub, const MoneyAmount& 
   return "subscription is billed in " + sub.currency + ", not " + amount.currency;
 }
 
-Decision DecideSubscription(const AccountState& st, const Event& input, int64_t t, uint64_t seq) {
+// The invoice of one subscription period.
+InvoiceDraft PeriodInvoice(const std::string& plan, schema::SubscriptionPeriod::Reader p,
+                           const std::string& legal_entity) {
+  InvoiceDraft draft;
+  draft.payment_reference = TextOf(p.getReference());
+  draft.legal_entity = legal_entity;
+  draft.description = plan + " subscription, " + DateOf(p.getPeriodStart().getUnixMicros()) +
+                      " to " + DateOf(p.getPeriodEnd().getUnixMicros());
+  draft.amount = MoneyOf(true, p.getAmount());
+  draft.tax = MoneyOf(p.hasTax(), p.getTax());
+  draft.tax_jurisdiction = TextOf(p.getTaxJurisdiction());
+  draft.credits = CreditsOf(p.getCredits());
+  return draft;
+}
+
+Decision DecideSubscription(const State& state, const AccountState& st, const Event& input,
+                            int64_t t, uint64_t seq) {
   auto reader = input.reader();
   auto find = [&](capnp::Text::Reader id) { return st.subscriptions.find(TextOf(id)); };
   switch (reader.which()) {
@@ -161,8 +187,13 @@ Decision DecideSubscription(const AccountState& st, const Event& input, int64_t 
       if (find(s.getSubscriptionId()) != st.subscriptions.end())
         return Reject("subscription exists");
       auto p = s.getFirstPeriod();
-      return DecidePayment(st, input, TextOf(p.getReference()), MoneyOf(true, p.getAmount()),
-                           MoneyOf(p.hasTax(), p.getTax()));
+      Decision decision =
+          DecidePayment(st, input, TextOf(p.getReference()), MoneyOf(true, p.getAmount()),
+                        MoneyOf(p.hasTax(), p.getTax()));
+      return Invoice(
+          decision, state,
+          PeriodInvoice(TextOf(s.getPlan()), p, Or(TextOf(s.getLegalEntity()), st.legal_entity)), t,
+          seq);
     }
     case S::SUBSCRIPTION_RENEWED: {
       auto s = reader.getSubscriptionRenewed();
@@ -172,8 +203,12 @@ Decision DecideSubscription(const AccountState& st, const Event& input, int64_t 
       auto p = s.getPeriod();
       auto problem = CheckCurrency(it->second, MoneyOf(true, p.getAmount()));
       if (!problem.empty()) return Reject(problem);
-      return DecidePayment(st, input, TextOf(p.getReference()), MoneyOf(true, p.getAmount()),
-                           MoneyOf(p.hasTax(), p.getTax()));
+      Decision decision =
+          DecidePayment(st, input, TextOf(p.getReference()), MoneyOf(true, p.getAmount()),
+                        MoneyOf(p.hasTax(), p.getTax()));
+      return Invoice(
+          decision, state,
+          PeriodInvoice(it->second.plan, p, Or(it->second.legal_entity, st.legal_entity)), t, seq);
     }
     case S::SUBSCRIPTION_PLAN_CHANGED: {
       auto c = reader.getSubscriptionPlanChanged();
@@ -191,11 +226,26 @@ Decision DecideSubscription(const AccountState& st, const Event& input, int64_t 
         return Reject("proration_amount and proration_credits must not have opposite signs");
       }
       MoneyAmount tax = MoneyOf(c.hasProrationTax(), c.getProrationTax());
+      const bool charged = amount.minor > 0;
       if (amount.minor < 0) tax.minor = -tax.minor, amount.minor = -amount.minor;
       if (amount.minor > 0 && (c.getProvider().size() == 0)) {
         return Reject("a charged or credited proration needs a provider");
       }
-      return DecidePayment(st, input, TextOf(c.getReference()), amount, tax);
+      if (charged && c.getReference().size() == 0) {
+        return Reject("a charged proration needs the payment's reference");
+      }
+      Decision decision = DecidePayment(st, input, TextOf(c.getReference()), amount, tax);
+      if (!charged) return decision;
+      InvoiceDraft draft{"",
+                         "",
+                         TextOf(c.getReference()),
+                         Or(it->second.legal_entity, st.legal_entity),
+                         TextOf(c.getNewPlan()) + " plan change, prorated",
+                         amount,
+                         tax,
+                         it->second.tax_jurisdiction,
+                         credits};
+      return Invoice(decision, state, std::move(draft), t, seq);
     }
     case S::SUBSCRIPTION_CANCELLED: {
       auto c = reader.getSubscriptionCancelled();
@@ -275,12 +325,31 @@ Decision Decide(const State& state, const Event& input, int64_t t, uint64_t inpu
   }
   switch (reader.which()) {
     case S::TOP_UP_SETTLED: {
-      auto t_up = reader.getTopUpSettled();
-      return DecidePayment(st, input, TextOf(t_up.getReference()), MoneyOf(true, t_up.getAmount()),
-                           MoneyOf(t_up.hasTax(), t_up.getTax()));
+      auto top_up = reader.getTopUpSettled();
+      MoneyAmount amount = MoneyOf(true, top_up.getAmount());
+      MoneyAmount tax = MoneyOf(top_up.hasTax(), top_up.getTax());
+      Decision decision = DecidePayment(st, input, TextOf(top_up.getReference()), amount, tax);
+      Int128 credits = CreditsOf(top_up.getCredits());
+      InvoiceDraft draft{"",
+                         "",
+                         TextOf(top_up.getReference()),
+                         Or(TextOf(top_up.getLegalEntity()), st.legal_entity),
+                         ShortCredits(credits) + " credits",
+                         amount,
+                         tax,
+                         TextOf(top_up.getTaxJurisdiction()),
+                         credits};
+      return Invoice(decision, state, std::move(draft), t, input_seq);
     }
     case S::TASK_SUBMITTED: return TaskSubmitted(st, input, t, input_seq, options);
-    case S::REFUND_ISSUED: return Refund(st, input);
+    case S::REFUND_ISSUED: {
+      Decision decision = Refund(st, input);
+      if (!decision.rejection.empty()) return decision;
+      const Payment& payment =
+          st.payments.at(TextOf(reader.getRefundIssued().getPaymentReference()));
+      decision.events.push_back(MakeCreditNote(state, payment, input, t, input_seq + 1));
+      return decision;
+    }
     case S::CHARGEBACK_OPENED:
     case S::CHARGEBACK_RESOLVED: return DecideChargeback(st, input);
     case S::SUBSCRIPTION_STARTED:
@@ -288,7 +357,7 @@ Decision Decide(const State& state, const Event& input, int64_t t, uint64_t inpu
     case S::SUBSCRIPTION_PLAN_CHANGED:
     case S::SUBSCRIPTION_CANCELLED:
     case S::SUBSCRIPTION_EXPIRED:
-    case S::SUBSCRIPTION_PAYMENT_FAILED: return DecideSubscription(st, input, t, input_seq);
+    case S::SUBSCRIPTION_PAYMENT_FAILED: return DecideSubscription(state, st, input, t, input_seq);
     case S::ADJUSTMENT_POSTED: return Adjustment(st, input);
     default: return Accept(input);  // facts: account events, grants, task outcomes, usage
   }

@@ -75,7 +75,17 @@ AccountState& State::Mutable(const std::string& account) {
   return it->second;
 }
 
-void State::Savepoint() { undo_.push_back(Undo{{}, time_}); }
+uint64_t State::NextNumber(const std::string& series) const {
+  auto it = numbers_.find(series);
+  return it == numbers_.end() ? 1 : it->second + 1;
+}
+
+void State::TakeNumber(const std::string& series, uint64_t number) {
+  TALLY_CHECK(number == NextNumber(series));  // gap-free, in order
+  numbers_[series] = number;
+}
+
+void State::Savepoint() { undo_.push_back(Undo{{}, time_, numbers_}); }
 
 void State::Release() {
   TALLY_CHECK(!undo_.empty());
@@ -91,6 +101,7 @@ void State::Rollback() {
   Undo top = std::move(undo_.back());
   undo_.pop_back();
   time_ = top.time;
+  numbers_ = std::move(top.numbers);
   for (auto& [account, saved] : top.accounts) {
     if (!saved) {
       accounts_.erase(account);

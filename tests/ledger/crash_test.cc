@@ -738,8 +738,13 @@ class CorruptionTest : public ::testing::Test {
       for (int i = first; i < std::min(count, first + 100); ++i) {
         const std::string id = "e" + std::to_string(i + 1);
         const std::string account = "acct-" + std::to_string(i % kAccountCount);
-        auto event = codec.ParseJson(i % 3 == 0 ? testing::TopUp(id, account, "100")
-                                                : testing::Usage(id, account, "7.5"));
+        // Grants, not top-ups: a top-up is followed by its invoice, and these
+        // tests count one record per event.
+        auto event = codec.ParseJson(
+            i % 3 == 0
+                ? testing::JsonEvent(id, account, "credits_granted",
+                                     R"({"credits":"100","kind":"promotional","reason":"r"})")
+                : testing::Usage(id, account, "7.5"));
         ASSERT_TRUE(event.ok()) << Describe(event.status());
         batch.push_back(std::move(event).value());
       }

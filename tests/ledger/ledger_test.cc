@@ -15,10 +15,13 @@ namespace {
 using testing::TopUp;
 using testing::Usage;
 
+// Grants rather than top-ups where seqs are counted: a top-up is followed by
+// its invoice (docs/ledger.md).
 class LedgerTest : public testing::LedgerFixture {};
 
 TEST_F(LedgerTest, AssignsGapFreeSeqsAndRecordedAt) {
-  auto outcomes = Append({TopUp("t1", "a", "100"), Usage("u1", "a", "30"), Usage("u2", "b", "1")});
+  auto outcomes =
+      Append({testing::Grant("t1", "a", "100"), Usage("u1", "a", "30"), Usage("u2", "b", "1")});
   ASSERT_EQ(outcomes.size(), 3u);
   for (size_t i = 0; i < outcomes.size(); ++i) {
     EXPECT_EQ(outcomes[i].kind, AppendOutcome::Kind::kAppended);
@@ -38,9 +41,10 @@ TEST_F(LedgerTest, AssignsGapFreeSeqsAndRecordedAt) {
 }
 
 TEST_F(LedgerTest, DuplicateIdIsAcknowledgedWithOriginalSeq) {
-  Append({TopUp("t1", "a", "100")});
+  Append({testing::Grant("t1", "a", "100")});
   clock_.Advance(1'000'000);
-  auto outcomes = Append({Usage("u1", "a", "5"), TopUp("t1", "a", "100"), Usage("u1", "a", "5")});
+  auto outcomes =
+      Append({Usage("u1", "a", "5"), testing::Grant("t1", "a", "100"), Usage("u1", "a", "5")});
   EXPECT_EQ(outcomes[0].kind, AppendOutcome::Kind::kAppended);
   EXPECT_EQ(outcomes[0].seq, 2u);
   EXPECT_EQ(outcomes[1].kind, AppendOutcome::Kind::kDuplicate);
@@ -61,7 +65,7 @@ TEST_F(LedgerTest, SameIdWithOtherContentIsRejectedAsConflict) {
 }
 
 TEST_F(LedgerTest, EverythingSurvivesReopenIncludingTheIdIndex) {
-  Append({TopUp("t1", "a", "100"), Usage("u1", "a", "2.5")});
+  Append({testing::Grant("t1", "a", "100"), Usage("u1", "a", "2.5")});
   Reopen();
   EXPECT_EQ(ledger_->head_seq(), 2u);
   auto outcomes = Append({Usage("u1", "a", "2.5"), Usage("u2", "a", "0.5")});

@@ -1,6 +1,7 @@
 // The posting rules of docs/ledger.md, each with exact figures.
 #include <gtest/gtest.h>
 
+#include "events/timestamp.h"
 #include "ledger/journal.h"
 #include "tests/ledger/ledger_fixture.h"
 
@@ -447,7 +448,14 @@ TEST_F(RulesTest, WorkedExampleOfTheDocs) {
       R"("amount":{"currency":"USD","value":"2.00"},"tax":{"currency":"USD","value":"0.17"},)"
       R"("credits":"200"})"));
   ASSERT_EQ(refund.kind, AppendOutcome::Kind::kAppended) << refund.reason;
-  EXPECT_EQ(refund.seq, 7u);
+  EXPECT_EQ(refund.seq, 8u);
+  auto invoice = At(2).event.reader().getInvoiceIssued();
+  EXPECT_EQ(std::string(invoice.getNumber().cStr()), "INV-2026-000001");
+  EXPECT_EQ(std::string(invoice.getTotal().getValue().cStr()), "10.00");
+  auto note = At(9).event.reader().getCreditNoteIssued();
+  EXPECT_EQ(std::string(note.getNumber().cStr()), "CN-2026-000001");
+  EXPECT_EQ(std::string(note.getInvoiceNumber().cStr()), "INV-2026-000001");
+  EXPECT_EQ(std::string(note.getTotal().getValue().cStr()), "2.00");
   lots = ledger_->Account("alice").lots;
   EXPECT_EQ(lots[0].credits.ToString(), "650.000000");
   EXPECT_EQ(lots[0].deferred->ToString(), "5.96");
@@ -456,6 +464,93 @@ TEST_F(RulesTest, WorkedExampleOfTheDocs) {
   EXPECT_EQ(Balance(accounts::kDeferredRevenue, "USD"), -596);
   EXPECT_EQ(Balance(accounts::kRevenueUsage, "USD"), -138);
   EXPECT_EQ(Balance(accounts::kRevenueRefunds, "USD"), 0);
+}
+
+}  // namespace
+}  // namespace tally
+
+namespace tally {
+namespace {
+
+class InvoiceTest : public RulesTest {
+ protected:
+  // The numbers of every invoice_issued in the log, in order.
+  std::vector<std::string> InvoiceNumbers() {
+    std::vector<std::string> numbers;
+    for (const LoggedEvent& e : Log()) {
+      if (e.event.reader().which() == schema::Event::INVOICE_ISSUED) {
+        numbers.push_back(e.event.reader().getInvoiceIssued().getNumber().cStr());
+      }
+    }
+    return numbers;
+  }
+};
+
+TEST_F(InvoiceTest, EveryPaymentIsInvoicedWithGapFreeNumbersPerEntityAndYear) {
+  AppendOne(
+      testing::JsonEvent("o1", "eu-customer", "account_opened", R"({"legal_entity":"acme-eu"})"));
+  Append({PaidTopUp("t1", "a", "10", "USD", "1.00"),
+          PaidTopUp("t2", "eu-customer", "10", "EUR", "1.19", "0.19"),
+          PaidTopUp("t3", "a", "10", "USD", "1.00")});
+  clock_.Set(*ParseTimestamp("2027-01-01T00:00:01Z"));
+  AppendOne(PaidTopUp("t4", "a", "10", "USD", "1.00"));
+  EXPECT_EQ(InvoiceNumbers(),
+            (std::vector<std::string>{"INV-2026-000001", "INV-acme-eu-2026-000001",
+                                      "INV-2026-000002", "INV-2027-000001"}));
+  Reopen();  // numbering continues from the replayed state
+  AppendOne(PaidTopUp("t5", "a", "10", "USD", "1.00"));
+  EXPECT_EQ(InvoiceNumbers().back(), "INV-2027-000002");
+}
+
+TEST_F(InvoiceTest, AnInvoiceShowsNetTaxAndTotal) {
+  auto outcome = AppendOne(PaidTopUp("t1", "a", "1000", "USD", "10.00", "0.83"));
+  auto invoice = At(outcome.seq + 1).event.reader().getInvoiceIssued();
+  EXPECT_EQ(std::string(invoice.getSourceEventId().cStr()), "t1");
+  EXPECT_EQ(std::string(invoice.getPaymentReference().cStr()), "ref-t1");
+  EXPECT_EQ(std::string(invoice.getSubtotal().getValue().cStr()), "9.17");
+  EXPECT_EQ(std::string(invoice.getTax().getValue().cStr()), "0.83");
+  EXPECT_EQ(std::string(invoice.getTotal().getValue().cStr()), "10.00");
+  ASSERT_EQ(invoice.getLines().size(), 1u);
+  EXPECT_EQ(std::string(invoice.getLines()[0].getDescription().cStr()), "1000 credits");
+  EXPECT_EQ(std::string(invoice.getLines()[0].getTaxJurisdiction().cStr()), "US-CA");
+  EXPECT_TRUE(At(outcome.seq + 1).postings.empty());
+}
+
+TEST_F(InvoiceTest, ARejectedLinkedGroupTakesNoNumber) {
+  const std::string link = R"("link_group":"g",)";
+  auto failed = Append(
+      {testing::JsonEvent(
+           "t1", "a", "top_up_settled",
+           R"({"provider":"stripe","reference":"r1","amount":{"currency":"USD","value":"1.00"},"credits":"10"})",
+           link),
+       testing::JsonEvent("u1", "a", "usage_recorded", R"({"usage_id":"u1","credits":"1"})",
+                          link + R"("expected_version":7,)")});
+  ASSERT_EQ(failed[0].kind, Kind::kRejected);
+  AppendOne(PaidTopUp("t2", "a", "10", "USD", "1.00"));
+  EXPECT_EQ(InvoiceNumbers(), std::vector<std::string>{"INV-2026-000001"});
+}
+
+TEST_F(InvoiceTest, SubscriptionPeriodsAndChargedProrationsAreInvoicedRefundsGetCreditNotes) {
+  AppendOne(
+      JsonEvent("s1", "a", "subscription_started",
+                R"({"subscription_id":"sub-1","plan":"pro","interval":"month","first_period":)" +
+                    Period("2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z", "inv-1", "1000") + "}"));
+  AppendOne(JsonEvent(
+      "c1", "a", "subscription_plan_changed",
+      R"({"subscription_id":"sub-1","new_plan":"max","new_price":{"currency":"USD","value":"40.00"},)"
+      R"("new_credits_per_period":"2000","effective_at":"2026-03-15T00:00:00Z",)"
+      R"("proration_amount":{"currency":"USD","value":"5.00"},"proration_credits":"250",)"
+      R"("provider":"stripe","reference":"inv-1b"})"));
+  auto refund =
+      AppendOne(JsonEvent("r1", "a", "refund_issued",
+                          R"({"refund_id":"r1","payment_reference":"inv-1b","provider":"stripe",)"
+                          R"("amount":{"currency":"USD","value":"5.00"},"credits":"250"})"));
+  ASSERT_EQ(refund.kind, Kind::kAppended) << refund.reason;
+  EXPECT_EQ(InvoiceNumbers(), (std::vector<std::string>{"INV-2026-000001", "INV-2026-000002"}));
+  auto note = At(refund.seq + 1).event.reader().getCreditNoteIssued();
+  EXPECT_EQ(std::string(note.getNumber().cStr()), "CN-2026-000001");
+  EXPECT_EQ(std::string(note.getInvoiceNumber().cStr()), "INV-2026-000002");
+  EXPECT_EQ(std::string(note.getTotal().getValue().cStr()), "5.00");
 }
 
 }  // namespace

@@ -1,0 +1,30 @@
+// Building ledger-made events.
+#pragma once
+
+#include <capnp/message.h>
+
+#include <string>
+
+#include "events/event.h"
+
+namespace tally::internal {
+
+inline constexpr const char* kLedgerProducer = "tally";
+
+// A ledger-made event "tally:<seq>" for `account`, decided at `at`; `fill`
+// sets its payload.
+template <typename Fill>
+Event MakeLedgerEvent(uint64_t seq, const std::string& account, int64_t at,
+                      const std::string& correlation_id, Fill fill) {
+  capnp::MallocMessageBuilder message;
+  auto event = message.initRoot<schema::Event>();
+  event.setId("tally:" + std::to_string(seq));
+  event.setAccount(account);
+  event.initOccurredAt().setUnixMicros(at);
+  event.setProducer(kLedgerProducer);
+  if (!correlation_id.empty()) event.setCorrelationId(correlation_id);
+  fill(event);
+  return Event::FromReader(event.asReader());
+}
+
+}  // namespace tally::internal
