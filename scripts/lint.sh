@@ -11,5 +11,8 @@ if [[ "$fix" == "--fix" ]]; then
 else
   clang-format --dry-run --Werror "${files[@]}"
 fi
-mapfile -t sources < <(git ls-files '*.cc')
-clang-tidy -p "$build_dir" --quiet "${sources[@]}"
+# One file per clang-tidy process, two at a time: faster on two cores, and a
+# failure names its file.
+git ls-files '*.cc' | xargs -P 2 -I{} sh -c \
+  'clang-tidy -p "$0" --quiet "{}" 2>/dev/null || { echo "clang-tidy failed on {}"; exit 1; }' \
+  "$build_dir"

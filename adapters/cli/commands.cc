@@ -6,13 +6,13 @@
 
 #include "adapters/cli/exit_codes.h"
 #include "adapters/cli/ndjson_append.h"
+#include "adapters/cli/support.h"
 #include "events/timestamp.h"
 #include "projections/balance.h"
+#include "projections/reports.h"
+#include "projections/statement.h"
 
 namespace tally::cli {
-namespace {
-
-// Opens the ledger for reading; a missing one is a usage error.
 Result<std::unique_ptr<Ledger>> OpenExisting(const std::string& data_dir, const Clock* clock) {
   LedgerOptions options;
   options.data_dir = data_dir;
@@ -24,6 +24,8 @@ int Fail(const Status& status, Io io) {
   io.err << "tally: " << status.ToString() << '\n';
   return ExitCodeFor(status);
 }
+
+namespace {
 
 void PrintLineErrors(const NdjsonAppend& result, OutputFormat format, Io io) {
   Report report{{{"line", Column::Kind::kInteger}, {"error"}}, {}};
@@ -90,23 +92,54 @@ int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat
   return PrintOutcomes(*result, (*ledger)->head_seq(), format, io);
 }
 
+Result<LogRange> RangeOf(const AsOf& as_of) {
+  LogRange range;
+  if (as_of.at_seq > 0) range.at_seq = as_of.at_seq;
+  if (!as_of.as_of.empty()) {
+    auto micros = ParseTimestamp(as_of.as_of);
+    if (!micros.ok()) return micros.status().WithContext("--as-of");
+    range.as_of_micros = *micros;
+  }
+  return range;
+}
+
+bool IsNow(const AsOf& as_of) { return as_of.at_seq == 0 && as_of.as_of.empty(); }
+
+// Balances from the ledger's state (now) or from a statement fold (as of).
+Result<AccountBalance> BalanceAsOf(const Ledger& ledger, const std::string& account,
+                                   const AsOf& as_of) {
+  if (IsNow(as_of)) return ReadBalance(ledger, account);
+  auto range = RangeOf(as_of);
+  if (!range.ok()) return range.status();
+  auto lines = ReadStatement(ledger, account, *range);
+  if (!lines.ok()) return lines.status();
+  AccountBalance balance{account, {}, {}, {}, 0};
+  if (!lines->empty()) {
+    balance.available = lines->back().available;
+    balance.held = lines->back().held;
+    balance.receivable = lines->back().receivable;
+  }
+  return balance;
+}
+
 int RunBalance(const std::string& data_dir, const std::vector<std::string>& accounts,
-               OutputFormat format, Io io) {
+               const AsOf& as_of, OutputFormat format, Io io) {
   SystemClock clock;
   auto ledger = OpenExisting(data_dir, &clock);
   if (!ledger.ok()) return Fail(ledger.status(), io);
-  std::vector<AccountBalance> balances;
-  if (accounts.empty()) balances = ReadAllBalances(**ledger);
-  for (const std::string& account : accounts) balances.push_back(ReadBalance(**ledger, account));
+  std::vector<std::string> names = accounts.empty() ? (*ledger)->Accounts() : accounts;
   Report report{{{"account"},
                  {"available_credits", Column::Kind::kAmount},
                  {"held_credits", Column::Kind::kAmount},
                  {"receivable_credits", Column::Kind::kAmount},
                  {"version", Column::Kind::kInteger}},
                 {}};
-  for (const AccountBalance& balance : balances) {
-    report.rows.push_back({balance.account, balance.available.ToString(), balance.held.ToString(),
-                           balance.receivable.ToString(), std::to_string(balance.version)});
+  for (const std::string& account : names) {
+    auto balance = BalanceAsOf(**ledger, account, as_of);
+    if (!balance.ok()) return Fail(balance.status(), io);
+    report.rows.push_back({account, balance->available.ToString(), balance->held.ToString(),
+                           balance->receivable.ToString(),
+                           IsNow(as_of) ? std::to_string(balance->version) : ""});
   }
   Render(report, format, io.out);
   return kExitOk;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "adapters/cli/report.h"
+#include "projections/fold.h"
 
 namespace tally::cli {
 
@@ -19,9 +20,32 @@ struct Io {
 // tally append --data DIR FILE|-
 int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat format, Io io);
 
-// tally balance --data DIR [ACCOUNT...]; no account: every account.
+// Which prefix of the log a report reads: --at-seq N and/or --as-of TIME.
+struct AsOf {
+  uint64_t at_seq = 0;  // 0: the head
+  std::string as_of;    // RFC 3339; empty: now
+};
+
+// tally balance --data DIR [ACCOUNT...] [--at-seq N] [--as-of T]; no account: every account.
 int RunBalance(const std::string& data_dir, const std::vector<std::string>& accounts,
-               OutputFormat format, Io io);
+               const AsOf& as_of, OutputFormat format, Io io);
+
+// tally statement --data DIR ACCOUNT [--from T] [--at-seq N] [--as-of T]
+int RunStatement(const std::string& data_dir, const std::string& account, const std::string& from,
+                 const AsOf& as_of, OutputFormat format, Io io);
+
+// tally trial-balance --data DIR [--at-seq N] [--as-of T]
+int RunTrialBalance(const std::string& data_dir, const AsOf& as_of, OutputFormat format, Io io);
+
+// tally revenue --data DIR [--at-seq N] [--as-of T]
+int RunRevenue(const std::string& data_dir, const AsOf& as_of, OutputFormat format, Io io);
+
+// tally invoices --data DIR [--account A] [--at-seq N] [--as-of T]
+int RunInvoices(const std::string& data_dir, const std::string& account, const AsOf& as_of,
+                OutputFormat format, Io io);
+
+// tally invoice --data DIR NUMBER: one invoice or credit note, its lines.
+int RunInvoice(const std::string& data_dir, const std::string& number, OutputFormat format, Io io);
 
 // tally events --data DIR [--from-seq N] [--limit N]: the log as NDJSON.
 int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, Io io);

@@ -128,7 +128,7 @@ int RunDemo(const DemoOptions& options, Io io) {
              << (*ledger)->head_seq() << " events in the log with the ledger's answers).\n\n";
     }
   }
-  code = RunBalance(ledger_dir, {}, options.format, io);
+  code = RunBalance(ledger_dir, {}, AsOf{}, options.format, io);
   if (temporary && !options.keep) {
     std::error_code ignored;
     std::filesystem::remove_all(data_dir, ignored);

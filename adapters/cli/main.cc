@@ -27,6 +27,12 @@ struct FormatFlags {
   }
 };
 
+void AddAsOf(CLI::App* command, tally::cli::AsOf* as_of) {
+  command->add_option("--at-seq", as_of->at_seq, "report the log up to this seq (inclusive)");
+  command->add_option("--as-of", as_of->as_of,
+                      "report the log up to this instant, RFC 3339 (recorded_at, inclusive)");
+}
+
 void AddFormatFlags(CLI::App* command, FormatFlags* flags) {
   auto* json = command->add_flag("--json", flags->json, "print JSON instead of a table");
   command->add_flag("--csv", flags->csv, "print CSV (RFC 4180) instead of a table")->excludes(json);
@@ -49,12 +55,64 @@ int Main(int argc, char** argv) {
   AddFormatFlags(append, &flags);
   append->callback([&] { code = tally::cli::RunAppend(data_dir, file, flags.format(), io); });
 
-  auto* balance = app.add_subcommand("balance", "Print available credits per account");
+  tally::cli::AsOf as_of;
+  auto* balance = app.add_subcommand(
+      "balance", "Available, held and receivable credits per account, now or as of a past point");
   std::vector<std::string> accounts;
   balance->add_option("--data", data_dir, "ledger directory")->required();
   balance->add_option("account", accounts, "accounts to show (default: every account)");
+  AddAsOf(balance, &as_of);
   AddFormatFlags(balance, &flags);
-  balance->callback([&] { code = tally::cli::RunBalance(data_dir, accounts, flags.format(), io); });
+  balance->callback(
+      [&] { code = tally::cli::RunBalance(data_dir, accounts, as_of, flags.format(), io); });
+
+  auto* statement =
+      app.add_subcommand("statement", "Every credit movement of an account with running balances");
+  std::string statement_account;
+  std::string statement_from;
+  statement->add_option("--data", data_dir, "ledger directory")->required();
+  statement->add_option("account", statement_account, "the customer account")->required();
+  statement->add_option("--from", statement_from,
+                        "list movements from this instant (RFC 3339); balances still count all");
+  AddAsOf(statement, &as_of);
+  AddFormatFlags(statement, &flags);
+  statement->callback([&] {
+    code = tally::cli::RunStatement(data_dir, statement_account, statement_from, as_of,
+                                    flags.format(), io);
+  });
+
+  auto* trial = app.add_subcommand(
+      "trial-balance", "Balance of every ledger account per asset; each asset sums to zero");
+  trial->add_option("--data", data_dir, "ledger directory")->required();
+  AddAsOf(trial, &as_of);
+  AddFormatFlags(trial, &flags);
+  trial->callback([&] { code = tally::cli::RunTrialBalance(data_dir, as_of, flags.format(), io); });
+
+  auto* revenue = app.add_subcommand(
+      "revenue", "Money per currency and month: cash, tax, recognised revenue, breakage, deferred");
+  revenue->add_option("--data", data_dir, "ledger directory")->required();
+  AddAsOf(revenue, &as_of);
+  AddFormatFlags(revenue, &flags);
+  revenue->callback([&] { code = tally::cli::RunRevenue(data_dir, as_of, flags.format(), io); });
+
+  auto* invoices = app.add_subcommand("invoices", "Invoices and credit notes in issue order");
+  std::string invoices_account;
+  invoices->add_option("--data", data_dir, "ledger directory")->required();
+  invoices->add_option("--account", invoices_account, "only this customer account's documents");
+  AddAsOf(invoices, &as_of);
+  AddFormatFlags(invoices, &flags);
+  invoices->callback([&] {
+    code = tally::cli::RunInvoices(data_dir, invoices_account, as_of, flags.format(), io);
+  });
+
+  auto* invoice = app.add_subcommand(
+      "invoice", "One invoice or credit note: its lines (--json: the document as logged)");
+  std::string invoice_number;
+  invoice->add_option("--data", data_dir, "ledger directory")->required();
+  invoice->add_option("number", invoice_number, "e.g. INV-2026-000123")->required();
+  AddFormatFlags(invoice, &flags);
+  invoice->callback(
+      [&] { code = tally::cli::RunInvoice(data_dir, invoice_number, flags.format(), io); });
 
   auto* events = app.add_subcommand("events", "Print the log as NDJSON, with seq and recorded_at");
   uint64_t from_seq = 1;

@@ -176,6 +176,43 @@ TEST_F(CliTest, AuditVerifyPassesAndNamesATamperedSeq) {
   EXPECT_NE(bad.err.find("seq 2"), std::string::npos) << bad.err;
 }
 
+TEST_F(CliTest, FinanceReportsOnTheDemoDay) {
+  ASSERT_EQ(Tally("demo --data " + Path("d")).exit_code, 0);
+  const std::string data = "--data " + Path("d/ledger");
+  CliRun invoices = Tally("invoices " + data + " --csv");
+  EXPECT_EQ(invoices.exit_code, 0) << invoices.err;
+  EXPECT_NE(invoices.out.find("CN-2026-000001,credit_note,acct-bob,"), std::string::npos)
+      << invoices.out;
+  EXPECT_NE(invoices.out.find(",INV-2026-000002,CNY,13.60,,13.60\r\n"), std::string::npos)
+      << invoices.out;
+  CliRun revenue = Tally("revenue " + data + " --json");
+  EXPECT_NE(revenue.out.find(R"({"currency":"CNY","month":")"), std::string::npos) << revenue.out;
+  EXPECT_NE(revenue.out.find(R"("cash_in":"54.40","tax":"3.85","usage":"15.66")"),
+            std::string::npos)
+      << revenue.out;
+  CliRun invoice = Tally("invoice " + data + " INV-2026-000001 --json");
+  EXPECT_NE(invoice.out.find(R"("type":"invoice_issued")"), std::string::npos) << invoice.out;
+  EXPECT_EQ(Tally("invoice " + data + " INV-1999-000001").exit_code, 2);
+  CliRun trial = Tally("trial-balance " + data + " --csv");
+  EXPECT_EQ(trial.exit_code, 0) << trial.err;
+  EXPECT_NE(trial.out.find("deferred_revenue,CNY,,35.66\r\n"), std::string::npos) << trial.out;
+}
+
+TEST_F(CliTest, ReportsAsOfAPastSeqOrInstant) {
+  Write("day.ndjson", TopUp("t1", "acct-1", "100") + "\n" + Usage("u1", "acct-1", "30") + "\n");
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
+  CliRun now = Tally("balance " + Data() + " acct-1 --csv");
+  EXPECT_NE(now.out.find("acct-1,70.000000,"), std::string::npos) << now.out;
+  CliRun before = Tally("balance " + Data() + " acct-1 --at-seq 2 --csv");
+  EXPECT_NE(before.out.find("acct-1,100.000000,0.000000,0.000000,\r\n"), std::string::npos)
+      << before.out;
+  CliRun long_ago = Tally("statement " + Data() + " acct-1 --as-of 2000-01-01T00:00:00Z --csv");
+  EXPECT_EQ(long_ago.out, "seq,recorded_at,type,bucket,change,available,held,receivable\r\n");
+  CliRun bad = Tally("trial-balance " + Data() + " --as-of yesterday");
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_NE(bad.err.find("--as-of"), std::string::npos) << bad.err;
+}
+
 TEST_F(CliTest, HelpAndUsageErrors) {
   CliRun help = Tally("--help");
   EXPECT_EQ(help.exit_code, 0);

@@ -14,7 +14,8 @@
 //                      P3 journal = views, P4 deferred revenue = lots,
 //                      P5 Verify(), and the generator's model (verdicts,
 //                      duplicates' seqs, versions, hold answers);
-//   after every Tick   P6 nothing due is left;
+//   after every Tick   P6 nothing due is left; P7 statements end at the views'
+//                      balances and the revenue report reconciles per currency;
 //   at the end         R1 reopening rebuilds the same state; R2/R3 the same
 //                      steps fed to a fresh ledger give the same log, byte
 //                      for byte; R4 restarts change nothing.
@@ -43,6 +44,8 @@
 #include "events/timestamp.h"
 #include "ledger/journal.h"
 #include "ledger/ledger.h"
+#include "projections/reports.h"
+#include "projections/statement.h"
 #include "tests/temp_dir.h"
 
 namespace tally {
@@ -1101,6 +1104,35 @@ void ExpectNothingDueAfterTick(const std::vector<AccountView>& views, int64_t no
 
 // P1-P5, P6 after a Tick, and each account's version is the generator's
 // count of its appended producer events.
+// P7 (reports): each account's statement ends at its view's balances, and
+// the money in the revenue report reconciles per currency: cash received
+// plus disputed cash equals tax owed plus deferred plus recognised revenue
+// less refunds plus money owed back.
+void ExpectReportsReconcile(const Ledger& ledger, const std::vector<AccountView>& views) {
+  for (const AccountView& view : views) {
+    auto lines = ReadStatement(ledger, view.account, LogRange{});
+    ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+    if (lines->empty()) continue;
+    EXPECT_EQ(lines->back().available, view.available) << view.account;
+    EXPECT_EQ(lines->back().held, view.held) << view.account;
+    EXPECT_EQ(lines->back().receivable, view.receivable) << view.account;
+  }
+  auto revenue = ReadRevenue(ledger, LogRange{});
+  ASSERT_TRUE(revenue.ok()) << revenue.status().ToString();
+  std::map<std::string, Int128> left, right, deferred;  // per currency, over all months
+  for (const RevenueLine& l : *revenue) {
+    left[l.currency] += l.cash_in.minor_units() + l.chargebacks.minor_units();
+    right[l.currency] += l.tax.minor_units() + l.usage.minor_units() +
+                         l.subscription.minor_units() + l.breakage.minor_units() -
+                         l.refunds.minor_units() + l.refunds_payable.minor_units();
+    deferred[l.currency] = l.deferred_end.minor_units();  // months come in order
+  }
+  for (auto& [currency, sum] : right) {
+    EXPECT_EQ(left[currency], sum + deferred[currency])
+        << "revenue does not reconcile in " << currency;
+  }
+}
+
 void ExpectInvariants(const Ledger& ledger, const Generator& generator, const Step& step) {
   Balances balances;
   ASSERT_NO_FATAL_FAILURE(ExpectTrialBalance(ledger, &balances));
@@ -1113,7 +1145,10 @@ void ExpectInvariants(const Ledger& ledger, const Generator& generator, const St
   ExpectCustomerAccountsHaveViews(balances, views);
   ExpectDeferredRevenueMatchesLots(views, balances);
   ExpectLogVerifies(ledger);
-  if (step.tick) ExpectNothingDueAfterTick(views, step.now);
+  if (step.tick) {  // a third of the steps, and where expiries land; reports fold the whole log
+    ExpectNothingDueAfterTick(views, step.now);
+    ExpectReportsReconcile(ledger, views);
+  }
 }
 
 // ---- Replay comparisons ----------------------------------------------------------

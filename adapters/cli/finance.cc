@@ -1,0 +1,175 @@
+// The finance commands: statement, trial balance, revenue, invoices.
+#include "adapters/cli/commands.h"
+#include "adapters/cli/exit_codes.h"
+#include "adapters/cli/support.h"
+#include "events/codec.h"
+#include "events/timestamp.h"
+#include "ledger/journal.h"
+#include "projections/reports.h"
+#include "projections/statement.h"
+
+namespace tally::cli {
+
+namespace {
+
+using Kind = Column::Kind;
+
+// Opens an existing ledger and the range of `as_of`, or says why not.
+struct Opened {
+  SystemClock clock;
+  std::unique_ptr<Ledger> ledger;
+  LogRange range;
+};
+
+Result<std::unique_ptr<Opened>> Open(const std::string& data_dir, const AsOf& as_of) {
+  auto opened = std::make_unique<Opened>();
+  auto range = RangeOf(as_of);
+  if (!range.ok()) return range.status();
+  opened->range = *range;
+  auto ledger = OpenExisting(data_dir, &opened->clock);
+  if (!ledger.ok()) return ledger.status();
+  opened->ledger = std::move(ledger).value();
+  return opened;
+}
+
+}  // namespace
+
+int RunStatement(const std::string& data_dir, const std::string& account, const std::string& from,
+                 const AsOf& as_of, OutputFormat format, Io io) {
+  auto opened = Open(data_dir, as_of);
+  if (!opened.ok()) return Fail(opened.status(), io);
+  int64_t from_micros = 0;
+  if (!from.empty()) {
+    auto parsed = ParseTimestamp(from);
+    if (!parsed.ok()) return Fail(parsed.status().WithContext("--from"), io);
+    from_micros = *parsed;
+  }
+  auto lines = ReadStatement(*(*opened)->ledger, account, (*opened)->range, from_micros);
+  if (!lines.ok()) return Fail(lines.status(), io);
+  Report report{{{"seq", Kind::kInteger},
+                 {"recorded_at"},
+                 {"type"},
+                 {"bucket"},
+                 {"change", Kind::kAmount},
+                 {"available", Kind::kAmount},
+                 {"held", Kind::kAmount},
+                 {"receivable", Kind::kAmount}},
+                {}};
+  for (const StatementLine& line : *lines) {
+    report.rows.push_back({std::to_string(line.seq), FormatTimestamp(line.recorded_at_micros),
+                           line.type, line.bucket, line.change.ToString(),
+                           line.available.ToString(), line.held.ToString(),
+                           line.receivable.ToString()});
+  }
+  Render(report, format, io.out);
+  return kExitOk;
+}
+
+int RunTrialBalance(const std::string& data_dir, const AsOf& as_of, OutputFormat format, Io io) {
+  auto opened = Open(data_dir, as_of);
+  if (!opened.ok()) return Fail(opened.status(), io);
+  auto lines = ReadTrialBalance(*(*opened)->ledger, (*opened)->range);
+  if (!lines.ok()) return Fail(lines.status(), io);
+  Report report{
+      {{"ledger_account"}, {"asset"}, {"debit", Kind::kAmount}, {"credit", Kind::kAmount}}, {}};
+  for (const TrialBalanceLine& line : *lines) {
+    bool debit = line.balance > 0;
+    std::string amount = FormatAmount(line.asset, debit ? line.balance : Int128(-line.balance));
+    report.rows.push_back({line.account, line.asset, debit ? amount : "", debit ? "" : amount});
+  }
+  Render(report, format, io.out);
+  return kExitOk;
+}
+
+int RunRevenue(const std::string& data_dir, const AsOf& as_of, OutputFormat format, Io io) {
+  auto opened = Open(data_dir, as_of);
+  if (!opened.ok()) return Fail(opened.status(), io);
+  auto lines = ReadRevenue(*(*opened)->ledger, (*opened)->range);
+  if (!lines.ok()) return Fail(lines.status(), io);
+  Report report{{{"currency"},
+                 {"month"},
+                 {"cash_in", Kind::kAmount},
+                 {"tax", Kind::kAmount},
+                 {"usage", Kind::kAmount},
+                 {"subscription", Kind::kAmount},
+                 {"breakage", Kind::kAmount},
+                 {"refunds", Kind::kAmount},
+                 {"deferred_end", Kind::kAmount},
+                 {"chargebacks", Kind::kAmount},
+                 {"refunds_payable", Kind::kAmount}},
+                {}};
+  for (const RevenueLine& l : *lines) {
+    report.rows.push_back({l.currency, l.month, l.cash_in.ToString(), l.tax.ToString(),
+                           l.usage.ToString(), l.subscription.ToString(), l.breakage.ToString(),
+                           l.refunds.ToString(), l.deferred_end.ToString(),
+                           l.chargebacks.ToString(), l.refunds_payable.ToString()});
+  }
+  Render(report, format, io.out);
+  return kExitOk;
+}
+
+int RunInvoices(const std::string& data_dir, const std::string& account, const AsOf& as_of,
+                OutputFormat format, Io io) {
+  auto opened = Open(data_dir, as_of);
+  if (!opened.ok()) return Fail(opened.status(), io);
+  auto rows = ReadInvoices(*(*opened)->ledger, account, (*opened)->range);
+  if (!rows.ok()) return Fail(rows.status(), io);
+  Report report{{{"number"},
+                 {"kind"},
+                 {"account"},
+                 {"issued_at"},
+                 {"seq", Kind::kInteger},
+                 {"corrects"},
+                 {"currency"},
+                 {"subtotal", Kind::kAmount},
+                 {"tax", Kind::kAmount},
+                 {"total", Kind::kAmount}},
+                {}};
+  for (const InvoiceRow& row : *rows) {
+    report.rows.push_back({row.number, row.kind, row.account, FormatTimestamp(row.issued_at_micros),
+                           std::to_string(row.seq), row.invoice_number, row.currency, row.subtotal,
+                           row.tax, row.total});
+  }
+  Render(report, format, io.out);
+  return kExitOk;
+}
+
+int RunInvoice(const std::string& data_dir, const std::string& number, OutputFormat format, Io io) {
+  auto opened = Open(data_dir, AsOf{});
+  if (!opened.ok()) return Fail(opened.status(), io);
+  auto rows = ReadInvoices(*(*opened)->ledger, "", (*opened)->range);
+  if (!rows.ok()) return Fail(rows.status(), io);
+  for (const InvoiceRow& row : *rows) {
+    if (row.number != number) continue;
+    if (format == OutputFormat::kJson) {  // the document as the log holds it
+      EventCodec codec;
+      auto stamped = row.event.WithLedgerFields(row.seq, row.issued_at_micros);
+      io.out << codec.ToJson(stamped) << '\n';
+      return kExitOk;
+    }
+    auto reader = row.event.reader();
+    auto lines = row.kind == "invoice" ? reader.getInvoiceIssued().getLines()
+                                       : reader.getCreditNoteIssued().getLines();
+    Report report{{{"description"},
+                   {"quantity", Kind::kAmount},
+                   {"amount", Kind::kAmount},
+                   {"tax", Kind::kAmount},
+                   {"tax_jurisdiction"}},
+                  {}};
+    for (auto line : lines) {
+      report.rows.push_back({line.getDescription().cStr(), line.getQuantity().cStr(),
+                             line.getAmount().getValue().cStr(), line.getTax().getValue().cStr(),
+                             line.getTaxJurisdiction().cStr()});
+    }
+    if (format == OutputFormat::kTable) {
+      io.out << row.number << " (" << row.kind << ") for " << row.account << ", issued "
+             << FormatTimestamp(row.issued_at_micros) << ", total " << row.currency << " "
+             << row.total << '\n';
+    }
+    Render(report, format, io.out);
+    return kExitOk;
+  }
+  return Fail(Status::NotFound("no invoice or credit note " + number), io);
+}
+
+}  // namespace tally::cli
