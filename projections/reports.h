@@ -55,4 +55,55 @@ struct InvoiceRow {
 Result<std::vector<InvoiceRow>> ReadInvoices(const Ledger& ledger, const std::string& account,
                                              const LogRange& range);
 
+// Subscriptions as the log leaves them. MRR counts active, cancelling and
+// past-due subscriptions at their last period's net price (tax excluded);
+// a yearly price is divided by 12, rounded half-even (a named rounding point).
+struct SubscriptionRow {
+  std::string subscription_id;
+  std::string account;
+  std::string plan;
+  std::string status;    // active, cancelling, past_due, cancelled, expired
+  std::string interval;  // month, year
+  Money net_price;       // per period, of the last period or plan change
+  int64_t period_end_micros = 0;
+  Money mrr;  // monthly recurring revenue it contributes (0 once ended)
+};
+
+struct RecurringRevenue {
+  std::string currency;
+  Money mrr;
+  Money arr;                   // 12 x MRR
+  uint64_t subscriptions = 0;  // contributing
+};
+
+struct SubscriptionReport {
+  std::vector<SubscriptionRow> subscriptions;  // by account, then id
+  std::vector<RecurringRevenue> totals;        // per currency
+};
+
+Result<SubscriptionReport> ReadSubscriptions(const Ledger& ledger, const LogRange& range);
+
+// Tasks: credits consumed per model, and the holds still open.
+struct ModelUsage {
+  std::string model;          // "" when the producer gave none
+  uint64_t tasks = 0;         // task_succeeded
+  uint64_t usage_events = 0;  // usage_recorded
+  Credits credits;            // consumed by both
+};
+
+struct OpenHold {
+  std::string account;
+  std::string task_id;
+  Credits credits;
+  int64_t expires_at_micros = 0;
+  uint64_t seq = 0;  // of the hold_accepted
+};
+
+struct TaskReport {
+  std::vector<ModelUsage> models;    // by model
+  std::vector<OpenHold> open_holds;  // by seq
+};
+
+Result<TaskReport> ReadTasks(const Ledger& ledger, const LogRange& range);
+
 }  // namespace tally

@@ -44,6 +44,16 @@ int RunRevenue(const std::string& data_dir, const AsOf& as_of, OutputFormat form
 int RunInvoices(const std::string& data_dir, const std::string& account, const AsOf& as_of,
                 OutputFormat format, Io io);
 
+// tally subscriptions --data DIR [--totals] [--at-seq N] [--as-of T]: each
+// subscription, or (--totals) MRR and ARR per currency.
+int RunSubscriptions(const std::string& data_dir, bool totals, const AsOf& as_of,
+                     OutputFormat format, Io io);
+
+// tally tasks --data DIR [--open] [--at-seq N] [--as-of T]: credits per
+// model, or (--open) the holds still open.
+int RunTasks(const std::string& data_dir, bool open_holds, const AsOf& as_of, OutputFormat format,
+             Io io);
+
 // tally invoice --data DIR NUMBER: one invoice or credit note, its lines.
 int RunInvoice(const std::string& data_dir, const std::string& number, OutputFormat format, Io io);
 

@@ -134,6 +134,77 @@ int RunInvoices(const std::string& data_dir, const std::string& account, const A
   return kExitOk;
 }
 
+int RunSubscriptions(const std::string& data_dir, bool totals, const AsOf& as_of,
+                     OutputFormat format, Io io) {
+  auto opened = Open(data_dir, as_of);
+  if (!opened.ok()) return Fail(opened.status(), io);
+  auto report = ReadSubscriptions(*(*opened)->ledger, (*opened)->range);
+  if (!report.ok()) return Fail(report.status(), io);
+  if (totals) {
+    Report out{{{"currency"},
+                {"subscriptions", Kind::kInteger},
+                {"mrr", Kind::kAmount},
+                {"arr", Kind::kAmount}},
+               {}};
+    for (const RecurringRevenue& t : report->totals) {
+      out.rows.push_back(
+          {t.currency, std::to_string(t.subscriptions), t.mrr.ToString(), t.arr.ToString()});
+    }
+    Render(out, format, io.out);
+    return kExitOk;
+  }
+  Report out{{{"subscription_id"},
+              {"account"},
+              {"plan"},
+              {"status"},
+              {"interval"},
+              {"currency"},
+              {"net_price", Kind::kAmount},
+              {"period_end"},
+              {"mrr", Kind::kAmount}},
+             {}};
+  for (const SubscriptionRow& row : report->subscriptions) {
+    out.rows.push_back({row.subscription_id, row.account, row.plan, row.status, row.interval,
+                        std::string(row.net_price.currency().code()), row.net_price.ToString(),
+                        FormatTimestamp(row.period_end_micros), row.mrr.ToString()});
+  }
+  Render(out, format, io.out);
+  return kExitOk;
+}
+
+int RunTasks(const std::string& data_dir, bool open_holds, const AsOf& as_of, OutputFormat format,
+             Io io) {
+  auto opened = Open(data_dir, as_of);
+  if (!opened.ok()) return Fail(opened.status(), io);
+  auto report = ReadTasks(*(*opened)->ledger, (*opened)->range);
+  if (!report.ok()) return Fail(report.status(), io);
+  if (open_holds) {
+    Report out{{{"account"},
+                {"task_id"},
+                {"held_credits", Kind::kAmount},
+                {"expires_at"},
+                {"seq", Kind::kInteger}},
+               {}};
+    for (const OpenHold& hold : report->open_holds) {
+      out.rows.push_back({hold.account, hold.task_id, hold.credits.ToString(),
+                          FormatTimestamp(hold.expires_at_micros), std::to_string(hold.seq)});
+    }
+    Render(out, format, io.out);
+    return kExitOk;
+  }
+  Report out{{{"model"},
+              {"tasks", Kind::kInteger},
+              {"usage_events", Kind::kInteger},
+              {"credits", Kind::kAmount}},
+             {}};
+  for (const ModelUsage& usage : report->models) {
+    out.rows.push_back({usage.model, std::to_string(usage.tasks),
+                        std::to_string(usage.usage_events), usage.credits.ToString()});
+  }
+  Render(out, format, io.out);
+  return kExitOk;
+}
+
 int RunInvoice(const std::string& data_dir, const std::string& number, OutputFormat format, Io io) {
   auto opened = Open(data_dir, AsOf{});
   if (!opened.ok()) return Fail(opened.status(), io);

@@ -105,6 +105,26 @@ int Main(int argc, char** argv) {
     code = tally::cli::RunInvoices(data_dir, invoices_account, as_of, flags.format(), io);
   });
 
+  auto* subscriptions = app.add_subcommand(
+      "subscriptions", "Subscriptions with status and MRR; --totals: MRR and ARR per currency");
+  bool subscription_totals = false;
+  subscriptions->add_option("--data", data_dir, "ledger directory")->required();
+  subscriptions->add_flag("--totals", subscription_totals, "MRR and ARR per currency");
+  AddAsOf(subscriptions, &as_of);
+  AddFormatFlags(subscriptions, &flags);
+  subscriptions->callback([&] {
+    code = tally::cli::RunSubscriptions(data_dir, subscription_totals, as_of, flags.format(), io);
+  });
+
+  auto* tasks = app.add_subcommand("tasks", "Credits consumed per model; --open: holds still open");
+  bool open_holds = false;
+  tasks->add_option("--data", data_dir, "ledger directory")->required();
+  tasks->add_flag("--open", open_holds, "the holds still open (running tasks)");
+  AddAsOf(tasks, &as_of);
+  AddFormatFlags(tasks, &flags);
+  tasks->callback(
+      [&] { code = tally::cli::RunTasks(data_dir, open_holds, as_of, flags.format(), io); });
+
   auto* invoice = app.add_subcommand(
       "invoice", "One invoice or credit note: its lines (--json: the document as logged)");
   std::string invoice_number;
