@@ -22,6 +22,26 @@ bool IsBalanced(const Postings& postings) {
   return true;
 }
 
+void TrialBalanceBuilder::Add(const Postings& postings) {
+  for (const Posting& posting : postings) sums_[{posting.account, posting.asset}] += posting.amount;
+}
+
+Result<std::vector<TrialBalanceLine>> TrialBalanceBuilder::Finish() const {
+  std::vector<TrialBalanceLine> lines;
+  std::map<std::string, Int128> per_asset;
+  for (const auto& [key, balance] : sums_) {
+    per_asset[key.second] += balance;
+    if (balance != 0) lines.push_back({key.first, key.second, balance});
+  }
+  for (const auto& [asset, total] : per_asset) {
+    if (total != 0) {
+      return Status::Corruption("trial balance of " + asset + " is " + FormatAmount(asset, total) +
+                                ", not zero");
+    }
+  }
+  return lines;
+}
+
 std::string FormatAmount(const std::string& asset, const Int128& amount) {
   if (asset == kCreditsAsset) return Credits::FromMicros(amount).ToString();
   auto currency = Currency::Parse(asset);

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "events/money.h"
+#include "events/status.h"
 
 namespace tally {
 
@@ -42,6 +43,24 @@ using Postings = std::vector<Posting>;
 // Per asset, the sum of the postings (0 for every asset when balanced).
 std::map<std::string, Int128> SumByAsset(const Postings& postings);
 bool IsBalanced(const Postings& postings);
+
+struct TrialBalanceLine {
+  std::string account;
+  std::string asset;
+  Int128 balance;  // debits - credits
+};
+
+// Sums journal entries per ledger account and asset.
+class TrialBalanceBuilder {
+ public:
+  void Add(const Postings& postings);
+  // The non-zero balances, sorted by account and asset; Corruption if an
+  // asset does not sum to zero.
+  Result<std::vector<TrialBalanceLine>> Finish() const;
+
+ private:
+  std::map<std::pair<std::string, std::string>, Int128> sums_;
+};
 
 // The amount as an exact decimal in the asset's unit: "-12.500000" credits, "10.50" USD.
 std::string FormatAmount(const std::string& asset, const Int128& amount);

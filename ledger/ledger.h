@@ -99,17 +99,16 @@ struct AccountView {
   std::vector<HoldView> holds;
 };
 
-struct TrialBalanceLine {
-  std::string account;
-  std::string asset;
-  Int128 balance;  // debits - credits
-};
-
 struct VerifyReport {
   uint64_t events_checked = 0;
   uint64_t first_bad_seq = 0;  // 0 when the log verified
   Status status;               // ok, or what is wrong at first_bad_seq
 };
+
+// The instant the ledger decided `event` at: occurred_at for imported and
+// ledger-made events (an expiry's due time), recorded_at otherwise. Reports
+// by period use it.
+int64_t EffectiveTime(const LoggedEvent& event);
 
 class Ledger {
  public:
@@ -132,6 +131,10 @@ class Ledger {
   // how many were appended.
   virtual Result<uint64_t> Tick() = 0;
 
+  // Appends a checkpoint_signed with `key`'s Ed25519 signature over the head
+  // (seq, hash) and the clock's now (ledger/checkpoint.h). Returns its seq.
+  virtual Result<uint64_t> Checkpoint(const class CheckpointKey& key) = 0;
+
   virtual uint64_t head_seq() const = 0;
   virtual Hash head_hash() const = 0;
 
@@ -145,7 +148,7 @@ class Ledger {
 
   // The account's balances, lots and holds now (an unknown account is empty).
   virtual AccountView Account(const std::string& account) const = 0;
-  // Every account with events, sorted.
+  // Every customer account with events, sorted (not the ledger's own "_" accounts).
   virtual std::vector<std::string> Accounts() const = 0;
 
   // Sums every stored journal entry per ledger account and asset; checks

@@ -8,6 +8,7 @@
 #include "adapters/cli/ndjson_append.h"
 #include "adapters/cli/support.h"
 #include "events/timestamp.h"
+#include "ledger/checkpoint.h"
 #include "projections/balance.h"
 #include "projections/reports.h"
 #include "projections/statement.h"
@@ -192,25 +193,68 @@ int RunJournal(const std::string& data_dir, const std::string& account, uint64_t
   return kExitOk;
 }
 
-int RunAuditVerify(const std::string& data_dir, OutputFormat format, Io io) {
+int RunAuditVerify(const std::string& data_dir, const std::string& public_key_file,
+                   OutputFormat format, Io io) {
   SystemClock clock;
   auto ledger = OpenExisting(data_dir, &clock);
   if (!ledger.ok()) return Fail(ledger.status(), io);  // open replays and checks already
-  VerifyReport report = (*ledger)->Verify();
+  VerifyReport log = (*ledger)->Verify();
   auto trial = (*ledger)->TrialBalance();
-  Status status = report.status.ok() ? trial.status() : report.status;
+  Status log_status = log.status.ok() ? trial.status() : log.status;
   Report out{{{"check"},
               {"result"},
-              {"events_checked", Column::Kind::kInteger},
+              {"checked", Column::Kind::kInteger},
               {"first_bad_seq", Column::Kind::kInteger},
-              {"head_hash"},
-              {"problem"}},
+              {"detail"}},
              {}};
-  out.rows.push_back({"log", status.ok() ? "ok" : "failed", std::to_string(report.events_checked),
-                      report.first_bad_seq ? std::to_string(report.first_bad_seq) : "",
-                      HashHex((*ledger)->head_hash()), status.ok() ? "" : status.message()});
+  auto row = [&](const char* check, const Status& status, uint64_t checked, uint64_t bad,
+                 const std::string& detail) {
+    out.rows.push_back({check, status.ok() ? "ok" : "failed", std::to_string(checked),
+                        bad ? std::to_string(bad) : "", status.ok() ? detail : status.message()});
+  };
+  row("log", log_status, log.events_checked, log.first_bad_seq,
+      "head " + std::to_string((*ledger)->head_seq()) + " " + HashHex((*ledger)->head_hash()));
+  Status status = log_status;
+  if (!public_key_file.empty()) {
+    auto key = LoadPublicKey(public_key_file);
+    if (!key.ok()) return Fail(key.status(), io);
+    CheckpointReport checkpoints = VerifyCheckpoints(**ledger, *key);
+    row("checkpoints", checkpoints.status, checkpoints.checkpoints, checkpoints.first_bad_seq,
+        "key " + KeyIdOf(*key) + ", last signed seq " +
+            std::to_string(checkpoints.last_signed_seq));
+    if (status.ok()) status = checkpoints.status;
+  }
   Render(out, format, io.out);
   return status.ok() ? kExitOk : ExitCodeFor(status);
+}
+
+int RunAuditKeygen(const std::string& out, Io io) {
+  CheckpointKey key = CheckpointKey::Generate();
+  if (auto status = key.Save(out); !status.ok()) return Fail(status, io);
+  io.out << "wrote " << out << " (secret, mode 0600) and " << out << ".pub; key id " << key.key_id()
+         << '\n';
+  return kExitOk;
+}
+
+int RunAuditCheckpoint(const std::string& data_dir, const std::string& key_file,
+                       OutputFormat format, Io io) {
+  auto key = CheckpointKey::Load(key_file);
+  if (!key.ok()) return Fail(key.status(), io);
+  SystemClock clock;
+  auto ledger = OpenExisting(data_dir, &clock);
+  if (!ledger.ok()) return Fail(ledger.status(), io);
+  uint64_t signed_seq = (*ledger)->head_seq();
+  Hash signed_hash = (*ledger)->head_hash();
+  auto seq = (*ledger)->Checkpoint(*key);
+  if (!seq.ok()) return Fail(seq.status(), io);
+  Report report{
+      {{"checkpoint_seq", Column::Kind::kInteger},
+       {"signed_seq", Column::Kind::kInteger},
+       {"signed_hash"},
+       {"key_id"}},
+      {{std::to_string(*seq), std::to_string(signed_seq), HashHex(signed_hash), key->key_id()}}};
+  Render(report, format, io.out);
+  return kExitOk;
 }
 
 }  // namespace tally::cli

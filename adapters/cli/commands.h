@@ -64,9 +64,18 @@ int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, Io
 int RunJournal(const std::string& data_dir, const std::string& account, uint64_t from_seq,
                OutputFormat format, Io io);
 
-// tally audit verify --data DIR: re-reads the log, checks the hash chain, seq
-// continuity and every journal entry by replay, and the trial balance.
-int RunAuditVerify(const std::string& data_dir, OutputFormat format, Io io);
+// tally audit verify --data DIR [--public-key FILE]: re-reads the log, checks
+// the hash chain, seq continuity, every journal entry by replay, the indexes
+// and the trial balance; with a public key, every signed checkpoint.
+int RunAuditVerify(const std::string& data_dir, const std::string& public_key_file,
+                   OutputFormat format, Io io);
+
+// tally audit keygen --out FILE: a new Ed25519 checkpoint key (FILE, FILE.pub).
+int RunAuditKeygen(const std::string& out, Io io);
+
+// tally audit checkpoint --data DIR --key FILE: signs the head into the log.
+int RunAuditCheckpoint(const std::string& data_dir, const std::string& key_file,
+                       OutputFormat format, Io io);
 
 struct DemoOptions {
   std::string data_dir;  // empty: a new temporary directory

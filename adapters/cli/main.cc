@@ -161,9 +161,28 @@ int Main(int argc, char** argv) {
       "verify",
       "Re-read the log: seq without gaps, hash chain, every journal entry replayed, trial balance "
       "zero. Exits 5 naming the first bad seq");
+  std::string public_key;
   verify->add_option("--data", data_dir, "ledger directory")->required();
+  verify->add_option("--public-key", public_key,
+                     "also verify every signed checkpoint with this Ed25519 public key (.pub)");
   AddFormatFlags(verify, &flags);
-  verify->callback([&] { code = tally::cli::RunAuditVerify(data_dir, flags.format(), io); });
+  verify->callback(
+      [&] { code = tally::cli::RunAuditVerify(data_dir, public_key, flags.format(), io); });
+
+  auto* keygen = audit->add_subcommand("keygen", "Make an Ed25519 key pair for checkpoints");
+  std::string key_out;
+  keygen->add_option("--out", key_out, "secret key file; the public key goes to FILE.pub")
+      ->required();
+  keygen->callback([&] { code = tally::cli::RunAuditKeygen(key_out, io); });
+
+  auto* checkpoint = audit->add_subcommand(
+      "checkpoint", "Sign the head of the log (seq, hash, time) and append checkpoint_signed");
+  std::string key_file;
+  checkpoint->add_option("--data", data_dir, "ledger directory")->required();
+  checkpoint->add_option("--key", key_file, "the operator's secret key file")->required();
+  AddFormatFlags(checkpoint, &flags);
+  checkpoint->callback(
+      [&] { code = tally::cli::RunAuditCheckpoint(data_dir, key_file, flags.format(), io); });
 
   auto* demo = app.add_subcommand(
       "demo", "Append a small realistic day for three accounts and print their balances");

@@ -5,6 +5,7 @@
 #include "events/limits.h"
 #include "ledger/internal/amounts.h"
 #include "ledger/internal/keys.h"
+#include "ledger/internal/made.h"
 #include "ledger/internal/record.h"
 
 namespace tally::internal {
@@ -129,6 +130,22 @@ Result<AppendOutcome> BatchBuilder::AddEvent(const Event& event) {
 }
 
 Status BatchBuilder::AddDueTimers() { return RunTimers(now_); }
+
+uint64_t BatchBuilder::AddCheckpoint(const CheckpointKey& key) {
+  const ChainHead signed_head = head_;
+  auto signature = key.Sign(signed_head.seq, signed_head.hash, now_);
+  Event event =
+      MakeLedgerEvent(head_.seq + 1, kLedgerAccount, now_, "", [&](schema::Event::Builder e) {
+        auto c = e.initCheckpointSigned();
+        c.setCheckpointSeq(signed_head.seq);
+        c.setHash(kj::arrayPtr(signed_head.hash.data(), signed_head.hash.size()));
+        c.initSignedAt().setUnixMicros(now_);
+        c.setKeyId(key.key_id());
+        c.setSignature(kj::arrayPtr(signature.data(), signature.size()));
+      });
+  AppendRecord(event, ContentDigest(event.bytes()));
+  return head_.seq;
+}
 
 Status BatchBuilder::RunTimers(int64_t t) {
   for (size_t i = 0; i < limits::kTimerEventsPerStepMax; ++i) {

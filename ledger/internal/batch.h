@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ledger/checkpoint.h"
 #include "ledger/internal/decider.h"
 #include "ledger/internal/state.h"
 #include "ledger/ledger.h"
@@ -46,6 +47,9 @@ class BatchBuilder {
 
   // Adds the timer events due at `now`.
   Status AddDueTimers();
+
+  // Adds a checkpoint_signed over the head as it stands; returns its seq.
+  uint64_t AddCheckpoint(const CheckpointKey& key);
 
   rocksdb::WriteBatch& batch() { return batch_; }
   const ChainHead& head() const { return head_; }

@@ -10,6 +10,8 @@
 namespace tally::internal {
 
 inline constexpr const char* kLedgerProducer = "tally";
+// The account of ledger-wide events (checkpoints, archives).
+inline constexpr const char* kLedgerAccount = "_ledger";
 
 // A ledger-made event "tally:<seq>" for `account`, decided at `at`; `fill`
 // sets its payload.

@@ -14,6 +14,7 @@
 
 #include "ledger/internal/amounts.h"
 #include "ledger/internal/batch.h"
+#include "ledger/internal/decider.h"
 #include "ledger/internal/keys.h"
 #include "ledger/internal/record.h"
 #include "ledger/internal/replay.h"
@@ -27,7 +28,9 @@ using internal::FromRocks;
 // One caller of Append waiting in the group-commit queue.
 struct Writer {
   std::span<const Event> events;
-  bool tick = false;  // a Tick: no events, run due timers
+  bool tick = false;                          // a Tick: no events, run due timers
+  const CheckpointKey* checkpoint = nullptr;  // a Checkpoint: sign the head
+  uint64_t checkpoint_seq = 0;
   Result<std::vector<AppendOutcome>> result = Status::Unavailable("not written yet");
   uint64_t timer_events = 0;
   bool done = false;
@@ -46,6 +49,7 @@ class RocksLedger final : public Ledger {
 
   Result<std::vector<AppendOutcome>> Append(std::span<const Event> events) override;
   Result<uint64_t> Tick() override;
+  Result<uint64_t> Checkpoint(const CheckpointKey& key) override;
   uint64_t head_seq() const override {
     std::shared_lock lock(state_mutex_);
     return head_.seq;
@@ -108,6 +112,15 @@ Result<uint64_t> RocksLedger::Tick() {
   return writer.timer_events;
 }
 
+Result<uint64_t> RocksLedger::Checkpoint(const CheckpointKey& key) {
+  Writer writer;
+  writer.checkpoint = &key;
+  std::unique_lock lock(queue_mutex_);
+  Lead(Enqueue(&writer, lock), lock);
+  if (!writer.result.ok()) return writer.result.status();
+  return writer.checkpoint_seq;
+}
+
 // Queues `writer` and waits until it is done or at the front. Returns the
 // writer that must lead a group, or nullptr if another leader finished it.
 Writer* RocksLedger::Enqueue(Writer* writer, std::unique_lock<std::mutex>& lock) {
@@ -152,7 +165,10 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
   Status status;
   for (Writer* writer : group) {
     uint64_t before = builder.appended();
-    if (writer->tick) {
+    if (writer->checkpoint != nullptr) {
+      writer->checkpoint_seq = builder.AddCheckpoint(*writer->checkpoint);
+      writer->result = std::vector<AppendOutcome>();
+    } else if (writer->tick) {
       status = builder.AddDueTimers();
       writer->timer_events = builder.appended() - before;
       writer->result = std::vector<AppendOutcome>();
@@ -231,32 +247,21 @@ AccountView RocksLedger::Account(const std::string& account) const {
 std::vector<std::string> RocksLedger::Accounts() const {
   std::shared_lock lock(state_mutex_);
   std::vector<std::string> names;
-  for (const auto& [name, st] : state_.accounts()) names.push_back(name);
+  for (const auto& [name, st] : state_.accounts()) {
+    if (!name.starts_with('_')) names.push_back(name);
+  }
   std::sort(names.begin(), names.end());
   return names;
 }
 
 Result<std::vector<TrialBalanceLine>> RocksLedger::TrialBalance() const {
-  std::map<std::pair<std::string, std::string>, Int128> sums;
+  TrialBalanceBuilder builder;
   auto status = Scan(1, [&](const LoggedEvent& record) {
-    for (const Posting& posting : record.postings)
-      sums[{posting.account, posting.asset}] += posting.amount;
+    builder.Add(record.postings);
     return true;
   });
   if (!status.ok()) return status;
-  std::vector<TrialBalanceLine> lines;
-  std::map<std::string, Int128> per_asset;
-  for (auto& [key, balance] : sums) {
-    per_asset[key.second] += balance;
-    if (balance != 0) lines.push_back({key.first, key.second, balance});
-  }
-  for (const auto& [asset, total] : per_asset) {
-    if (total != 0) {
-      return Status::Corruption("trial balance of " + asset + " is " + FormatAmount(asset, total) +
-                                ", not zero");
-    }
-  }
-  return lines;
+  return builder.Finish();
 }
 
 // Writes the layout version into a new log; refuses a log of another version.
@@ -303,6 +308,10 @@ rocksdb::Options DbOptions(bool create_if_missing) {
 }
 
 }  // namespace
+
+int64_t EffectiveTime(const LoggedEvent& event) {
+  return internal::DecisionTime(event.event, event.recorded_at_micros);
+}
 
 std::string HashHex(const Hash& hash) {
   char hex[kHashBytes * 2 + 1];

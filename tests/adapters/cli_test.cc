@@ -160,7 +160,7 @@ TEST_F(CliTest, AuditVerifyPassesAndNamesATamperedSeq) {
   ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
   CliRun ok = Tally("audit verify " + Data() + " --json");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
-  EXPECT_NE(ok.out.find(R"("result":"ok","events_checked":4)"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find(R"("check":"log","result":"ok","checked":4)"), std::string::npos) << ok.out;
   {  // An operator with raw access changes one byte of the event at seq 2.
     rocksdb::DB* raw = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), Path("ledger"), &raw).ok());
@@ -174,6 +174,24 @@ TEST_F(CliTest, AuditVerifyPassesAndNamesATamperedSeq) {
   CliRun bad = Tally("audit verify " + Data());
   EXPECT_EQ(bad.exit_code, 5);
   EXPECT_NE(bad.err.find("seq 2"), std::string::npos) << bad.err;
+}
+
+TEST_F(CliTest, SignedCheckpointsVerifyWithThePublicKeyOnly) {
+  Write("day.ndjson", TopUp("t1", "acct-1", "100") + "\n");
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
+  ASSERT_EQ(Tally("audit keygen --out " + Path("op.key")).exit_code, 0);
+  CliRun signed_head = Tally("audit checkpoint " + Data() + " --key " + Path("op.key") + " --csv");
+  EXPECT_EQ(signed_head.exit_code, 0) << signed_head.err;
+  EXPECT_EQ(signed_head.out.rfind("checkpoint_seq,signed_seq,signed_hash,key_id\r\n3,2,", 0), 0u)
+      << signed_head.out;
+  CliRun verify =
+      Tally("audit verify " + Data() + " --public-key " + Path("op.key.pub") + " --csv");
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_NE(verify.out.find("checkpoints,ok,1,"), std::string::npos) << verify.out;
+  ASSERT_EQ(Tally("audit keygen --out " + Path("other.key")).exit_code, 0);
+  CliRun wrong = Tally("audit verify " + Data() + " --public-key " + Path("other.key.pub"));
+  EXPECT_EQ(wrong.exit_code, 5);
+  EXPECT_NE(wrong.out.find("signature does not verify"), std::string::npos) << wrong.out;
 }
 
 TEST_F(CliTest, FinanceReportsOnTheDemoDay) {
