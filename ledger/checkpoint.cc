@@ -109,30 +109,39 @@ bool VerifyCheckpoint(const PublicKey& key, uint64_t seq, const Hash& hash,
                                      message.size(), key.data()) == 0;
 }
 
+Status CheckCheckpointRecord(const LoggedEvent& record, const Hash& previous,
+                             const PublicKey& key) {
+  auto reader = record.event.reader();
+  if (reader.which() != schema::Event::CHECKPOINT_SIGNED) return Status::Ok();
+  auto c = reader.getCheckpointSigned();
+  auto hash = c.getHash();
+  auto signature = c.getSignature();
+  bool covers_head = c.getCheckpointSeq() == record.seq - 1 && hash.size() == kHashBytes &&
+                     std::equal(hash.begin(), hash.end(), previous.begin());
+  if (!covers_head) {
+    return Status::Corruption("seq " + std::to_string(record.seq) +
+                              ": checkpoint does not match the chain");
+  }
+  if (!VerifyCheckpoint(key, c.getCheckpointSeq(), previous, c.getSignedAt().getUnixMicros(),
+                        {reinterpret_cast<const char*>(signature.begin()), signature.size()})) {
+    return Status::Corruption("seq " + std::to_string(record.seq) +
+                              ": checkpoint signature does not verify with key " + KeyIdOf(key));
+  }
+  return Status::Ok();
+}
+
 CheckpointReport VerifyCheckpoints(const Ledger& ledger, const PublicKey& key) {
   CheckpointReport report;
   Hash previous{};
   auto status = ledger.Scan(1, [&](const LoggedEvent& record) {
-    auto reader = record.event.reader();
-    if (reader.which() == schema::Event::CHECKPOINT_SIGNED) {
-      auto c = reader.getCheckpointSigned();
-      auto hash = c.getHash();
-      auto signature = c.getSignature();
-      bool covers_head = c.getCheckpointSeq() == record.seq - 1 && hash.size() == kHashBytes &&
-                         std::equal(hash.begin(), hash.end(), previous.begin());
-      bool signed_ok =
-          VerifyCheckpoint(key, c.getCheckpointSeq(), previous, c.getSignedAt().getUnixMicros(),
-                           {reinterpret_cast<const char*>(signature.begin()), signature.size()});
-      if (!covers_head || !signed_ok) {
-        report.first_bad_seq = record.seq;
-        report.status =
-            Status::Corruption("seq " + std::to_string(record.seq) + ": checkpoint " +
-                               (covers_head ? "signature does not verify with key " + KeyIdOf(key)
-                                            : std::string("does not match the chain")));
-        return false;
-      }
+    report.status = CheckCheckpointRecord(record, previous, key);
+    if (!report.status.ok()) {
+      report.first_bad_seq = record.seq;
+      return false;
+    }
+    if (record.event.reader().which() == schema::Event::CHECKPOINT_SIGNED) {
       ++report.checkpoints;
-      report.last_signed_seq = c.getCheckpointSeq();
+      report.last_signed_seq = record.seq - 1;
     }
     previous = record.hash;
     return true;

@@ -57,6 +57,11 @@ struct CheckpointReport {
   Status status;
 };
 
+// If `record` is a checkpoint_signed: checks that it covers the event just
+// before it (whose chain hash is `previous`) and that `key` signed it.
+// Other records are Ok. Corruption names the seq.
+Status CheckCheckpointRecord(const LoggedEvent& record, const Hash& previous, const PublicKey& key);
+
 // Checks every checkpoint_signed in `ledger`: signed by `key`, over the
 // chain hash of the event just before it.
 CheckpointReport VerifyCheckpoints(const Ledger& ledger, const PublicKey& key);

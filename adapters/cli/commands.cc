@@ -3,12 +3,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "adapters/cli/exit_codes.h"
 #include "adapters/cli/ndjson_append.h"
 #include "adapters/cli/support.h"
 #include "events/timestamp.h"
 #include "ledger/checkpoint.h"
+#include "ledger/export.h"
 #include "projections/balance.h"
 #include "projections/reports.h"
 #include "projections/statement.h"
@@ -226,6 +228,46 @@ int RunAuditVerify(const std::string& data_dir, const std::string& public_key_fi
   }
   Render(out, format, io.out);
   return status.ok() ? kExitOk : ExitCodeFor(status);
+}
+
+int RunAuditExport(const std::string& data_dir, const std::string& out, OutputFormat format,
+                   Io io) {
+  SystemClock clock;
+  auto ledger = OpenExisting(data_dir, &clock);
+  if (!ledger.ok()) return Fail(ledger.status(), io);
+  auto events = ExportLog(**ledger, out);
+  if (!events.ok()) return Fail(events.status(), io);
+  Report report{{{"export"}, {"events", Column::Kind::kInteger}, {"head_hash"}},
+                {{out, std::to_string(*events), HashHex((*ledger)->head_hash())}}};
+  Render(report, format, io.out);
+  return kExitOk;
+}
+
+int RunAuditVerifyExport(const std::string& export_dir, const std::string& public_key_file,
+                         OutputFormat format, Io io) {
+  std::optional<PublicKey> key;
+  if (!public_key_file.empty()) {
+    auto loaded = LoadPublicKey(public_key_file);
+    if (!loaded.ok()) return Fail(loaded.status(), io);
+    key = *loaded;
+  }
+  ExportReport report = VerifyExport(export_dir, key ? &*key : nullptr);
+  Report out{{{"check"},
+              {"result"},
+              {"checked", Column::Kind::kInteger},
+              {"first_bad_seq", Column::Kind::kInteger},
+              {"detail"}},
+             {}};
+  std::string detail = "head " + HashHex(report.head_hash);
+  if (key)
+    detail +=
+        ", " + std::to_string(report.checkpoints) + " checkpoint(s) with key " + KeyIdOf(*key);
+  out.rows.push_back({"export", report.status.ok() ? "ok" : "failed",
+                      std::to_string(report.events_checked),
+                      report.first_bad_seq ? std::to_string(report.first_bad_seq) : "",
+                      report.status.ok() ? detail : report.status.message()});
+  Render(out, format, io.out);
+  return report.status.ok() ? kExitOk : ExitCodeFor(report.status);
 }
 
 int RunAuditKeygen(const std::string& out, Io io) {

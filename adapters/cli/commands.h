@@ -70,6 +70,13 @@ int RunJournal(const std::string& data_dir, const std::string& account, uint64_t
 int RunAuditVerify(const std::string& data_dir, const std::string& public_key_file,
                    OutputFormat format, Io io);
 
+// tally audit export --data DIR OUT: the log with hashes and a manifest.
+int RunAuditExport(const std::string& data_dir, const std::string& out, OutputFormat format, Io io);
+
+// tally audit verify --export DIR [--public-key FILE]: offline, no database.
+int RunAuditVerifyExport(const std::string& export_dir, const std::string& public_key_file,
+                         OutputFormat format, Io io);
+
 // tally audit keygen --out FILE: a new Ed25519 checkpoint key (FILE, FILE.pub).
 int RunAuditKeygen(const std::string& out, Io io);
 

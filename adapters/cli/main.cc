@@ -162,12 +162,35 @@ int Main(int argc, char** argv) {
       "Re-read the log: seq without gaps, hash chain, every journal entry replayed, trial balance "
       "zero. Exits 5 naming the first bad seq");
   std::string public_key;
-  verify->add_option("--data", data_dir, "ledger directory")->required();
+  std::string export_dir;
+  auto* verify_data = verify->add_option("--data", data_dir, "ledger directory");
+  verify
+      ->add_option("--export", export_dir,
+                   "verify an export directory offline instead (no database needed)")
+      ->excludes(verify_data);
   verify->add_option("--public-key", public_key,
                      "also verify every signed checkpoint with this Ed25519 public key (.pub)");
   AddFormatFlags(verify, &flags);
-  verify->callback(
-      [&] { code = tally::cli::RunAuditVerify(data_dir, public_key, flags.format(), io); });
+  verify->callback([&] {
+    if (!export_dir.empty()) {
+      code = tally::cli::RunAuditVerifyExport(export_dir, public_key, flags.format(), io);
+    } else if (data_dir.empty()) {
+      io.err << "tally audit verify: give --data DIR or --export DIR\n";
+      code = tally::cli::kExitUsage;
+    } else {
+      code = tally::cli::RunAuditVerify(data_dir, public_key, flags.format(), io);
+    }
+  });
+
+  auto* export_command = audit->add_subcommand(
+      "export", "Write the log with its hashes and a manifest for offline verification");
+  std::string export_out;
+  export_command->add_option("--data", data_dir, "ledger directory")->required();
+  export_command->add_option("out", export_out, "directory to write (must not hold an export)")
+      ->required();
+  AddFormatFlags(export_command, &flags);
+  export_command->callback(
+      [&] { code = tally::cli::RunAuditExport(data_dir, export_out, flags.format(), io); });
 
   auto* keygen = audit->add_subcommand("keygen", "Make an Ed25519 key pair for checkpoints");
   std::string key_out;

@@ -8,9 +8,8 @@
 #include "ledger/internal/record.h"
 
 namespace tally::internal {
-namespace {
+namespace {}  // namespace
 
-// Checks one record against the chain so far and applies it to `state`.
 Status ReplayRecord(const LoggedEvent& record, ChainHead& head, State& state) {
   auto bad = [&](const std::string& what) {
     return Status::Corruption("seq " + std::to_string(record.seq) + ": " + what);
@@ -30,6 +29,8 @@ Status ReplayRecord(const LoggedEvent& record, ChainHead& head, State& state) {
   head = {record.seq, record.hash};
   return Status::Ok();
 }
+
+namespace {
 
 Status CheckHead(rocksdb::DB* db, const rocksdb::Snapshot* snapshot, const ChainHead& head) {
   rocksdb::ReadOptions options;

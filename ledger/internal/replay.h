@@ -18,6 +18,11 @@ Status FromRocks(const rocksdb::Status& status, const std::string& what);
 Status ScanRecords(rocksdb::DB* db, const rocksdb::Snapshot* snapshot, uint64_t from_seq,
                    const std::function<bool(const LoggedEvent&)>& visit);
 
+// Checks one record against the chain so far (`head`: the record before it)
+// and applies it to `state`, comparing the journal entry; advances `head`.
+// Corruption names the seq.
+Status ReplayRecord(const LoggedEvent& record, ChainHead& head, State& state);
+
 // Replays the whole log into `state` (which must be empty), checking seq
 // continuity, the hash chain, the head and every journal entry. Returns the
 // head, or Corruption naming the first bad seq.

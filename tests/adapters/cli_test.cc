@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -192,6 +193,18 @@ TEST_F(CliTest, SignedCheckpointsVerifyWithThePublicKeyOnly) {
   CliRun wrong = Tally("audit verify " + Data() + " --public-key " + Path("other.key.pub"));
   EXPECT_EQ(wrong.exit_code, 5);
   EXPECT_NE(wrong.out.find("signature does not verify"), std::string::npos) << wrong.out;
+}
+
+TEST_F(CliTest, AnExportVerifiesWithoutTheDatabase) {
+  Write("day.ndjson", TopUp("t1", "acct-1", "100") + "\n" + Usage("u1", "acct-1", "5") + "\n");
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
+  CliRun exported = Tally("audit export " + Data() + " " + Path("export"));
+  EXPECT_EQ(exported.exit_code, 0) << exported.err;
+  std::filesystem::remove_all(Path("ledger"));  // offline: the database is gone
+  CliRun verify = Tally("audit verify --export " + Path("export") + " --csv");
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_NE(verify.out.find("export,ok,3,"), std::string::npos) << verify.out;
+  EXPECT_EQ(Tally("audit verify").exit_code, 2);
 }
 
 TEST_F(CliTest, FinanceReportsOnTheDemoDay) {

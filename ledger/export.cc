@@ -1,0 +1,172 @@
+#include "ledger/export.h"
+
+#include <capnp/compat/json.h>
+#include <capnp/message.h>
+#include <sodium.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "ledger/internal/keys.h"
+#include "ledger/internal/record.h"
+#include "ledger/internal/replay.h"
+
+namespace tally {
+namespace {
+
+constexpr const char* kFormat = "tally-export-1";
+constexpr size_t kFrameHeaderBytes = 8 + 4;  // seq:u64be length:u32be
+
+std::string Hex(const unsigned char* bytes, size_t size) {
+  std::string hex(size * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), bytes, size);
+  hex.pop_back();
+  return hex;
+}
+
+struct Manifest {
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+  std::string head_hash;
+  std::string records_digest;
+};
+
+Status WriteManifest(const std::string& path, const Manifest& m, uint64_t events) {
+  std::ofstream out(path, std::ios::trunc);
+  out << "{\"format\":\"" << kFormat << "\",\"first_seq\":" << m.first_seq
+      << ",\"last_seq\":" << m.last_seq << ",\"events\":" << events << ",\"head_hash\":\""
+      << m.head_hash << "\",\"records_blake2b\":\"" << m.records_digest << "\"}\n";
+  return out ? Status::Ok() : Status::IoError("cannot write " + path);
+}
+
+Result<Manifest> ReadManifest(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("no manifest at " + path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  capnp::JsonCodec json;
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<capnp::JsonValue>();
+  try {
+    json.decodeRaw(kj::arrayPtr(text.data(), text.size()), root);
+  } catch (const kj::Exception& e) {
+    return Status::Corruption("manifest is not JSON: " + std::string(e.getDescription().cStr()));
+  }
+  if (!root.isObject()) return Status::Corruption("manifest is not a JSON object");
+  Manifest m;
+  std::string format;
+  for (auto field : root.getObject()) {
+    std::string_view name = field.getName().cStr();
+    auto value = field.getValue();
+    if (name == "format" && value.isString()) format = value.getString().cStr();
+    if (name == "first_seq" && value.isNumber())
+      m.first_seq = static_cast<uint64_t>(value.getNumber());
+    if (name == "last_seq" && value.isNumber())
+      m.last_seq = static_cast<uint64_t>(value.getNumber());
+    if (name == "head_hash" && value.isString()) m.head_hash = value.getString().cStr();
+    if (name == "records_blake2b" && value.isString()) m.records_digest = value.getString().cStr();
+  }
+  if (format != kFormat)
+    return Status::Corruption("manifest format is not " + std::string(kFormat));
+  return m;
+}
+
+}  // namespace
+
+Result<uint64_t> ExportLog(const Ledger& ledger, const std::string& dir) {
+  TALLY_CHECK(sodium_init() >= 0);
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) return Status::IoError("creating " + dir + ": " + error.message());
+  if (std::filesystem::exists(dir + "/manifest.json")) {
+    return Status::InvalidArgument(dir + " already holds an export");
+  }
+  std::ofstream out(dir + "/records", std::ios::binary | std::ios::trunc);
+  if (!out) return Status::IoError("cannot write " + dir + "/records");
+  crypto_generichash_state digest;
+  crypto_generichash_init(&digest, nullptr, 0, kHashBytes);
+  Manifest manifest;
+  uint64_t events = 0;
+  Hash head{};
+  auto status = ledger.Scan(1, [&](const LoggedEvent& record) {
+    std::string frame;
+    internal::AppendU64(&frame, record.seq);
+    std::string bytes = internal::EncodeRecord(record);
+    for (int shift = 24; shift >= 0; shift -= 8)
+      frame.push_back(static_cast<char>(bytes.size() >> shift));
+    frame += bytes;
+    out.write(frame.data(), static_cast<std::streamsize>(frame.size()));
+    crypto_generichash_update(&digest, reinterpret_cast<const unsigned char*>(frame.data()),
+                              frame.size());
+    if (events++ == 0) manifest.first_seq = record.seq;
+    manifest.last_seq = record.seq;
+    head = record.hash;
+    return true;
+  });
+  if (!status.ok()) return status;
+  out.flush();
+  if (!out) return Status::IoError("writing " + dir + "/records");
+  unsigned char sum[kHashBytes];
+  crypto_generichash_final(&digest, sum, sizeof(sum));
+  manifest.records_digest = Hex(sum, sizeof(sum));
+  manifest.head_hash = HashHex(head);
+  if (auto written = WriteManifest(dir + "/manifest.json", manifest, events); !written.ok()) {
+    return written;
+  }
+  return events;
+}
+
+ExportReport VerifyExport(const std::string& dir, const PublicKey* key) {
+  TALLY_CHECK(sodium_init() >= 0);
+  ExportReport report;
+  auto manifest = ReadManifest(dir + "/manifest.json");
+  if (!manifest.ok()) {
+    report.status = manifest.status();
+    return report;
+  }
+  std::ifstream in(dir + "/records", std::ios::binary);
+  std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  unsigned char sum[kHashBytes];
+  crypto_generichash(sum, sizeof(sum), reinterpret_cast<const unsigned char*>(file.data()),
+                     file.size(), nullptr, 0);
+  // Checked last: a damaged record is better named by its seq.
+  const bool digest_matches = Hex(sum, sizeof(sum)) == manifest->records_digest;
+  internal::State state;
+  internal::ChainHead head{manifest->first_seq == 0 ? 0 : manifest->first_seq - 1, {}};
+  size_t pos = 0;
+  while (report.status.ok() && pos < file.size()) {
+    if (file.size() - pos < kFrameHeaderBytes) {
+      report.status = Status::Corruption("records end in a partial frame");
+      break;
+    }
+    uint64_t seq = internal::ReadU64(std::string_view(file).substr(pos));
+    uint64_t length = internal::ReadU64(std::string(4, '\0') + file.substr(pos + 8, 4));
+    pos += kFrameHeaderBytes;
+    if (file.size() - pos < length) {
+      report.status = Status::Corruption("seq " + std::to_string(seq) + ": truncated record");
+      break;
+    }
+    auto record = internal::DecodeRecord(seq, std::string_view(file).substr(pos, length));
+    pos += length;
+    Hash previous = head.hash;
+    report.status = record.ok() ? internal::ReplayRecord(*record, head, state) : record.status();
+    if (report.status.ok() && key != nullptr) {
+      report.status = CheckCheckpointRecord(*record, previous, *key);
+      report.checkpoints += record->event.reader().which() == schema::Event::CHECKPOINT_SIGNED;
+    }
+    if (!report.status.ok()) report.first_bad_seq = seq;
+    if (report.status.ok()) ++report.events_checked;
+  }
+  report.head_hash = head.hash;
+  if (report.status.ok() &&
+      (head.seq != manifest->last_seq || HashHex(head.hash) != manifest->head_hash)) {
+    report.status = Status::Corruption("the records end at seq " + std::to_string(head.seq) +
+                                       ", not at the manifest's head");
+  }
+  if (report.status.ok() && !digest_matches) {
+    report.status = Status::Corruption("records do not match the manifest's digest");
+  }
+  return report;
+}
+
+}  // namespace tally
