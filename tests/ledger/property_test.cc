@@ -251,6 +251,12 @@ class Generator {
   Draft Usage(const std::string& a);
   Draft Refund(const std::string& a);
   Draft StartSubscription(const std::string& a);
+  struct SubscriptionPick {
+    std::string id;
+    std::string currency;
+    Expect expect;
+  };
+  SubscriptionPick PickSubscription(const std::string& a);
   Draft RenewSubscription(const std::string& a);
   Draft ChangePlan(const std::string& a);
   Draft CancelSubscription(const std::string& a);
@@ -597,26 +603,32 @@ Draft Generator::StartSubscription(const std::string& a) {
   return draft;
 }
 
-// A renewal, in the subscription's currency; rejected once it was cancelled
-// now, or for an unknown subscription.
-Draft Generator::RenewSubscription(const std::string& a) {
+// One of `a`'s subscriptions for an event about it, and what the ledger must
+// answer: rejected for an unknown one (5%), an ended one, or money in another
+// currency than the subscription's (10%); any answer if it was cancelled
+// earlier in this batch; otherwise appended.
+Generator::SubscriptionPick Generator::PickSubscription(const std::string& a) {
   AccountModel& model = accounts_[a];
-  Draft draft{a, "subscription_renewed"};
-  std::string id = NewName("sub-unknown");
-  std::string currency = Pick(kCurrencies);
-  draft.expect = Expect::kRejected;
-  if (!model.subscriptions.empty() && Percent() < 95) {
-    auto it = PickFrom(model.subscriptions);
-    id = it->first;
-    currency = it->second.currency;
-    draft.expect = it->second.ended    ? Expect::kRejected
-                   : it->second.ending ? Expect::kAny
-                                       : Expect::kAppended;
-    if (Percent() < 10) {  // billed in another currency than the subscription's
-      currency = OtherCurrency(currency);
-      draft.expect = Expect::kRejected;
-    }
+  if (model.subscriptions.empty() || Percent() < 5) {
+    return {NewName("sub-unknown"), Pick(kCurrencies), Expect::kRejected};
   }
+  auto it = PickFrom(model.subscriptions);
+  SubscriptionPick pick{it->first, it->second.currency,
+                        it->second.ended    ? Expect::kRejected
+                        : it->second.ending ? Expect::kAny
+                                            : Expect::kAppended};
+  if (Percent() < 10) {
+    pick.currency = OtherCurrency(pick.currency);
+    pick.expect = Expect::kRejected;
+  }
+  return pick;
+}
+
+// A renewal of a picked subscription.
+Draft Generator::RenewSubscription(const std::string& a) {
+  Draft draft{a, "subscription_renewed"};
+  auto [id, currency, expect] = PickSubscription(a);
+  draft.expect = expect;
   PaymentModel p{Pick(kProviders), currency, Uniform(0, 30'000), RandomCredits(3000)};
   std::string reference = NewName("in");
   JsonObject data;
@@ -631,24 +643,9 @@ Draft Generator::RenewSubscription(const std::string& a) {
 // back), a plain plan change, or a rule broken: opposite signs, or a charge
 // without a provider.
 Draft Generator::ChangePlan(const std::string& a) {
-  AccountModel& model = accounts_[a];
   Draft draft{a, "subscription_plan_changed"};
-  std::string id = NewName("sub-unknown");
-  std::string currency = Pick(kCurrencies);
-  if (model.subscriptions.empty() || Percent() < 5) {
-    draft.expect = Expect::kRejected;
-  } else {
-    auto it = PickFrom(model.subscriptions);
-    id = it->first;
-    currency = it->second.currency;
-    draft.expect = it->second.ended    ? Expect::kRejected
-                   : it->second.ending ? Expect::kAny
-                                       : Expect::kAppended;
-    if (Percent() < 10) {  // prorated in another currency than the subscription's
-      currency = OtherCurrency(currency);
-      draft.expect = Expect::kRejected;
-    }
-  }
+  auto [id, currency, expect] = PickSubscription(a);
+  draft.expect = expect;
   JsonObject data;
   data.Text("subscription_id", id).Text("new_plan", NewName("plan"));
   data.Raw("new_price", MoneyJson(currency, Uniform(0, 30'000)));
