@@ -55,7 +55,8 @@ TEST_F(CheckpointTest, ACheckpointSignsTheHeadAndVerifiesWithThePublicKey) {
   Hash head = ledger_->head_hash();
   auto seq = ledger_->Checkpoint(key_);
   ASSERT_TRUE(seq.ok()) << seq.status().ToString();
-  auto checkpoint = At(*seq).event.reader().getCheckpointSigned();
+  LoggedEvent checkpoint_record = At(*seq);  // keep the record: readers point into it
+  auto checkpoint = checkpoint_record.event.reader().getCheckpointSigned();
   EXPECT_EQ(checkpoint.getCheckpointSeq(), *seq - 1);
   EXPECT_TRUE(std::equal(head.begin(), head.end(), checkpoint.getHash().begin()));
   EXPECT_EQ(std::string(checkpoint.getKeyId().cStr()), key_.key_id());

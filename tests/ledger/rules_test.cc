@@ -449,10 +449,12 @@ TEST_F(RulesTest, WorkedExampleOfTheDocs) {
       R"("credits":"200"})"));
   ASSERT_EQ(refund.kind, AppendOutcome::Kind::kAppended) << refund.reason;
   EXPECT_EQ(refund.seq, 8u);
-  auto invoice = At(2).event.reader().getInvoiceIssued();
+  LoggedEvent invoice_record = At(2);  // keep the record: readers point into it
+  auto invoice = invoice_record.event.reader().getInvoiceIssued();
   EXPECT_EQ(std::string(invoice.getNumber().cStr()), "INV-2026-000001");
   EXPECT_EQ(std::string(invoice.getTotal().getValue().cStr()), "10.00");
-  auto note = At(9).event.reader().getCreditNoteIssued();
+  LoggedEvent note_record = At(9);  // keep the record: readers point into it
+  auto note = note_record.event.reader().getCreditNoteIssued();
   EXPECT_EQ(std::string(note.getNumber().cStr()), "CN-2026-000001");
   EXPECT_EQ(std::string(note.getInvoiceNumber().cStr()), "INV-2026-000001");
   EXPECT_EQ(std::string(note.getTotal().getValue().cStr()), "2.00");
@@ -504,7 +506,8 @@ TEST_F(InvoiceTest, EveryPaymentIsInvoicedWithGapFreeNumbersPerEntityAndYear) {
 
 TEST_F(InvoiceTest, AnInvoiceShowsNetTaxAndTotal) {
   auto outcome = AppendOne(PaidTopUp("t1", "a", "1000", "USD", "10.00", "0.83"));
-  auto invoice = At(outcome.seq + 1).event.reader().getInvoiceIssued();
+  LoggedEvent invoice_record = At(outcome.seq + 1);  // keep the record: readers point into it
+  auto invoice = invoice_record.event.reader().getInvoiceIssued();
   EXPECT_EQ(std::string(invoice.getSourceEventId().cStr()), "t1");
   EXPECT_EQ(std::string(invoice.getPaymentReference().cStr()), "ref-t1");
   EXPECT_EQ(std::string(invoice.getSubtotal().getValue().cStr()), "9.17");
@@ -547,7 +550,8 @@ TEST_F(InvoiceTest, SubscriptionPeriodsAndChargedProrationsAreInvoicedRefundsGet
                           R"("amount":{"currency":"USD","value":"5.00"},"credits":"250"})"));
   ASSERT_EQ(refund.kind, Kind::kAppended) << refund.reason;
   EXPECT_EQ(InvoiceNumbers(), (std::vector<std::string>{"INV-2026-000001", "INV-2026-000002"}));
-  auto note = At(refund.seq + 1).event.reader().getCreditNoteIssued();
+  LoggedEvent note_record = At(refund.seq + 1);  // keep the record: readers point into it
+  auto note = note_record.event.reader().getCreditNoteIssued();
   EXPECT_EQ(std::string(note.getNumber().cStr()), "CN-2026-000001");
   EXPECT_EQ(std::string(note.getInvoiceNumber().cStr()), "INV-2026-000002");
   EXPECT_EQ(std::string(note.getTotal().getValue().cStr()), "5.00");
