@@ -17,7 +17,7 @@ constexpr const char* kExitCodesHelp =
     "  3  input rejected; nothing was written\n"
     "  4  some events rejected (e.g. id conflict); the others were written\n"
     "  5  stored data failed a check; call an operator\n"
-    "Docs: docs/cli.md, docs/events.md, docs/architecture.md";
+    "Docs: docs/cli.md, docs/finance.md, docs/audit.md, docs/events.md, docs/ledger.md";
 
 struct FormatFlags {
   bool json = false;
@@ -208,7 +208,7 @@ int Main(int argc, char** argv) {
       [&] { code = tally::cli::RunAuditCheckpoint(data_dir, key_file, flags.format(), io); });
 
   auto* demo = app.add_subcommand(
-      "demo", "Append a small realistic day for three accounts and print their balances");
+      "demo", "Append a small realistic day for four accounts and print their balances");
   tally::cli::DemoOptions demo_options;
   demo->add_option("--data", demo_options.data_dir,
                    "directory to use (default: a new temporary one)");
