@@ -32,6 +32,7 @@ std::string Task(const std::string& id, const std::string& account, const std::s
                  const std::string& type, const std::string& task, const std::string& field,
                  const std::string& credits) {
   std::string data = "{\"task_id\":\"" + task + "\"";
+  if (type == "task_submitted") data += ",\"model\":\"video-10s\"";
   if (!field.empty()) data += ",\"" + field + "\":\"" + credits + "\"";
   return Envelope(id, account, at, "render-api", type, data + "}");
 }
