@@ -92,8 +92,7 @@ Result<uint64_t> ExportLog(const Ledger& ledger, const std::string& dir) {
     std::string frame;
     internal::AppendU64(&frame, record.seq);
     std::string bytes = internal::EncodeRecord(record);
-    for (int shift = 24; shift >= 0; shift -= 8)
-      frame.push_back(static_cast<char>(bytes.size() >> shift));
+    internal::AppendU32(&frame, static_cast<uint32_t>(bytes.size()));
     frame += bytes;
     out.write(frame.data(), static_cast<std::streamsize>(frame.size()));
     crypto_generichash_update(&digest, reinterpret_cast<const unsigned char*>(frame.data()),
@@ -140,7 +139,7 @@ ExportReport VerifyExport(const std::string& dir, const PublicKey* key) {
       break;
     }
     uint64_t seq = internal::ReadU64(std::string_view(file).substr(pos));
-    uint64_t length = internal::ReadU64(std::string(4, '\0') + file.substr(pos + 8, 4));
+    uint64_t length = internal::ReadU32(std::string_view(file).substr(pos + 8));
     pos += kFrameHeaderBytes;
     if (file.size() - pos < length) {
       report.status = Status::Corruption("seq " + std::to_string(seq) + ": truncated record");

@@ -12,10 +12,6 @@ void AppendU16(std::string* out, uint16_t value) {
   out->push_back(static_cast<char>(value));
 }
 
-void AppendU32(std::string* out, uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
-}
-
 void AppendAmount(std::string* out, const Int128& amount) {
   Int128 magnitude = amount < 0 ? Int128(-amount) : amount;
   out->push_back(amount < 0 ? 1 : 0);

@@ -138,7 +138,6 @@ class State {
   void Savepoint();
   void Release();  // keep the changes; merge undo into the enclosing savepoint
   void Rollback();
-  bool in_savepoint() const { return !undo_.empty(); }
 
   size_t account_count() const { return accounts_.size(); }
   const std::unordered_map<std::string, AccountState>& accounts() const { return accounts_; }
