@@ -1,17 +1,24 @@
 // Read-side costs on a large log: replay on open (the rebuild of the
-// ledger's state), folding the whole log, and as-of reports.
+// ledger's state), catching projections up and rebuilding them, and as-of
+// reports answered from the projections' snapshots.
 // The log has TALLY_BENCH_EVENTS producer events (default 1,000,000) over
-// 10,000 accounts and is built once, before the timed runs.
+// 10,000 accounts: top-ups with invoices, tasks (hold, capture), usage,
+// subscriptions. It is built once, before the timed runs; its projections
+// are caught up after every batch, as a server would.
 // Run: build/bench/report_bench
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 
 #include "events/codec.h"
 #include "ledger/ledger.h"
+#include "projections/balance.h"
 #include "projections/reports.h"
 #include "projections/statement.h"
+#include "projections/store.h"
 
 namespace tally {
 namespace {
@@ -24,22 +31,66 @@ uint64_t EventCount() {
   return env != nullptr ? std::strtoull(env, nullptr, 10) : 1'000'000;
 }
 
-std::string EventJson(uint64_t i) {
-  std::string n = std::to_string(i);
-  std::string account = "acct-" + std::to_string(i % kAccounts);
-  if (i < kAccounts) {  // every account first buys credits
-    return R"({"id":"t-)" + n + R"(","account":")" + account +
-           R"(","occurred_at":"2026-11-20T08:00:00Z","producer":"bench","type":"top_up_settled",)"
-           R"("data":{"provider":"stripe","reference":"r-)" +
-           n + R"(","amount":{"currency":"USD","value":"1000.00"},"credits":"1000000"}})";
-  }
-  return R"({"id":"u-)" + n + R"(","account":")" + account +
-         R"(","occurred_at":"2026-11-20T08:05:40Z","producer":"bench","type":"usage_recorded",)"
-         R"("data":{"usage_id":"u-)" +
-         n + R"(","credits":"1.5","model":"image-xl"}})";
+std::string AccountOf(uint64_t i) { return "acct-" + std::to_string(i % kAccounts); }
+
+std::string Envelope(const std::string& id, const std::string& account, const std::string& type,
+                     const std::string& data) {
+  return R"({"id":")" + id + R"(","account":")" + account +
+         R"(","occurred_at":"2026-11-20T08:00:00Z","producer":"bench","type":")" + type +
+         R"(","data":)" + data + "}";
 }
 
-// The log, built once per process.
+// Event i: first a paid top-up per account, then a subscription for one
+// account in ten; after that a mix per 20 events: a paid top-up (with its
+// invoice), 8 tasks (submitted, then succeeded: a hold and its capture) and
+// 3 usage records.
+std::string EventJson(uint64_t i) {
+  std::string n = std::to_string(i);
+  if (i < kAccounts || i % 20 == 0) {
+    return Envelope("t-" + n, AccountOf(i), "top_up_settled",
+                    R"({"provider":"stripe","reference":"r-)" + n +
+                        R"(","amount":{"currency":"USD","value":"1000.00"},)"
+                        R"("tax":{"currency":"USD","value":"83.33"},"credits":"1000000"})");
+  }
+  if (i < kAccounts + kAccounts / 10) {
+    return Envelope(
+        "s-" + n, AccountOf(i), "subscription_started",
+        R"({"subscription_id":"sub-)" + n +
+            R"(","plan":"pro","interval":"month","first_period":{)"
+            R"("period_start":"2026-11-01T00:00:00Z","period_end":"2026-12-01T00:00:00Z",)"
+            R"("amount":{"currency":"EUR","value":"11.90"},)"
+            R"("tax":{"currency":"EUR","value":"1.90"},"credits":"100",)"
+            R"("provider":"stripe","reference":"sr-)" +
+            n + R"("}})");
+  }
+  switch (i % 20) {
+    case 1:
+    case 3:
+    case 5:
+    case 7:
+    case 9:
+    case 11:
+    case 13:
+    case 15:
+      return Envelope("k-" + n, AccountOf(i), "task_submitted",
+                      R"({"task_id":"task-)" + n + R"(","model":"video-5s","estimate":"30"})");
+    case 2:
+    case 4:
+    case 6:
+    case 8:
+    case 10:
+    case 12:
+    case 14:
+    case 16:
+      return Envelope("d-" + n, AccountOf(i - 1), "task_succeeded",
+                      R"({"task_id":"task-)" + std::to_string(i - 1) + R"(","cost":"25.5"})");
+    default:
+      return Envelope("u-" + n, AccountOf(i), "usage_recorded",
+                      R"({"usage_id":"u-)" + n + R"(","credits":"1.5","model":"image-xl"})");
+  }
+}
+
+// The log and its projections, built once per process.
 class BigLog {
  public:
   static BigLog& Get() {
@@ -47,10 +98,20 @@ class BigLog {
     return *log;
   }
   Ledger& ledger() { return *ledger_; }
+  ProjectionStore& store() { return *store_; }
   // Closes the ledger and opens it again, which replays the whole log.
   void Reopen() {
+    store_.reset();
     ledger_.reset();
     ledger_ = std::move(Ledger::Open({dir_, false}, &clock_)).value();
+    store_ = std::move(ProjectionStore::Open(*ledger_, dir_)).value();
+  }
+  // A LogRange that ends one event before a snapshot in the middle of the
+  // log: an as-of read there folds the most events.
+  LogRange WorstMidLog() {
+    uint64_t every = store_->snapshot_every_events();
+    uint64_t mid = ledger_->head_seq() / 2;
+    return LogRange{(mid / every + 1) * every - 1};
   }
 
  private:
@@ -58,34 +119,53 @@ class BigLog {
     dir_ = (std::filesystem::temp_directory_path() / "tally-report-bench-XXXXXX").string();
     TALLY_CHECK(mkdtemp(dir_.data()) != nullptr);
     ledger_ = std::move(Ledger::Open({dir_, true}, &clock_)).value();
+    store_ = std::move(ProjectionStore::Open(*ledger_, dir_)).value();
     EventCodec codec;
     std::vector<Event> batch;
     for (uint64_t i = 0; i < EventCount(); ++i) {
-      batch.push_back(*codec.ParseJson(EventJson(i)));
+      auto event = codec.ParseJson(EventJson(i));
+      TALLY_CHECK(event.ok());
+      batch.push_back(*event);
       if (batch.size() == kBatch) Flush(batch);
     }
     Flush(batch);
+    std::fprintf(stderr, "log: %llu events; catch-up after every batch: %.0f events/s\n",
+                 static_cast<unsigned long long>(ledger_->head_seq()),
+                 static_cast<double>(ledger_->head_seq()) / catch_up_seconds_);
   }
   void Flush(std::vector<Event>& batch) {
-    TALLY_CHECK(ledger_->Append(batch).ok());
+    auto outcomes = ledger_->Append(batch);
+    TALLY_CHECK(outcomes.ok());
+    for (const AppendOutcome& outcome : *outcomes) {
+      TALLY_CHECK(outcome.kind == AppendOutcome::Kind::kAppended);
+    }
     batch.clear();
+    auto started = std::chrono::steady_clock::now();
+    TALLY_CHECK(store_->CatchUp().ok());
+    catch_up_seconds_ +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     clock_.Advance(1'000'000);  // a second per batch: as-of has instants to pick
   }
   std::string dir_;
   ManualClock clock_{1'772'359'200'000'000};
   std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<ProjectionStore> store_;
+  double catch_up_seconds_ = 0;
 };
 
-void BM_FoldWholeLog(benchmark::State& state) {
+void BM_ScanWholeLog(benchmark::State& state) {
   Ledger& ledger = BigLog::Get().ledger();
   uint64_t events = 0;
   for (auto _ : state) {
-    auto status = FoldLog(ledger, LogRange{}, [&](const LoggedEvent&) { ++events; });
+    auto status = ledger.Scan(1, [&](const LoggedEvent&) {
+      ++events;
+      return true;
+    });
     if (!status.ok()) state.SkipWithError(status.ToString().c_str());
   }
   state.SetItemsProcessed(static_cast<int64_t>(events));
 }
-BENCHMARK(BM_FoldWholeLog)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_ScanWholeLog)->Unit(benchmark::kMillisecond)->Iterations(2);
 
 void BM_ReopenReplaysTheLog(benchmark::State& state) {
   BigLog& log = BigLog::Get();
@@ -93,27 +173,71 @@ void BM_ReopenReplaysTheLog(benchmark::State& state) {
   for (auto _ : state) log.Reopen();
   state.SetItemsProcessed(static_cast<int64_t>(events * state.iterations()));
 }
-BENCHMARK(BM_ReopenReplaysTheLog)->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(BM_ReopenReplaysTheLog)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// tally rebuild --all: every projection folded again from seq 1.
+void BM_RebuildAllProjections(benchmark::State& state) {
+  BigLog& log = BigLog::Get();
+  for (auto _ : state) {
+    auto status = log.store().Rebuild({});
+    if (!status.ok()) state.SkipWithError(status.ToString().c_str());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(log.ledger().head_seq() * state.iterations()));
+}
+BENCHMARK(BM_RebuildAllProjections)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+template <typename Read>
+void AsOf(benchmark::State& state, const LogRange& range, Read read) {
+  for (auto _ : state) {
+    auto result = read(BigLog::Get().store(), range);
+    if (!result.ok()) state.SkipWithError(result.status().ToString().c_str());
+    benchmark::DoNotOptimize(result);
+  }
+}
+
+void BM_TrialBalanceNow(benchmark::State& state) { AsOf(state, LogRange{}, ReadTrialBalance); }
+BENCHMARK(BM_TrialBalanceNow)->Unit(benchmark::kMillisecond);
 
 void BM_TrialBalanceAsOfMidLog(benchmark::State& state) {
-  Ledger& ledger = BigLog::Get().ledger();
-  LogRange range{ledger.head_seq() / 2};
-  for (auto _ : state) {
-    auto lines = ReadTrialBalance(ledger, range);
-    if (!lines.ok()) state.SkipWithError(lines.status().ToString().c_str());
-  }
+  AsOf(state, BigLog::Get().WorstMidLog(), ReadTrialBalance);
 }
-BENCHMARK(BM_TrialBalanceAsOfMidLog)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_TrialBalanceAsOfMidLog)->Unit(benchmark::kMillisecond);
+
+void BM_RevenueAsOfMidLog(benchmark::State& state) {
+  AsOf(state, BigLog::Get().WorstMidLog(), ReadRevenue);
+}
+BENCHMARK(BM_RevenueAsOfMidLog)->Unit(benchmark::kMillisecond);
+
+void BM_SubscriptionsAsOfMidLog(benchmark::State& state) {
+  AsOf(state, BigLog::Get().WorstMidLog(), ReadSubscriptions);
+}
+BENCHMARK(BM_SubscriptionsAsOfMidLog)->Unit(benchmark::kMillisecond);
+
+void BM_TasksAsOfMidLog(benchmark::State& state) {
+  AsOf(state, BigLog::Get().WorstMidLog(), ReadTasks);
+}
+BENCHMARK(BM_TasksAsOfMidLog)->Unit(benchmark::kMillisecond);
+
+void BM_BalanceOfOneAccountAsOfMidLog(benchmark::State& state) {
+  AsOf(state, BigLog::Get().WorstMidLog(), [](const ProjectionStore& store, const LogRange& r) {
+    return ReadBalance(store, "acct-42", r);
+  });
+}
+BENCHMARK(BM_BalanceOfOneAccountAsOfMidLog)->Unit(benchmark::kMicrosecond);
 
 void BM_StatementOfOneAccountAsOfMidLog(benchmark::State& state) {
-  Ledger& ledger = BigLog::Get().ledger();
-  LogRange range{ledger.head_seq() / 2};
-  for (auto _ : state) {
-    auto lines = ReadStatement(ledger, "acct-42", range);
-    if (!lines.ok()) state.SkipWithError(lines.status().ToString().c_str());
-  }
+  AsOf(state, BigLog::Get().WorstMidLog(), [](const ProjectionStore& store, const LogRange& r) {
+    return ReadStatement(store, "acct-42", r);
+  });
 }
-BENCHMARK(BM_StatementOfOneAccountAsOfMidLog)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StatementOfOneAccountAsOfMidLog)->Unit(benchmark::kMicrosecond);
+
+void BM_InvoicesOfOneAccount(benchmark::State& state) {
+  AsOf(state, LogRange{}, [](const ProjectionStore& store, const LogRange& r) {
+    return ReadInvoices(store, "acct-42", r);
+  });
+}
+BENCHMARK(BM_InvoicesOfOneAccount)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace tally

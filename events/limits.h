@@ -36,6 +36,12 @@ inline constexpr int64_t kHoldTtlMsMax = 24 * 60 * 60 * 1000;
 // Timer events (expiries) appended before one event: more means the ledger
 // was down for long; the rest follow before the next event.
 inline constexpr size_t kTimerEventsPerStepMax = 100'000;
+// Aggregate projections snapshot their rows every this many events
+// (projections/store.h): an as-of read folds at most this many events.
+inline constexpr uint64_t kSnapshotEveryEventsDefault = 100'000;
+inline constexpr uint64_t kSnapshotEveryEventsMax = 10'000'000;
+// Events applied per projection write during catch-up.
+inline constexpr uint64_t kProjectionChunkEvents = 10'000;
 // Timestamps: 1970-01-01 to 9999-12-31, the range RFC 3339 can write.
 inline constexpr int64_t kTimestampMicrosMin = 0;
 inline constexpr int64_t kTimestampMicrosMax = 253'402'300'799'999'999;

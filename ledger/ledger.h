@@ -110,6 +110,10 @@ struct VerifyReport {
 // by period use it.
 int64_t EffectiveTime(const LoggedEvent& event);
 
+// Whether the ledger made `event` (hold_accepted, credits_expired, ...):
+// those do not count in an account's version.
+bool IsLedgerMade(const Event& event);
+
 class Ledger {
  public:
   // Opens (or creates) the log and rebuilds the decision state by replaying

@@ -1,5 +1,7 @@
-// Finance reports folded from the log (docs/finance.md). Each takes a
-// LogRange, so any of them can be asked "as of" a past seq or instant.
+// Finance reports, read from the projection store (docs/finance.md). Each
+// takes a LogRange, so any of them can be asked "as of" a past seq or
+// instant. They read what the store holds: catch it up first
+// (ProjectionStore::CatchUp) to include the latest events.
 #pragma once
 
 #include <string>
@@ -8,13 +10,15 @@
 #include "events/money.h"
 #include "ledger/journal.h"
 #include "ledger/ledger.h"
-#include "projections/fold.h"
+#include "projections/log_range.h"
+#include "projections/store.h"
 
 namespace tally {
 
 // Balances per ledger account and asset; Corruption if an asset does not
 // sum to zero.
-Result<std::vector<TrialBalanceLine>> ReadTrialBalance(const Ledger& ledger, const LogRange& range);
+Result<std::vector<TrialBalanceLine>> ReadTrialBalance(const ProjectionStore& store,
+                                                       const LogRange& range);
 
 // Money per currency and month (UTC, by EffectiveTime). Income figures are
 // positive when earned; `refunds` is money given back (refunds, lost
@@ -33,7 +37,7 @@ struct RevenueLine {
   Money refunds_payable;  // net change of money owed back
 };
 
-Result<std::vector<RevenueLine>> ReadRevenue(const Ledger& ledger, const LogRange& range);
+Result<std::vector<RevenueLine>> ReadRevenue(const ProjectionStore& store, const LogRange& range);
 
 struct InvoiceRow {
   std::string number;
@@ -48,12 +52,20 @@ struct InvoiceRow {
   std::string subtotal;
   std::string tax;
   std::string total;
-  Event event;  // the document itself
 };
 
 // Invoices and credit notes in issue order; `account` empty: every account.
-Result<std::vector<InvoiceRow>> ReadInvoices(const Ledger& ledger, const std::string& account,
-                                             const LogRange& range);
+Result<std::vector<InvoiceRow>> ReadInvoices(const ProjectionStore& store,
+                                             const std::string& account, const LogRange& range);
+
+struct InvoiceDocument {
+  InvoiceRow row;
+  Event event;  // the document as logged: lines, tax, parties
+};
+
+// One document by number; NotFound if none was issued within `range`.
+Result<InvoiceDocument> ReadInvoice(const ProjectionStore& store, const std::string& number,
+                                    const LogRange& range);
 
 // Subscriptions as the log leaves them. MRR counts active, cancelling and
 // past-due subscriptions at their last period's net price (tax excluded);
@@ -81,7 +93,7 @@ struct SubscriptionReport {
   std::vector<RecurringRevenue> totals;        // per currency
 };
 
-Result<SubscriptionReport> ReadSubscriptions(const Ledger& ledger, const LogRange& range);
+Result<SubscriptionReport> ReadSubscriptions(const ProjectionStore& store, const LogRange& range);
 
 // Tasks: credits consumed per model, and the holds still open.
 struct ModelUsage {
@@ -104,6 +116,6 @@ struct TaskReport {
   std::vector<OpenHold> open_holds;  // by seq
 };
 
-Result<TaskReport> ReadTasks(const Ledger& ledger, const LogRange& range);
+Result<TaskReport> ReadTasks(const ProjectionStore& store, const LogRange& range);
 
 }  // namespace tally

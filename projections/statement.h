@@ -6,10 +6,11 @@
 #include <vector>
 
 #include "events/money.h"
-#include "ledger/ledger.h"
-#include "projections/fold.h"
+#include "projections/log_range.h"
 
 namespace tally {
+
+class ProjectionStore;
 
 struct StatementLine {
   uint64_t seq = 0;
@@ -25,7 +26,8 @@ struct StatementLine {
 // The statement of `account` over `range`; lines before `from_micros`
 // (recorded_at) are not listed but count in the running balances, so the
 // first listed line shows the true balance.
-Result<std::vector<StatementLine>> ReadStatement(const Ledger& ledger, const std::string& account,
-                                                 const LogRange& range, int64_t from_micros = 0);
+Result<std::vector<StatementLine>> ReadStatement(const ProjectionStore& store,
+                                                 const std::string& account, const LogRange& range,
+                                                 int64_t from_micros = 0);
 
 }  // namespace tally

@@ -1,7 +1,12 @@
 #include "adapters/cli/commands.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <optional>
 
@@ -12,22 +17,12 @@
 #include "ledger/checkpoint.h"
 #include "ledger/export.h"
 #include "projections/balance.h"
+#include "projections/projection.h"
 #include "projections/reports.h"
 #include "projections/statement.h"
+#include "projections/store.h"
 
 namespace tally::cli {
-Result<std::unique_ptr<Ledger>> OpenExisting(const std::string& data_dir, const Clock* clock) {
-  LedgerOptions options;
-  options.data_dir = data_dir;
-  options.create_if_missing = false;
-  return Ledger::Open(options, clock);
-}
-
-int Fail(const Status& status, Io io) {
-  io.err << "tally: " << status.ToString() << '\n';
-  return ExitCodeFor(status);
-}
-
 namespace {
 
 void PrintLineErrors(const NdjsonAppend& result, OutputFormat format, Io io) {
@@ -92,57 +87,44 @@ int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat
     PrintLineErrors(*result, format, io);
     return kExitInvalidInput;
   }
-  return PrintOutcomes(*result, (*ledger)->head_seq(), format, io);
-}
-
-Result<LogRange> RangeOf(const AsOf& as_of) {
-  LogRange range;
-  if (as_of.at_seq > 0) range.at_seq = as_of.at_seq;
-  if (!as_of.as_of.empty()) {
-    auto micros = ParseTimestamp(as_of.as_of);
-    if (!micros.ok()) return micros.status().WithContext("--as-of");
-    range.as_of_micros = *micros;
-  }
-  return range;
-}
-
-bool IsNow(const AsOf& as_of) { return as_of.at_seq == 0 && as_of.as_of.empty(); }
-
-// Balances from the ledger's state (now) or from a statement fold (as of).
-Result<AccountBalance> BalanceAsOf(const Ledger& ledger, const std::string& account,
-                                   const AsOf& as_of) {
-  if (IsNow(as_of)) return ReadBalance(ledger, account);
-  auto range = RangeOf(as_of);
-  if (!range.ok()) return range.status();
-  auto lines = ReadStatement(ledger, account, *range);
-  if (!lines.ok()) return lines.status();
-  AccountBalance balance{account, {}, {}, {}, 0};
-  if (!lines->empty()) {
-    balance.available = lines->back().available;
-    balance.held = lines->back().held;
-    balance.receivable = lines->back().receivable;
-  }
-  return balance;
+  // The events are durable; the projections follow them (a failure here
+  // loses nothing: the next command catches up again).
+  auto store = ProjectionStore::Open(**ledger, data_dir);
+  Status projected = store.ok() ? CatchUp(**store) : store.status();
+  int code = PrintOutcomes(*result, (*ledger)->head_seq(), format, io);
+  if (!projected.ok()) return Fail(projected.WithContext("updating projections"), io);
+  return code;
 }
 
 int RunBalance(const std::string& data_dir, const std::vector<std::string>& accounts,
                const AsOf& as_of, OutputFormat format, Io io) {
-  SystemClock clock;
-  auto ledger = OpenExisting(data_dir, &clock);
-  if (!ledger.ok()) return Fail(ledger.status(), io);
-  std::vector<std::string> names = accounts.empty() ? (*ledger)->Accounts() : accounts;
+  auto range = RangeOf(as_of);
+  if (!range.ok()) return Fail(range.status(), io);
+  auto view = OpenForReading(data_dir);
+  if (!view.ok()) return Fail(view.status(), io);
+  const ProjectionStore& store = *(*view)->projections;
+  std::vector<AccountBalance> balances;
+  if (accounts.empty()) {
+    auto all = ReadAllBalances(store, *range);
+    if (!all.ok()) return Fail(all.status(), io);
+    balances = *all;
+  }
+  for (const std::string& account : accounts) {
+    auto balance = ReadBalance(store, account, *range);
+    if (!balance.ok()) return Fail(balance.status(), io);
+    balances.push_back(*balance);
+  }
+  const bool now = as_of.at_seq == 0 && as_of.as_of.empty();
   Report report{{{"account"},
                  {"available_credits", Column::Kind::kAmount},
                  {"held_credits", Column::Kind::kAmount},
                  {"receivable_credits", Column::Kind::kAmount},
                  {"version", Column::Kind::kInteger}},
                 {}};
-  for (const std::string& account : names) {
-    auto balance = BalanceAsOf(**ledger, account, as_of);
-    if (!balance.ok()) return Fail(balance.status(), io);
-    report.rows.push_back({account, balance->available.ToString(), balance->held.ToString(),
-                           balance->receivable.ToString(),
-                           IsNow(as_of) ? std::to_string(balance->version) : ""});
+  for (const AccountBalance& balance : balances) {
+    report.rows.push_back({balance.account, balance.available.ToString(), balance.held.ToString(),
+                           balance.receivable.ToString(),
+                           now ? std::to_string(balance.version) : ""});
   }
   Render(report, format, io.out);
   return kExitOk;
@@ -195,6 +177,75 @@ int RunJournal(const std::string& data_dir, const std::string& account, uint64_t
   return kExitOk;
 }
 
+namespace {
+
+std::string ScratchDir(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / ("projections-verify-" + std::to_string(getpid())))
+      .string();
+}
+
+// Catches the live projections up, rebuilds them all in scratch space and
+// compares: Corruption naming the first projection that differs.
+Status VerifyLiveProjections(const Ledger& ledger, const std::string& data_dir) {
+  auto store = ProjectionStore::Open(ledger, data_dir);
+  if (!store.ok()) return store.status();
+  if (auto caught_up = CatchUp(**store); !caught_up.ok()) return caught_up;
+  ProgressBar bar("rebuilding projections");
+  auto compared = VerifyProjections(**store, ScratchDir(data_dir), bar.Fn());
+  if (!compared.ok()) return compared.status();
+  if (compared->projection.empty()) return Status::Ok();
+  return Status::Corruption("projection " + compared->projection + ": " + compared->detail);
+}
+
+}  // namespace
+
+int RunRebuild(const std::string& data_dir, const std::vector<std::string>& names,
+               OutputFormat format, Io io) {
+  for (const std::string& name : names) {
+    if (FindProjection(name) == nullptr) {
+      std::string known;
+      for (const Projection* projection : AllProjections()) {
+        known += (known.empty() ? "" : ", ") + std::string(projection->name());
+      }
+      return Fail(
+          Status::InvalidArgument("no projection named " + name + " (known: " + known + ")"), io);
+    }
+  }
+  SystemClock clock;
+  auto ledger = OpenExisting(data_dir, &clock);
+  if (!ledger.ok()) return Fail(ledger.status(), io);
+  auto store = ProjectionStore::Open(**ledger, data_dir);
+  if (!store.ok()) return Fail(store.status(), io);
+  auto started = std::chrono::steady_clock::now();
+  {
+    ProgressBar bar("rebuilding");
+    auto status = (*store)->Rebuild(names, bar.Fn());
+    if (!status.ok()) return Fail(status, io);
+  }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // The others may lag if an earlier command stopped early; bring them along.
+  if (auto status = CatchUp(**store); !status.ok()) return Fail(status, io);
+  Report report{{{"projection"}, {"seq", Column::Kind::kInteger}, {"rebuilt"}}, {}};
+  for (const Projection* projection : AllProjections()) {
+    auto checkpoint = (*store)->Checkpoint(projection->name());
+    if (!checkpoint.ok()) return Fail(checkpoint.status(), io);
+    bool rebuilt =
+        names.empty() || std::find(names.begin(), names.end(), projection->name()) != names.end();
+    report.rows.push_back(
+        {std::string(projection->name()), std::to_string(checkpoint->seq), rebuilt ? "yes" : "no"});
+  }
+  Render(report, format, io.out);
+  if (format == OutputFormat::kTable) {
+    uint64_t events = (*ledger)->head_seq();
+    io.out << "rebuilt from " << events << " events in " << std::fixed << std::setprecision(3)
+           << seconds << " s";
+    if (seconds > 0) io.out << " (" << static_cast<uint64_t>(events / seconds) << " events/s)";
+    io.out << '\n';
+  }
+  return kExitOk;
+}
+
 int RunAuditVerify(const std::string& data_dir, const std::string& public_key_file,
                    OutputFormat format, Io io) {
   SystemClock clock;
@@ -217,6 +268,13 @@ int RunAuditVerify(const std::string& data_dir, const std::string& public_key_fi
   row("log", log_status, log.events_checked, log.first_bad_seq,
       "head " + std::to_string((*ledger)->head_seq()) + " " + HashHex((*ledger)->head_hash()));
   Status status = log_status;
+  {
+    Status projections = VerifyLiveProjections(**ledger, data_dir);
+    row("projections", projections, AllProjections().size(), 0,
+        "rebuilt from seq 1 and equal to the live store at seq " +
+            std::to_string((*ledger)->head_seq()));
+    if (status.ok()) status = projections;
+  }
   if (!public_key_file.empty()) {
     auto key = LoadPublicKey(public_key_file);
     if (!key.ok()) return Fail(key.status(), io);

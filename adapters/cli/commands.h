@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "adapters/cli/report.h"
-#include "projections/fold.h"
+#include "projections/log_range.h"
 
 namespace tally::cli {
 
@@ -64,9 +64,15 @@ int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, Io
 int RunJournal(const std::string& data_dir, const std::string& account, uint64_t from_seq,
                OutputFormat format, Io io);
 
+// tally rebuild --data DIR [NAME...]: drops the named projections (none:
+// all) and folds them again from seq 1, with a progress bar.
+int RunRebuild(const std::string& data_dir, const std::vector<std::string>& names,
+               OutputFormat format, Io io);
+
 // tally audit verify --data DIR [--public-key FILE]: re-reads the log, checks
 // the hash chain, seq continuity, every journal entry by replay, the indexes
-// and the trial balance; with a public key, every signed checkpoint.
+// and the trial balance; rebuilds every projection in scratch space and
+// compares it with the live one; with a public key, every signed checkpoint.
 int RunAuditVerify(const std::string& data_dir, const std::string& public_key_file,
                    OutputFormat format, Io io);
 

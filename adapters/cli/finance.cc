@@ -14,22 +14,20 @@ namespace {
 
 using Kind = Column::Kind;
 
-// Opens an existing ledger and the range of `as_of`, or says why not.
+// Opens an existing ledger with its projections caught up, and the range
+// of `as_of`, or says why not.
 struct Opened {
-  SystemClock clock;
-  std::unique_ptr<Ledger> ledger;
+  std::unique_ptr<ReadView> view;
   LogRange range;
+  const ProjectionStore& store() const { return *view->projections; }
 };
 
-Result<std::unique_ptr<Opened>> Open(const std::string& data_dir, const AsOf& as_of) {
-  auto opened = std::make_unique<Opened>();
+Result<Opened> Open(const std::string& data_dir, const AsOf& as_of) {
   auto range = RangeOf(as_of);
   if (!range.ok()) return range.status();
-  opened->range = *range;
-  auto ledger = OpenExisting(data_dir, &opened->clock);
-  if (!ledger.ok()) return ledger.status();
-  opened->ledger = std::move(ledger).value();
-  return opened;
+  auto view = OpenForReading(data_dir);
+  if (!view.ok()) return view.status();
+  return Opened{std::move(view).value(), *range};
 }
 
 }  // namespace
@@ -44,7 +42,7 @@ int RunStatement(const std::string& data_dir, const std::string& account, const 
     if (!parsed.ok()) return Fail(parsed.status().WithContext("--from"), io);
     from_micros = *parsed;
   }
-  auto lines = ReadStatement(*(*opened)->ledger, account, (*opened)->range, from_micros);
+  auto lines = ReadStatement(opened->store(), account, opened->range, from_micros);
   if (!lines.ok()) return Fail(lines.status(), io);
   Report report{{{"seq", Kind::kInteger},
                  {"recorded_at"},
@@ -68,7 +66,7 @@ int RunStatement(const std::string& data_dir, const std::string& account, const 
 int RunTrialBalance(const std::string& data_dir, const AsOf& as_of, OutputFormat format, Io io) {
   auto opened = Open(data_dir, as_of);
   if (!opened.ok()) return Fail(opened.status(), io);
-  auto lines = ReadTrialBalance(*(*opened)->ledger, (*opened)->range);
+  auto lines = ReadTrialBalance(opened->store(), opened->range);
   if (!lines.ok()) return Fail(lines.status(), io);
   Report report{
       {{"ledger_account"}, {"asset"}, {"debit", Kind::kAmount}, {"credit", Kind::kAmount}}, {}};
@@ -84,7 +82,7 @@ int RunTrialBalance(const std::string& data_dir, const AsOf& as_of, OutputFormat
 int RunRevenue(const std::string& data_dir, const AsOf& as_of, OutputFormat format, Io io) {
   auto opened = Open(data_dir, as_of);
   if (!opened.ok()) return Fail(opened.status(), io);
-  auto lines = ReadRevenue(*(*opened)->ledger, (*opened)->range);
+  auto lines = ReadRevenue(opened->store(), opened->range);
   if (!lines.ok()) return Fail(lines.status(), io);
   Report report{{{"currency"},
                  {"month"},
@@ -112,7 +110,7 @@ int RunInvoices(const std::string& data_dir, const std::string& account, const A
                 OutputFormat format, Io io) {
   auto opened = Open(data_dir, as_of);
   if (!opened.ok()) return Fail(opened.status(), io);
-  auto rows = ReadInvoices(*(*opened)->ledger, account, (*opened)->range);
+  auto rows = ReadInvoices(opened->store(), account, opened->range);
   if (!rows.ok()) return Fail(rows.status(), io);
   Report report{{{"number"},
                  {"kind"},
@@ -138,7 +136,7 @@ int RunSubscriptions(const std::string& data_dir, bool totals, const AsOf& as_of
                      OutputFormat format, Io io) {
   auto opened = Open(data_dir, as_of);
   if (!opened.ok()) return Fail(opened.status(), io);
-  auto report = ReadSubscriptions(*(*opened)->ledger, (*opened)->range);
+  auto report = ReadSubscriptions(opened->store(), opened->range);
   if (!report.ok()) return Fail(report.status(), io);
   if (totals) {
     Report out{{{"currency"},
@@ -176,7 +174,7 @@ int RunTasks(const std::string& data_dir, bool open_holds, const AsOf& as_of, Ou
              Io io) {
   auto opened = Open(data_dir, as_of);
   if (!opened.ok()) return Fail(opened.status(), io);
-  auto report = ReadTasks(*(*opened)->ledger, (*opened)->range);
+  auto report = ReadTasks(opened->store(), opened->range);
   if (!report.ok()) return Fail(report.status(), io);
   if (open_holds) {
     Report out{{{"account"},
@@ -208,39 +206,35 @@ int RunTasks(const std::string& data_dir, bool open_holds, const AsOf& as_of, Ou
 int RunInvoice(const std::string& data_dir, const std::string& number, OutputFormat format, Io io) {
   auto opened = Open(data_dir, AsOf{});
   if (!opened.ok()) return Fail(opened.status(), io);
-  auto rows = ReadInvoices(*(*opened)->ledger, "", (*opened)->range);
-  if (!rows.ok()) return Fail(rows.status(), io);
-  for (const InvoiceRow& row : *rows) {
-    if (row.number != number) continue;
-    if (format == OutputFormat::kJson) {  // the document as the log holds it
-      EventCodec codec;
-      auto stamped = row.event.WithLedgerFields(row.seq, row.issued_at_micros);
-      io.out << codec.ToJson(stamped) << '\n';
-      return kExitOk;
-    }
-    auto reader = row.event.reader();
-    auto lines = row.kind == "invoice" ? reader.getInvoiceIssued().getLines()
-                                       : reader.getCreditNoteIssued().getLines();
-    Report report{{{"description"},
-                   {"quantity", Kind::kAmount},
-                   {"amount", Kind::kAmount},
-                   {"tax", Kind::kAmount},
-                   {"tax_jurisdiction"}},
-                  {}};
-    for (auto line : lines) {
-      report.rows.push_back({line.getDescription().cStr(), line.getQuantity().cStr(),
-                             line.getAmount().getValue().cStr(), line.getTax().getValue().cStr(),
-                             line.getTaxJurisdiction().cStr()});
-    }
-    if (format == OutputFormat::kTable) {
-      io.out << row.number << " (" << row.kind << ") for " << row.account << ", issued "
-             << FormatTimestamp(row.issued_at_micros) << ", total " << row.currency << " "
-             << row.total << '\n';
-    }
-    Render(report, format, io.out);
+  auto document = ReadInvoice(opened->store(), number, opened->range);
+  if (!document.ok()) return Fail(document.status(), io);
+  const InvoiceRow& row = document->row;
+  if (format == OutputFormat::kJson) {  // the document as the log holds it
+    EventCodec codec;
+    io.out << codec.ToJson(document->event.WithLedgerFields(row.seq, row.issued_at_micros)) << '\n';
     return kExitOk;
   }
-  return Fail(Status::NotFound("no invoice or credit note " + number), io);
+  auto reader = document->event.reader();
+  auto lines = row.kind == "invoice" ? reader.getInvoiceIssued().getLines()
+                                     : reader.getCreditNoteIssued().getLines();
+  Report report{{{"description"},
+                 {"quantity", Kind::kAmount},
+                 {"amount", Kind::kAmount},
+                 {"tax", Kind::kAmount},
+                 {"tax_jurisdiction"}},
+                {}};
+  for (auto line : lines) {
+    report.rows.push_back({line.getDescription().cStr(), line.getQuantity().cStr(),
+                           line.getAmount().getValue().cStr(), line.getTax().getValue().cStr(),
+                           line.getTaxJurisdiction().cStr()});
+  }
+  if (format == OutputFormat::kTable) {
+    io.out << row.number << " (" << row.kind << ") for " << row.account << ", issued "
+           << FormatTimestamp(row.issued_at_micros) << ", total " << row.currency << " "
+           << row.total << '\n';
+  }
+  Render(report, format, io.out);
+  return kExitOk;
 }
 
 }  // namespace tally::cli

@@ -155,12 +155,33 @@ int Main(int argc, char** argv) {
     code = tally::cli::RunJournal(data_dir, journal_account, journal_from_seq, flags.format(), io);
   });
 
+  auto* rebuild = app.add_subcommand(
+      "rebuild", "Drop projections and fold them again from the log (after an upgrade or damage)");
+  std::vector<std::string> rebuild_names;
+  bool rebuild_all = false;
+  rebuild->add_option("--data", data_dir, "ledger directory")->required();
+  auto* rebuild_named = rebuild->add_option(
+      "name", rebuild_names,
+      "projections to rebuild: balances, statements, invoices, trial_balance, revenue, "
+      "subscriptions, tasks");
+  rebuild->add_flag("--all", rebuild_all, "rebuild every projection")->excludes(rebuild_named);
+  AddFormatFlags(rebuild, &flags);
+  rebuild->callback([&] {
+    if (rebuild_names.empty() && !rebuild_all) {
+      io.err << "tally rebuild: name projections or give --all\n";
+      code = tally::cli::kExitUsage;
+      return;
+    }
+    code = tally::cli::RunRebuild(data_dir, rebuild_names, flags.format(), io);
+  });
+
   auto* audit = app.add_subcommand("audit", "Checks for auditors");
   audit->require_subcommand(1);
   auto* verify = audit->add_subcommand(
       "verify",
       "Re-read the log: seq without gaps, hash chain, every journal entry replayed, trial balance "
-      "zero. Exits 5 naming the first bad seq");
+      "zero; rebuild every projection in scratch space and compare it with the live one. Exits 5 "
+      "naming the first bad seq or projection");
   std::string public_key;
   std::string export_dir;
   auto* verify_data = verify->add_option("--data", data_dir, "ledger directory");

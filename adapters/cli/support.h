@@ -2,12 +2,15 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "adapters/cli/commands.h"
+#include "adapters/cli/progress.h"
 #include "events/status.h"
 #include "ledger/ledger.h"
-#include "projections/fold.h"
+#include "projections/log_range.h"
+#include "projections/store.h"
 
 namespace tally::cli {
 
@@ -19,5 +22,28 @@ Result<std::unique_ptr<Ledger>> OpenExisting(const std::string& data_dir, const 
 
 // The log prefix `as_of` names; InvalidArgument for a bad timestamp.
 Result<LogRange> RangeOf(const AsOf& as_of);
+
+// A progress bar that appears on the first report of `ProgressFn`.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string label) : label_(std::move(label)) {}
+  ProgressFn Fn();
+
+ private:
+  std::string label_;
+  std::optional<Progress> bar_;
+};
+
+// Brings every projection up to the log's head, with a progress bar.
+Status CatchUp(ProjectionStore& store);
+
+// An existing ledger and its projections, caught up, for the read commands.
+struct ReadView {
+  SystemClock clock;
+  std::unique_ptr<Ledger> ledger;
+  std::unique_ptr<ProjectionStore> projections;
+};
+
+Result<std::unique_ptr<ReadView>> OpenForReading(const std::string& data_dir);
 
 }  // namespace tally::cli

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "events/big_endian.h"
 #include "events/check.h"
 
 namespace tally::internal {
@@ -32,35 +33,11 @@ inline constexpr size_t kDigestBytes = 16;
 inline constexpr size_t kIdValueBytes = kSeqBytes + kDigestBytes;
 static_assert(kIdValueBytes == 24);
 
-inline void AppendU64(std::string* out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
-}
-
-// REQUIRES: bytes.size() >= 8
-inline uint64_t ReadU64(std::string_view bytes) {
-  TALLY_CHECK(bytes.size() >= kSeqBytes);
-  uint64_t value = 0;
-  for (size_t i = 0; i < kSeqBytes; ++i) value = value << 8 | static_cast<uint8_t>(bytes[i]);
-  return value;
-}
-
-inline void AppendU32(std::string* out, uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
-}
-
-// REQUIRES: bytes.size() >= 4
-inline uint32_t ReadU32(std::string_view bytes) {
-  TALLY_CHECK(bytes.size() >= 4);
-  uint32_t value = 0;
-  for (size_t i = 0; i < 4; ++i) value = value << 8 | static_cast<uint8_t>(bytes[i]);
-  return value;
-}
-
-inline std::string EncodeU64(uint64_t value) {
-  std::string out;
-  AppendU64(&out, value);
-  return out;
-}
+using tally::AppendU32;
+using tally::AppendU64;
+using tally::EncodeU64;
+using tally::ReadU32;
+using tally::ReadU64;
 
 inline std::string EventKey(uint64_t seq) {
   std::string key(1, kEventPrefix);

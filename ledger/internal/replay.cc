@@ -107,12 +107,6 @@ VerifyReport Replay(rocksdb::DB* db, State* state, ChainHead* head, bool check_i
 
 }  // namespace
 
-Status FromRocks(const rocksdb::Status& status, const std::string& what) {
-  if (status.ok()) return Status::Ok();
-  if (status.IsCorruption()) return Status::Corruption(what + ": " + status.ToString());
-  return Status::IoError(what + ": " + status.ToString());
-}
-
 Status ScanRecords(rocksdb::DB* db, const rocksdb::Snapshot* snapshot, uint64_t from_seq,
                    const std::function<bool(const LoggedEvent&)>& visit) {
   rocksdb::ReadOptions options;

@@ -6,12 +6,11 @@
 #include <functional>
 
 #include "ledger/internal/batch.h"
+#include "ledger/internal/rocks_status.h"
 #include "ledger/internal/state.h"
 #include "ledger/ledger.h"
 
 namespace tally::internal {
-
-Status FromRocks(const rocksdb::Status& status, const std::string& what);
 
 // Visits records from `from_seq` on, in seq order, on `snapshot` (nullptr:
 // a new one), until `visit` returns false.

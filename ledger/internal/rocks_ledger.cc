@@ -313,6 +313,8 @@ int64_t EffectiveTime(const LoggedEvent& event) {
   return internal::DecisionTime(event.event, event.recorded_at_micros);
 }
 
+bool IsLedgerMade(const Event& event) { return internal::IsLedgerMade(event.reader().which()); }
+
 std::string HashHex(const Hash& hash) {
   char hex[kHashBytes * 2 + 1];
   sodium_bin2hex(hex, sizeof(hex), hash.data(), hash.size());

@@ -9,6 +9,7 @@
 
 #include "events/codec.h"
 #include "ledger/ledger.h"
+#include "projections/store.h"
 #include "tests/events/event_fixtures.h"
 #include "tests/temp_dir.h"
 
@@ -25,6 +26,7 @@ class LedgerFixture : public ::testing::Test {
   void SetUp() override { Reopen(); }
 
   void Reopen() {
+    projections_.reset();
     ledger_.reset();
     auto ledger = Ledger::Open({dir_.path(), true}, &clock_);
     ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
@@ -83,10 +85,23 @@ class LedgerFixture : public ::testing::Test {
     return ledger_->Account(account).available.ToString();
   }
 
+  // The projection store beside the log, caught up to the head.
+  const ProjectionStore& Projections() {
+    if (!projections_) {
+      auto opened = ProjectionStore::Open(*ledger_, dir_.path());
+      TALLY_CHECK(opened.ok());
+      projections_ = std::move(opened).value();
+    }
+    auto caught_up = projections_->CatchUp();
+    EXPECT_TRUE(caught_up.ok()) << caught_up.status().ToString();
+    return *projections_;
+  }
+
   TempDir dir_;
   ManualClock clock_{kStart};
   EventCodec codec_;
   std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<ProjectionStore> projections_;
 };
 
 // ---- JSON builders -------------------------------------------------------

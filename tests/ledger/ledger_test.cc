@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "events/codec.h"
-#include "projections/balance.h"
 #include "tests/ledger/ledger_fixture.h"
 
 namespace tally {
@@ -81,12 +80,10 @@ TEST_F(LedgerTest, BalanceCountsTopUpsGrantsAndUsagePerAccount) {
           Usage("u2", "b", "20")});
   EXPECT_EQ(Available("a"), "99.999999");
   EXPECT_EQ(Available("b"), "0.000000");
-  EXPECT_EQ(ReadBalance(*ledger_, "b").receivable.ToString(), "5.000000");
+  EXPECT_EQ(ledger_->Account("b").receivable.ToString(), "5.000000");
   EXPECT_EQ(Available("nobody"), "0.000000");
-  auto all = ReadAllBalances(*ledger_);
-  ASSERT_EQ(all.size(), 2u);
-  EXPECT_EQ(all[0].account, "a");
-  EXPECT_EQ(all[1].version, 3u);
+  EXPECT_EQ(ledger_->Accounts(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(ledger_->Account("b").version, 3u);
 }
 
 // Appends kThreads * kPerThread usage events from kThreads threads and checks

@@ -18,7 +18,9 @@
 //                      balances and the revenue report reconciles per currency;
 //   at the end         R1 reopening rebuilds the same state; R2/R3 the same
 //                      steps fed to a fresh ledger give the same log, byte
-//                      for byte; R4 restarts change nothing.
+//                      for byte; R4 restarts change nothing; R5 projections
+//                      built incrementally equal rebuilt ones, byte for
+//                      byte; R6 as-of reads from snapshots equal folds.
 // The tests at the end are minimal reproductions of bugs these properties
 // found, kept as regression tests.
 //
@@ -44,8 +46,10 @@
 #include "events/timestamp.h"
 #include "ledger/journal.h"
 #include "ledger/ledger.h"
+#include "projections/balance.h"
 #include "projections/reports.h"
 #include "projections/statement.h"
+#include "projections/store.h"
 #include "tests/temp_dir.h"
 
 namespace tally {
@@ -751,10 +755,26 @@ Draft Generator::Adjust(const std::string& a) {
 // ---- A ledger under test ------------------------------------------------------
 
 // A ledger in its own temporary directory, on its own manual clock.
+// Aggregate projections snapshot this often here, so that as-of reads in
+// these short logs go through snapshots.
+constexpr uint64_t kSnapshotEveryEvents = 64;
+
+// Opens a projection store of `ledger` in `dir`.
+std::unique_ptr<ProjectionStore> OpenStore(const Ledger& ledger, const std::string& dir,
+                                           uint64_t snapshot_every_events = kSnapshotEveryEvents) {
+  ProjectionOptions options;
+  options.dir = dir;
+  options.snapshot_every_events = snapshot_every_events;
+  auto store = ProjectionStore::Open(ledger, "", options);
+  TALLY_CHECK(store.ok());
+  return std::move(store).value();
+}
+
 class TestLedger {
  public:
   // Opens the ledger, closing it first if it is open.
   void Reopen() {
+    projections_.reset();
     ledger_.reset();
     auto opened = Ledger::Open({dir_.path(), true}, &clock_);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
@@ -762,11 +782,20 @@ class TestLedger {
   }
   Ledger& ledger() const { return *ledger_; }
   ManualClock& clock() { return clock_; }
+  // The projections, kept up to date incrementally: caught up to the head.
+  ProjectionStore& projections() {
+    if (!projections_) projections_ = OpenStore(*ledger_, dir_.path() + "/projections");
+    auto caught_up = projections_->CatchUp();
+    EXPECT_TRUE(caught_up.ok()) << caught_up.status().ToString();
+    return *projections_;
+  }
+  const std::string& dir() const { return dir_.path(); }
 
  private:
   testing::TempDir dir_;
   ManualClock clock_{kStart};
   std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<ProjectionStore> projections_;
 };
 
 // One step of a run, enough to replay it exactly.
@@ -909,15 +938,16 @@ void TickNow(TestLedger& target, std::vector<Step>* steps) {
   steps->push_back(step);
 }
 
-using StepCheck = std::function<void(const Ledger&, const Generator&, const Step&)>;
+using StepCheck = std::function<void(TestLedger&, const Generator&, const Step&)>;
 
-// Runs kBatches random batches from `seed` against `target`, moving its clock
-// before every step and sometimes ticking instead, and calls `check` (if
-// any) after every step. Stops at the first failure.
-void Drive(uint64_t seed, TestLedger& target, const StepCheck& check, std::vector<Step>* steps) {
+// Runs `batches_total` random batches from `seed` against `target`, moving
+// its clock before every step and sometimes ticking instead, and calls
+// `check` (if any) after every step. Stops at the first failure.
+void Drive(uint64_t seed, TestLedger& target, const StepCheck& check, std::vector<Step>* steps,
+           int batches_total = kBatches) {
   Generator generator(seed);
   int batches = 0;
-  while (batches < kBatches && !::testing::Test::HasFailure()) {
+  while (batches < batches_total && !::testing::Test::HasFailure()) {
     target.clock().Advance(generator.Delay());
     bool tick = generator.WantsTick();
     SCOPED_TRACE(StepTrace(steps->size(), tick, target.clock().NowMicros()));
@@ -927,7 +957,7 @@ void Drive(uint64_t seed, TestLedger& target, const StepCheck& check, std::vecto
       ASSERT_NO_FATAL_FAILURE(AppendBatch(generator, target, steps));
       ++batches;
     }
-    if (check && !::testing::Test::HasFailure()) check(target.ledger(), generator, steps->back());
+    if (check && !::testing::Test::HasFailure()) check(target, generator, steps->back());
   }
 }
 
@@ -1101,20 +1131,28 @@ void ExpectNothingDueAfterTick(const std::vector<AccountView>& views, int64_t no
 
 // P1-P5, P6 after a Tick, and each account's version is the generator's
 // count of its appended producer events.
-// P7 (reports): each account's statement ends at its view's balances, and
+// P7 (reports, from projections caught up at every tick): each account's
+// balances projection equals its view, its statement ends at the view's
+// balances, and
 // the money in the revenue report reconciles per currency: cash received
 // plus disputed cash equals tax owed plus deferred plus recognised revenue
 // less refunds plus money owed back.
-void ExpectReportsReconcile(const Ledger& ledger, const std::vector<AccountView>& views) {
+void ExpectReportsReconcile(const ProjectionStore& store, const std::vector<AccountView>& views) {
   for (const AccountView& view : views) {
-    auto lines = ReadStatement(ledger, view.account, LogRange{});
+    auto balance = ReadBalance(store, view.account);
+    ASSERT_TRUE(balance.ok()) << balance.status().ToString();
+    EXPECT_EQ(balance->available, view.available) << view.account;
+    EXPECT_EQ(balance->held, view.held) << view.account;
+    EXPECT_EQ(balance->receivable, view.receivable) << view.account;
+    EXPECT_EQ(balance->version, view.version) << view.account;
+    auto lines = ReadStatement(store, view.account, LogRange{});
     ASSERT_TRUE(lines.ok()) << lines.status().ToString();
     if (lines->empty()) continue;
     EXPECT_EQ(lines->back().available, view.available) << view.account;
     EXPECT_EQ(lines->back().held, view.held) << view.account;
     EXPECT_EQ(lines->back().receivable, view.receivable) << view.account;
   }
-  auto revenue = ReadRevenue(ledger, LogRange{});
+  auto revenue = ReadRevenue(store, LogRange{});
   ASSERT_TRUE(revenue.ok()) << revenue.status().ToString();
   std::map<std::string, Int128> left, right, deferred;  // per currency, over all months
   for (const RevenueLine& l : *revenue) {
@@ -1130,7 +1168,8 @@ void ExpectReportsReconcile(const Ledger& ledger, const std::vector<AccountView>
   }
 }
 
-void ExpectInvariants(const Ledger& ledger, const Generator& generator, const Step& step) {
+void ExpectInvariants(TestLedger& target, const Generator& generator, const Step& step) {
+  const Ledger& ledger = target.ledger();
   Balances balances;
   ASSERT_NO_FATAL_FAILURE(ExpectTrialBalance(ledger, &balances));
   std::vector<AccountView> views = AllViews(ledger);
@@ -1144,7 +1183,7 @@ void ExpectInvariants(const Ledger& ledger, const Generator& generator, const St
   ExpectLogVerifies(ledger);
   if (step.tick) {  // a third of the steps, and where expiries land; reports fold the whole log
     ExpectNothingDueAfterTick(views, step.now);
-    ExpectReportsReconcile(ledger, views);
+    ExpectReportsReconcile(target.projections(), views);
   }
 }
 
@@ -1253,6 +1292,118 @@ TEST(LedgerPropertyTest, RestartsChangeNothing) {
     CheckReplay(seed, /*restart=*/true);
     if (::testing::Test::HasFailure()) return;
   }
+}
+
+// ---- Projections ----------------------------------------------------------------
+
+// Every report of `store` as of `range`, as text.
+std::string DescribeReports(const ProjectionStore& store, const LogRange& range) {
+  std::string out;
+  auto trial = ReadTrialBalance(store, range);
+  EXPECT_TRUE(trial.ok()) << trial.status().ToString();
+  for (const TrialBalanceLine& l : trial.ok() ? *trial : std::vector<TrialBalanceLine>{}) {
+    out += "tb " + l.account + " " + l.asset + " " + FormatAmount(l.asset, l.balance) + "\n";
+  }
+  auto revenue = ReadRevenue(store, range);
+  EXPECT_TRUE(revenue.ok()) << revenue.status().ToString();
+  for (const RevenueLine& l : revenue.ok() ? *revenue : std::vector<RevenueLine>{}) {
+    out += "rev " + l.currency + " " + l.month + " " + l.cash_in.ToString() + " " +
+           l.tax.ToString() + " " + l.usage.ToString() + " " + l.subscription.ToString() + " " +
+           l.breakage.ToString() + " " + l.refunds.ToString() + " " + l.deferred_end.ToString() +
+           " " + l.chargebacks.ToString() + " " + l.refunds_payable.ToString() + "\n";
+  }
+  auto subscriptions = ReadSubscriptions(store, range);
+  EXPECT_TRUE(subscriptions.ok()) << subscriptions.status().ToString();
+  if (subscriptions.ok()) {
+    for (const SubscriptionRow& r : subscriptions->subscriptions) {
+      out += "sub " + r.subscription_id + " " + r.status + " " + r.plan + " " +
+             r.net_price.ToString() + " " + std::to_string(r.period_end_micros) + " " +
+             r.mrr.ToString() + "\n";
+    }
+  }
+  auto tasks = ReadTasks(store, range);
+  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
+  if (tasks.ok()) {
+    for (const ModelUsage& m : tasks->models) {
+      out += "model " + m.model + " " + std::to_string(m.tasks) + " " +
+             std::to_string(m.usage_events) + " " + m.credits.ToString() + "\n";
+    }
+    for (const OpenHold& h : tasks->open_holds) {
+      out += "hold " + h.account + " " + h.task_id + " " + h.credits.ToString() + "\n";
+    }
+  }
+  auto invoices = ReadInvoices(store, "", range);
+  EXPECT_TRUE(invoices.ok()) << invoices.status().ToString();
+  for (const InvoiceRow& r : invoices.ok() ? *invoices : std::vector<InvoiceRow>{}) {
+    out += "doc " + r.number + " " + std::to_string(r.seq) + " " + r.total + "\n";
+  }
+  auto balances = ReadAllBalances(store, range);
+  EXPECT_TRUE(balances.ok()) << balances.status().ToString();
+  for (const AccountBalance& b : balances.ok() ? *balances : std::vector<AccountBalance>{}) {
+    out += "bal " + b.account + " " + b.available.ToString() + " " + b.held.ToString() + " " +
+           b.receivable.ToString() + "\n";
+  }
+  return out;
+}
+
+// R5: projections caught up after every step (many small catch-ups, over
+// reopenings) hold the same bytes as a store built in one pass, and as the
+// same store after `Rebuild`: rows, snapshots and checkpoints.
+// R6: an as-of read answered from a snapshot gives the same reports as one
+// folded from seq 1 (a store that keeps no snapshots), at seqs on both
+// sides of every snapshot and at instants.
+void CheckProjections(uint64_t seed) {
+  TestLedger target;
+  ASSERT_NO_FATAL_FAILURE(target.Reopen());
+  std::vector<Step> steps;
+  int step_count = 0;
+  Drive(
+      seed, target,
+      [&step_count](TestLedger& t, const Generator&, const Step&) {
+        if (++step_count % 25 == 0) {
+          ASSERT_NO_FATAL_FAILURE(t.Reopen());
+        }
+        t.projections();
+      },
+      &steps, kBatches * 3);
+  if (::testing::Test::HasFailure()) return;
+  ProjectionStore& live = target.projections();
+  const uint64_t head = target.ledger().head_seq();
+  auto one_pass = OpenStore(target.ledger(), target.dir() + "/one-pass");
+  ASSERT_TRUE(one_pass->CatchUp().ok());
+  auto difference = live.CompareWith(*one_pass);
+  ASSERT_TRUE(difference.ok()) << difference.status().ToString();
+  EXPECT_EQ(difference->projection, "") << difference->detail << " (" << head << " events)";
+  ASSERT_TRUE(live.Rebuild({}).ok());
+  difference = live.CompareWith(*one_pass);
+  ASSERT_TRUE(difference.ok());
+  EXPECT_EQ(difference->projection, "") << "after Rebuild: " << difference->detail;
+
+  auto folded =
+      OpenStore(target.ledger(), target.dir() + "/no-snapshots", limits::kSnapshotEveryEventsMax);
+  ASSERT_TRUE(folded->CatchUp().ok());
+  std::vector<LoggedEvent> log = ReadLog(target.ledger());
+  // Seqs on both sides of some snapshots, and others spread over the log.
+  std::set<uint64_t> seqs = {1, head};
+  const uint64_t snapshots = head / kSnapshotEveryEvents;
+  for (uint64_t k = 1; k <= snapshots; k += std::max<uint64_t>(1, snapshots / 6)) {
+    for (uint64_t seq :
+         {k * kSnapshotEveryEvents - 1, k * kSnapshotEveryEvents, k * kSnapshotEveryEvents + 1}) {
+      if (seq <= head) seqs.insert(seq);
+    }
+  }
+  for (uint64_t i = 1; i < 16; ++i) seqs.insert(head * i / 16 + 1);
+  for (uint64_t seq : seqs) {
+    SCOPED_TRACE("as of seq " + std::to_string(seq));
+    ASSERT_EQ(DescribeReports(live, LogRange{seq}), DescribeReports(*folded, LogRange{seq}));
+    LogRange instant;
+    instant.as_of_micros = log[seq - 1].recorded_at_micros;
+    ASSERT_EQ(DescribeReports(live, instant), DescribeReports(*folded, instant));
+  }
+}
+
+TEST(LedgerPropertyTest, RebuiltProjectionsEqualIncrementalOnesByteForByte) {
+  ForEachSeed(CheckProjections);
 }
 
 // ---- Regression tests: minimal reproductions of bugs these properties found

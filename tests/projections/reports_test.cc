@@ -1,4 +1,4 @@
-// Finance reports folded from the log, with exact figures.
+// Finance reports read from the projections, with exact figures.
 #include "projections/reports.h"
 
 #include <gtest/gtest.h>
@@ -31,7 +31,7 @@ TEST_F(ReportsTest, MrrCountsLiveSubscriptionsAtTheirNetMonthlyPrice) {
           Start("s3", "gone", "month", "5.00", "0.00")});
   AppendOne(JsonEvent("c1", "a", "subscription_cancelled",
                       R"({"subscription_id":"gone","at_period_end":false})"));
-  auto report = ReadSubscriptions(*ledger_, LogRange{});
+  auto report = ReadSubscriptions(Projections(), LogRange{});
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->totals.size(), 1u);
   EXPECT_EQ(report->totals[0].mrr.ToString(), "18.33");
@@ -43,7 +43,7 @@ TEST_F(ReportsTest, MrrCountsLiveSubscriptionsAtTheirNetMonthlyPrice) {
   EXPECT_EQ(report->subscriptions[0].mrr.ToString(), "0.00");
   // As of seq 6 (three starts and their invoices; the cancellation is seq 7)
   // it still counted.
-  auto before = ReadSubscriptions(*ledger_, LogRange{6});
+  auto before = ReadSubscriptions(Projections(), LogRange{6});
   EXPECT_EQ(before->totals[0].mrr.ToString(), "23.33");
 }
 
@@ -55,7 +55,7 @@ TEST_F(ReportsTest, TasksReportCreditsPerModelAndOpenHolds) {
   AppendOne(Succeed("s3", "a", "t1", "25.5"));  // model from the submission
   AppendOne(JsonEvent("u1", "a", "usage_recorded",
                       R"({"usage_id":"u1","credits":"2","model":"image-xl"})"));
-  auto report = ReadTasks(*ledger_, LogRange{});
+  auto report = ReadTasks(Projections(), LogRange{});
   ASSERT_TRUE(report.ok());
   ASSERT_EQ(report->models.size(), 2u);
   EXPECT_EQ(report->models[0].model, "image-xl");
@@ -74,14 +74,14 @@ TEST_F(ReportsTest, AStatementAsOfAPastInstantShowsTheBalanceThen) {
   AppendOne(Usage("u1", "a", "40"));
   LogRange first_hour;
   first_hour.as_of_micros = kStart + kHour / 2;
-  auto then = ReadStatement(*ledger_, "a", first_hour);
+  auto then = ReadStatement(Projections(), "a", first_hour);
   ASSERT_TRUE(then.ok());
   ASSERT_EQ(then->size(), 1u);
   EXPECT_EQ(then->back().available.ToString(), "100.000000");
-  auto now = ReadStatement(*ledger_, "a", LogRange{});
+  auto now = ReadStatement(Projections(), "a", LogRange{});
   EXPECT_EQ(now->back().available.ToString(), "60.000000");
   // Listing from an instant keeps the balances true.
-  auto listed = ReadStatement(*ledger_, "a", LogRange{}, kStart + kHour / 2);
+  auto listed = ReadStatement(Projections(), "a", LogRange{}, kStart + kHour / 2);
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ(listed->front().change.ToString(), "-40.000000");
   EXPECT_EQ(listed->front().available.ToString(), "60.000000");
@@ -91,7 +91,7 @@ TEST_F(ReportsTest, TrialBalanceAsOfEverySeqIsZeroPerAsset) {
   Append({PaidTopUp("t1", "a", "100", "USD", "10.00", "0.83"), Usage("u1", "a", "150"),
           Submit("s1", "a", "k", "5"), PaidTopUp("t2", "a", "50", "EUR", "5.00")});
   for (uint64_t seq = 1; seq <= ledger_->head_seq(); ++seq) {
-    EXPECT_TRUE(ReadTrialBalance(*ledger_, LogRange{seq}).ok()) << "seq " << seq;
+    EXPECT_TRUE(ReadTrialBalance(Projections(), LogRange{seq}).ok()) << "seq " << seq;
   }
 }
 

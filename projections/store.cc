@@ -1,0 +1,563 @@
+// The projection store on RocksDB. Key layout, version 1
+// (docs/formats/projections.md):
+//
+//   key                                   value
+//   name 0x00 'r' row_key                 row (the projection's own bytes)
+//   name 0x00 'c'                         checkpoint: seq:u64be hash:32 recorded_at:u64be
+//   name 0x00 'm' seq:u64be               snapshot marker: recorded_at:u64be
+//   name 0x00 's' seq:u64be row_key       a row as it was after seq
+//   0x00 "format"                         u64be
+//   0x00 "snapshot_every"                 u64be (fixed when the store is made)
+#include "projections/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "events/big_endian.h"
+#include "events/check.h"
+#include "ledger/internal/rocks_status.h"
+
+namespace tally {
+namespace {
+
+using internal::FromRocks;
+
+constexpr uint64_t kStoreFormat = 1;
+constexpr std::string_view kFormatKey{"\0format", 7};
+constexpr std::string_view kSnapshotEveryKey{"\0snapshot_every", 15};
+constexpr size_t kCheckpointBytes = 8 + kHashBytes + 8;
+
+std::string Space(std::string_view name) { return std::string(name) + '\0'; }
+std::string RowPrefix(std::string_view name) { return Space(name) + 'r'; }
+std::string CheckpointRowKey(std::string_view name) { return Space(name) + 'c'; }
+std::string MarkerPrefix(std::string_view name) { return Space(name) + 'm'; }
+std::string MarkerKey(std::string_view name, uint64_t seq) {
+  std::string key = MarkerPrefix(name);
+  AppendU64(&key, seq);
+  return key;
+}
+std::string SnapshotPrefix(std::string_view name, uint64_t seq) {
+  std::string key = Space(name) + 's';
+  AppendU64(&key, seq);
+  return key;
+}
+
+std::string EncodeCheckpoint(const ProjectionCheckpoint& checkpoint) {
+  std::string value;
+  AppendU64(&value, checkpoint.seq);
+  value.append(reinterpret_cast<const char*>(checkpoint.hash.data()), kHashBytes);
+  AppendU64(&value, static_cast<uint64_t>(checkpoint.recorded_at_micros));
+  return value;
+}
+
+Result<ProjectionCheckpoint> DecodeCheckpoint(std::string_view name, std::string_view value) {
+  if (value.size() != kCheckpointBytes) {
+    return Status::Corruption("projection " + std::string(name) +
+                              ": damaged checkpoint; run `tally rebuild " + std::string(name) +
+                              "`");
+  }
+  ProjectionCheckpoint checkpoint;
+  checkpoint.seq = ReadU64(value);
+  std::copy_n(value.begin() + 8, kHashBytes, checkpoint.hash.begin());
+  checkpoint.recorded_at_micros = static_cast<int64_t>(ReadU64(value.substr(8 + kHashBytes)));
+  return checkpoint;
+}
+
+// Rows in a map: the scratch state of an as-of read.
+class MapRows final : public Rows {
+ public:
+  explicit MapRows(RowMap& rows) : rows_(rows) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    auto it = rows_.find(std::string(key));
+    if (it == rows_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  void Put(std::string_view key, std::string_view value) override {
+    rows_.insert_or_assign(std::string(key), std::string(value));
+  }
+  void Delete(std::string_view key) override { rows_.erase(std::string(key)); }
+
+ private:
+  RowMap& rows_;
+};
+
+// Rows of one projection in a pending write batch over the store.
+class BatchRows final : public Rows {
+ public:
+  BatchRows(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* batch, std::string prefix)
+      : db_(db), batch_(batch), prefix_(std::move(prefix)) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    std::string value;
+    auto status = batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), Key(key), &value);
+    if (status.IsNotFound()) return std::optional<std::string>();
+    if (!status.ok()) return FromRocks(status, "reading projection rows");
+    return std::optional<std::string>(std::move(value));
+  }
+  void Put(std::string_view key, std::string_view value) override {
+    TALLY_CHECK(batch_->Put(Key(key), rocksdb::Slice(value.data(), value.size())).ok());
+  }
+  void Delete(std::string_view key) override { TALLY_CHECK(batch_->Delete(Key(key)).ok()); }
+
+ private:
+  std::string Key(std::string_view key) const { return prefix_ + std::string(key); }
+  rocksdb::DB* db_;
+  rocksdb::WriteBatchWithIndex* batch_;
+  std::string prefix_;
+};
+
+rocksdb::Options StoreOptions() {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.paranoid_checks = true;
+  options.IncreaseParallelism(2);
+  return options;
+}
+
+}  // namespace
+
+class ProjectionStore::Impl {
+ public:
+  Impl(const Ledger& ledger, std::unique_ptr<rocksdb::DB> db, uint64_t snapshot_every)
+      : ledger_(ledger), db_(std::move(db)), snapshot_every_(snapshot_every) {}
+
+  Status LoadCheckpoints();
+  Result<uint64_t> CatchUp(const std::vector<const Projection*>& projections,
+                           const ProgressFn& progress);
+  Status Drop(const Projection& projection);
+  Status Usable(std::string_view name) const;
+  Result<RowMap> RowsAsOf(const Projection& projection, const LogRange& range) const;
+  Status Scan(std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& visit) const;
+
+  const Ledger& ledger_;
+  std::unique_ptr<rocksdb::DB> db_;
+  const uint64_t snapshot_every_;
+  std::map<std::string, ProjectionCheckpoint, std::less<>> checkpoints_;
+  // Projections whose checkpoint does not match the log, with the reason.
+  std::map<std::string, Status, std::less<>> unusable_;
+
+ private:
+  Status Snapshot(const Projection& projection, uint64_t seq, int64_t recorded_at_micros,
+                  rocksdb::WriteBatchWithIndex& batch) const;
+  Status Commit(rocksdb::WriteBatchWithIndex& batch,
+                const std::vector<const Projection*>& projections,
+                const ProjectionCheckpoint& reached);
+};
+
+Status ProjectionStore::Impl::LoadCheckpoints() {
+  checkpoints_.clear();
+  unusable_.clear();
+  for (const Projection* projection : AllProjections()) {
+    std::string name(projection->name());
+    std::string value;
+    auto status = db_->Get(rocksdb::ReadOptions(), CheckpointRowKey(name), &value);
+    if (status.IsNotFound()) {
+      checkpoints_[name] = {};
+      continue;
+    }
+    if (!status.ok()) return FromRocks(status, "reading projection checkpoints");
+    auto checkpoint = DecodeCheckpoint(name, value);
+    if (!checkpoint.ok()) {
+      unusable_[name] = checkpoint.status();
+      checkpoints_[name] = {};
+      continue;
+    }
+    checkpoints_[name] = *checkpoint;
+    if (checkpoint->seq == 0) continue;
+    // The log must hold the same event at the checkpoint's seq.
+    std::optional<Hash> log_hash;
+    auto scanned = ledger_.Scan(checkpoint->seq, [&](const LoggedEvent& event) {
+      if (event.seq == checkpoint->seq) log_hash = event.hash;
+      return false;
+    });
+    if (!scanned.ok()) return scanned;
+    if (log_hash != checkpoint->hash) {
+      unusable_[name] = Status::Corruption(
+          "projection " + name + " was built from another log (its checkpoint at seq " +
+          std::to_string(checkpoint->seq) + " does not match); run `tally rebuild " + name + "`");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ProjectionStore::Impl::Usable(std::string_view name) const {
+  auto it = unusable_.find(name);
+  return it == unusable_.end() ? Status::Ok() : it->second;
+}
+
+Status ProjectionStore::Impl::Snapshot(const Projection& projection, uint64_t seq,
+                                       int64_t recorded_at_micros,
+                                       rocksdb::WriteBatchWithIndex& batch) const {
+  const std::string rows = RowPrefix(projection.name());
+  const std::string snapshot = SnapshotPrefix(projection.name(), seq);
+  std::vector<std::pair<std::string, std::string>> copies;
+  std::unique_ptr<rocksdb::Iterator> it(batch.NewIteratorWithBase(db_->NewIterator({})));
+  for (it->Seek(rows); it->Valid() && it->key().starts_with(rows); it->Next()) {
+    copies.emplace_back(snapshot + it->key().ToString().substr(rows.size()),
+                        it->value().ToString());
+  }
+  if (auto status = FromRocks(it->status(), "reading projection rows"); !status.ok()) {
+    return status;
+  }
+  it.reset();
+  for (const auto& [key, value] : copies) TALLY_CHECK(batch.Put(key, value).ok());
+  TALLY_CHECK(batch
+                  .Put(MarkerKey(projection.name(), seq),
+                       EncodeU64(static_cast<uint64_t>(recorded_at_micros)))
+                  .ok());
+  return Status::Ok();
+}
+
+Status ProjectionStore::Impl::Commit(rocksdb::WriteBatchWithIndex& batch,
+                                     const std::vector<const Projection*>& projections,
+                                     const ProjectionCheckpoint& reached) {
+  for (const Projection* projection : projections) {
+    ProjectionCheckpoint& checkpoint = checkpoints_.at(std::string(projection->name()));
+    if (checkpoint.seq >= reached.seq) continue;
+    TALLY_CHECK(batch.Put(CheckpointRowKey(projection->name()), EncodeCheckpoint(reached)).ok());
+  }
+  // Derived data: an unsynced write is redone by the next catch-up, and
+  // RocksDB recovers whole writes, so rows and checkpoint stay together.
+  auto status = db_->Write(rocksdb::WriteOptions(), batch.GetWriteBatch());
+  if (!status.ok()) return FromRocks(status, "writing projections");
+  for (const Projection* projection : projections) {
+    ProjectionCheckpoint& checkpoint = checkpoints_.at(std::string(projection->name()));
+    if (checkpoint.seq < reached.seq) checkpoint = reached;
+  }
+  batch.Clear();
+  return Status::Ok();
+}
+
+Result<uint64_t> ProjectionStore::Impl::CatchUp(const std::vector<const Projection*>& projections,
+                                                const ProgressFn& progress) {
+  const uint64_t head = ledger_.head_seq();
+  uint64_t from = head + 1;
+  for (const Projection* projection : projections) {
+    if (auto usable = Usable(projection->name()); !usable.ok()) return usable;
+    const ProjectionCheckpoint& checkpoint = checkpoints_.at(std::string(projection->name()));
+    if (checkpoint.seq > head) {
+      return Status::Corruption("projection " + std::string(projection->name()) +
+                                " is ahead of the log (seq " + std::to_string(checkpoint.seq) +
+                                " > head " + std::to_string(head) + "); run `tally rebuild`");
+    }
+    from = std::min(from, checkpoint.seq + 1);
+  }
+  if (from > head) return uint64_t{0};
+  const uint64_t total = head - from + 1;
+  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  std::vector<BatchRows> rows;
+  rows.reserve(projections.size());
+  for (const Projection* projection : projections) {
+    rows.emplace_back(db_.get(), &batch, RowPrefix(projection->name()));
+  }
+  uint64_t done = 0;
+  uint64_t in_chunk = 0;
+  Status result;
+  auto scanned = ledger_.Scan(from, [&](const LoggedEvent& event) {
+    for (size_t i = 0; i < projections.size() && result.ok(); ++i) {
+      const Projection& projection = *projections[i];
+      if (checkpoints_.at(std::string(projection.name())).seq >= event.seq) continue;
+      if (projection.Consumes(event)) result = projection.Apply(event, rows[i]);
+      if (result.ok() && projection.keeps_snapshots() && event.seq % snapshot_every_ == 0) {
+        result = Snapshot(projection, event.seq, event.recorded_at_micros, batch);
+      }
+    }
+    ++done;
+    if (result.ok() && (++in_chunk == limits::kProjectionChunkEvents || event.seq == head)) {
+      result = Commit(batch, projections, {event.seq, event.hash, event.recorded_at_micros});
+      in_chunk = 0;
+      if (progress) progress(done, total);
+    }
+    return result.ok() && event.seq < head;
+  });
+  if (!scanned.ok()) return scanned;
+  if (!result.ok()) return result;
+  TALLY_CHECK(in_chunk == 0);
+  return done;
+}
+
+Status ProjectionStore::Impl::Drop(const Projection& projection) {
+  std::string begin = Space(projection.name());
+  std::string end = begin;
+  end.back() = '\1';
+  auto status = db_->DeleteRange(rocksdb::WriteOptions(), db_->DefaultColumnFamily(), begin, end);
+  if (!status.ok())
+    return FromRocks(status, "dropping projection " + std::string(projection.name()));
+  checkpoints_[std::string(projection.name())] = {};
+  unusable_.erase(std::string(projection.name()));
+  return Status::Ok();
+}
+
+Status ProjectionStore::Impl::Scan(
+    std::string_view prefix,
+    const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+  rocksdb::Slice start(prefix.data(), prefix.size());
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
+  }
+  return FromRocks(it->status(), "reading projections");
+}
+
+Result<RowMap> ProjectionStore::Impl::RowsAsOf(const Projection& projection,
+                                               const LogRange& range) const {
+  if (auto usable = Usable(projection.name()); !usable.ok()) return usable;
+  const ProjectionCheckpoint& checkpoint = checkpoints_.at(std::string(projection.name()));
+  RowMap rows;
+  uint64_t base_seq = 0;
+  std::string prefix;
+  if (range.at_seq >= checkpoint.seq && range.as_of_micros >= checkpoint.recorded_at_micros) {
+    base_seq = checkpoint.seq;
+    prefix = RowPrefix(projection.name());
+  } else {
+    // The latest snapshot inside the range (recorded_at grows with seq).
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    const std::string markers = MarkerPrefix(projection.name());
+    for (it->SeekForPrev(MarkerKey(projection.name(), std::min(range.at_seq, checkpoint.seq)));
+         it->Valid() && it->key().starts_with(markers); it->Prev()) {
+      if (static_cast<int64_t>(ReadU64(it->value().ToStringView())) <= range.as_of_micros) {
+        base_seq = ReadU64(it->key().ToStringView().substr(markers.size()));
+        prefix = SnapshotPrefix(projection.name(), base_seq);
+        break;
+      }
+    }
+    if (auto status = FromRocks(it->status(), "reading snapshots"); !status.ok()) return status;
+  }
+  if (!prefix.empty()) {
+    auto status = Scan(prefix, [&](std::string_view key, std::string_view value) {
+      rows.emplace(key.substr(prefix.size()), value);
+      return true;
+    });
+    if (!status.ok()) return status;
+  }
+  MapRows scratch(rows);
+  Status result;
+  auto scanned = ledger_.Scan(base_seq + 1, [&](const LoggedEvent& event) {
+    if (!range.Contains(event)) return false;  // recorded_at never decreases
+    if (projection.Consumes(event)) result = projection.Apply(event, scratch);
+    return result.ok();
+  });
+  if (!scanned.ok()) return scanned;
+  if (!result.ok()) return result;
+  return rows;
+}
+
+ProjectionStore::ProjectionStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ProjectionStore::~ProjectionStore() = default;
+
+Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const Ledger& ledger,
+                                                               const std::string& ledger_data_dir,
+                                                               ProjectionOptions options) {
+  TALLY_CHECK(options.snapshot_every_events > 0 &&
+              options.snapshot_every_events <= limits::kSnapshotEveryEventsMax);
+  std::string dir = options.dir.empty()
+                        ? (std::filesystem::path(ledger_data_dir) / "projections").string()
+                        : options.dir;
+  rocksdb::DB* raw = nullptr;
+  auto status = rocksdb::DB::Open(StoreOptions(), dir, &raw);
+  if (!status.ok()) return FromRocks(status, "opening projections in " + dir);
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string value;
+  status = db->Get(rocksdb::ReadOptions(), kFormatKey, &value);
+  if (status.IsNotFound()) {
+    rocksdb::WriteBatch batch;
+    TALLY_CHECK(batch.Put(kFormatKey, EncodeU64(kStoreFormat)).ok());
+    TALLY_CHECK(batch.Put(kSnapshotEveryKey, EncodeU64(options.snapshot_every_events)).ok());
+    status = db->Write(rocksdb::WriteOptions(), &batch);
+    if (!status.ok()) return FromRocks(status, "creating projections in " + dir);
+  } else if (!status.ok()) {
+    return FromRocks(status, "opening projections in " + dir);
+  } else if (value.size() != 8 || ReadU64(value) != kStoreFormat) {
+    return Status::Corruption("projections in " + dir +
+                              " have an unknown format; delete the directory and run "
+                              "`tally rebuild`");
+  }
+  status = db->Get(rocksdb::ReadOptions(), kSnapshotEveryKey, &value);
+  if (!status.ok() || value.size() != 8 || ReadU64(value) == 0) {
+    return Status::Corruption("projections in " + dir + ": damaged settings");
+  }
+  auto impl = std::make_unique<Impl>(ledger, std::move(db), ReadU64(value));
+  if (auto loaded = impl->LoadCheckpoints(); !loaded.ok()) return loaded;
+  return std::unique_ptr<ProjectionStore>(new ProjectionStore(std::move(impl)));
+}
+
+Result<uint64_t> ProjectionStore::CatchUp(const ProgressFn& progress) {
+  return impl_->CatchUp(AllProjections(), progress);
+}
+
+Status ProjectionStore::Rebuild(std::span<const std::string> names, const ProgressFn& progress) {
+  std::vector<const Projection*> chosen;
+  for (const std::string& name : names) {
+    const Projection* projection = FindProjection(name);
+    if (projection == nullptr) return Status::InvalidArgument("no projection named " + name);
+    chosen.push_back(projection);
+  }
+  if (chosen.empty()) chosen = AllProjections();
+  for (const Projection* projection : chosen) {
+    if (auto dropped = impl_->Drop(*projection); !dropped.ok()) return dropped;
+  }
+  auto caught_up = impl_->CatchUp(chosen, progress);
+  return caught_up.ok() ? Status::Ok() : caught_up.status();
+}
+
+Result<ProjectionCheckpoint> ProjectionStore::Checkpoint(std::string_view name) const {
+  if (FindProjection(name) == nullptr) {
+    return Status::InvalidArgument("no projection named " + std::string(name));
+  }
+  if (auto usable = impl_->Usable(name); !usable.ok()) return usable;
+  return impl_->checkpoints_.at(std::string(name));
+}
+
+Result<RowMap> ProjectionStore::RowsAsOf(std::string_view name, const LogRange& range) const {
+  const Projection* projection = FindProjection(name);
+  TALLY_CHECK(projection != nullptr && projection->keeps_snapshots());
+  return impl_->RowsAsOf(*projection, range);
+}
+
+Status ProjectionStore::ScanRows(
+    std::string_view name, std::string_view prefix,
+    const std::function<bool(std::string_view key, std::string_view value)>& visit,
+    std::string_view start) const {
+  if (auto usable = impl_->Usable(name); !usable.ok()) return usable;
+  const std::string rows = RowPrefix(name);
+  const std::string scanned = rows + std::string(prefix);
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator({}));
+  for (it->Seek(scanned + std::string(start)); it->Valid() && it->key().starts_with(scanned);
+       it->Next()) {
+    if (!visit(it->key().ToStringView().substr(rows.size()), it->value().ToStringView())) break;
+  }
+  return FromRocks(it->status(), "reading projection " + std::string(name));
+}
+
+Result<std::optional<std::pair<std::string, std::string>>> ProjectionStore::LastRow(
+    std::string_view name, std::string_view prefix, std::string_view key) const {
+  if (auto usable = impl_->Usable(name); !usable.ok()) return usable;
+  const std::string rows = RowPrefix(name);
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator({}));
+  it->SeekForPrev(rows + std::string(key));
+  std::optional<std::pair<std::string, std::string>> found;
+  if (it->Valid() && it->key().starts_with(rows + std::string(prefix))) {
+    found.emplace(it->key().ToString().substr(rows.size()), it->value().ToString());
+  }
+  if (auto status = FromRocks(it->status(), "reading projection " + std::string(name));
+      !status.ok()) {
+    return status;
+  }
+  return found;
+}
+
+Result<std::optional<std::string>> ProjectionStore::GetRow(std::string_view name,
+                                                           std::string_view key) const {
+  if (auto usable = impl_->Usable(name); !usable.ok()) return usable;
+  std::string value;
+  auto status = impl_->db_->Get(rocksdb::ReadOptions(), RowPrefix(name) + std::string(key), &value);
+  if (status.IsNotFound()) return std::optional<std::string>();
+  if (!status.ok()) return FromRocks(status, "reading projection " + std::string(name));
+  return std::optional<std::string>(std::move(value));
+}
+
+Status ProjectionStore::ScanStored(
+    std::string_view name,
+    const std::function<void(std::string_view key, std::string_view value)>& visit) const {
+  return impl_->Scan(Space(name), [&](std::string_view key, std::string_view value) {
+    visit(key, value);
+    return true;
+  });
+}
+
+const Ledger& ProjectionStore::ledger() const { return impl_->ledger_; }
+uint64_t ProjectionStore::snapshot_every_events() const { return impl_->snapshot_every_; }
+
+namespace {
+
+// A key as text: printable bytes as they are, others as \xNN.
+std::string Printable(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out.push_back(c);
+    } else {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ProjectionDifference> ProjectionStore::CompareWith(const ProjectionStore& other) const {
+  for (const Projection* projection : AllProjections()) {
+    const std::string space = Space(projection->name());
+    std::unique_ptr<rocksdb::Iterator> a(impl_->db_->NewIterator({}));
+    std::unique_ptr<rocksdb::Iterator> b(other.impl_->db_->NewIterator({}));
+    auto in_space = [&](const rocksdb::Iterator& it) {
+      return it.Valid() && it.key().starts_with(space);
+    };
+    std::string difference;
+    for (a->Seek(space), b->Seek(space); in_space(*a) || in_space(*b); a->Next(), b->Next()) {
+      if (!in_space(*a) || !in_space(*b) || a->key() != b->key()) {
+        rocksdb::Slice key =
+            !in_space(*b) || (in_space(*a) && a->key().compare(b->key()) < 0) ? a->key() : b->key();
+        difference = "key " + Printable(key.ToStringView()) + " is in one store only";
+        break;
+      }
+      if (a->value() != b->value()) {
+        difference = "row " + Printable(a->key().ToStringView()) + " differs";
+        break;
+      }
+    }
+    for (const auto* it : {a.get(), b.get()}) {
+      if (auto status = FromRocks(it->status(), "comparing projections"); !status.ok()) {
+        return status;
+      }
+    }
+    if (!difference.empty()) {
+      return ProjectionDifference{std::string(projection->name()), difference};
+    }
+  }
+  return ProjectionDifference{};
+}
+
+Result<ProjectionDifference> VerifyProjections(const ProjectionStore& live,
+                                               const std::string& scratch_dir,
+                                               const ProgressFn& progress) {
+  const uint64_t head = live.ledger().head_seq();
+  for (const Projection* projection : AllProjections()) {
+    auto checkpoint = live.Checkpoint(projection->name());
+    if (!checkpoint.ok())
+      return ProjectionDifference{std::string(projection->name()), checkpoint.status().message()};
+    if (checkpoint->seq != head) {
+      return Status::Unavailable("projection " + std::string(projection->name()) +
+                                 " is not caught up to the head");
+    }
+  }
+  if (std::filesystem::exists(scratch_dir)) {
+    return Status::IoError(scratch_dir + " already exists");
+  }
+  Result<ProjectionDifference> result = ProjectionDifference{};
+  {
+    ProjectionOptions options;
+    options.dir = scratch_dir;
+    options.snapshot_every_events = live.snapshot_every_events();
+    auto scratch = ProjectionStore::Open(live.ledger(), "", options);
+    if (!scratch.ok()) return scratch.status();
+    auto built = (*scratch)->CatchUp(progress);
+    result =
+        built.ok() ? live.CompareWith(**scratch) : Result<ProjectionDifference>(built.status());
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(scratch_dir, ignored);
+  return result;
+}
+
+}  // namespace tally
