@@ -11,11 +11,13 @@
 #include "projections/store.h"
 
 #include <rocksdb/db.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <limits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -87,27 +89,105 @@ class MapRows final : public Rows {
   RowMap& rows_;
 };
 
-// Rows of one projection in a pending write batch over the store.
-class BatchRows final : public Rows {
+// The rows a catch-up has read and written, over the store. Written rows
+// stay in memory until the chunk is committed, each key once however often
+// it changed; rows read stay cached for the rest of the catch-up, so the
+// rows every event touches (a trial balance line, an account's running
+// balance) are read from RocksDB once.
+class PendingRows {
  public:
-  BatchRows(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* batch, std::string prefix)
-      : db_(db), batch_(batch), prefix_(std::move(prefix)) {}
-  Result<std::optional<std::string>> Get(std::string_view key) override {
+  explicit PendingRows(rocksdb::DB* db) : db_(db) {}
+
+  Result<std::optional<std::string>> Get(const std::string& key) {
+    if (auto it = dirty_.find(key); it != dirty_.end()) {
+      clean_.try_emplace(key);  // cached once committed
+      return it->second;
+    }
+    if (auto it = clean_.find(key); it != clean_.end()) return it->second;
     std::string value;
-    auto status = batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), Key(key), &value);
-    if (status.IsNotFound()) return std::optional<std::string>();
-    if (!status.ok()) return FromRocks(status, "reading projection rows");
-    return std::optional<std::string>(std::move(value));
+    auto status = db_->Get(rocksdb::ReadOptions(), key, &value);
+    std::optional<std::string> found;
+    if (status.ok()) {
+      found = std::move(value);
+    } else if (!status.IsNotFound()) {
+      return FromRocks(status, "reading projection rows");
+    }
+    if (clean_.size() >= kCachedRowsMax) clean_.clear();
+    clean_.emplace(key, found);
+    return found;
+  }
+  void Put(std::string key, std::string value) { dirty_.insert_or_assign(std::move(key), value); }
+  void Delete(std::string key) { dirty_.insert_or_assign(std::move(key), std::nullopt); }
+
+  // The rows under `prefix` as they stand: the store's, then this chunk's.
+  Result<RowMap> Current(const std::string& prefix) const {
+    RowMap rows;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      rows.emplace(it->key().ToString().substr(prefix.size()), it->value().ToString());
+    }
+    if (auto status = FromRocks(it->status(), "reading projection rows"); !status.ok()) {
+      return status;
+    }
+    for (const auto& [key, value] : dirty_) {
+      if (!key.starts_with(prefix)) continue;
+      if (value) {
+        rows.insert_or_assign(key.substr(prefix.size()), *value);
+      } else {
+        rows.erase(key.substr(prefix.size()));
+      }
+    }
+    return rows;
+  }
+
+  // Writes every pending row and `extra` in one write.
+  Status Commit(rocksdb::WriteBatch& extra) {
+    // In key order: the memtable inserts a sorted run far faster.
+    std::vector<const std::pair<const std::string, std::optional<std::string>>*> sorted;
+    sorted.reserve(dirty_.size());
+    for (const auto& entry : dirty_) sorted.push_back(&entry);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
+    for (const auto* entry : sorted) {
+      const auto& [key, value] = *entry;
+      TALLY_CHECK((value ? extra.Put(key, *value) : extra.Delete(key)).ok());
+    }
+    // Derived data: an unsynced write is redone by the next catch-up, and
+    // RocksDB recovers whole writes, so rows and checkpoint stay together.
+    auto status = db_->Write(rocksdb::WriteOptions(), &extra);
+    if (!status.ok()) return FromRocks(status, "writing projections");
+    // Rows read before stay cached with their new value; rows only written
+    // (statement lines, invoices) are not read again.
+    for (auto& [key, value] : dirty_) {
+      if (auto it = clean_.find(key); it != clean_.end()) it->second = std::move(value);
+    }
+    dirty_.clear();
+    return Status::Ok();
+  }
+
+ private:
+  static constexpr size_t kCachedRowsMax = 1'000'000;
+  rocksdb::DB* db_;
+  std::unordered_map<std::string, std::optional<std::string>> dirty_;
+  std::unordered_map<std::string, std::optional<std::string>> clean_;
+};
+
+// The rows of one projection within PendingRows.
+class ProjectionRows final : public Rows {
+ public:
+  ProjectionRows(PendingRows* pending, std::string prefix)
+      : pending_(pending), prefix_(std::move(prefix)) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    return pending_->Get(Key(key));
   }
   void Put(std::string_view key, std::string_view value) override {
-    TALLY_CHECK(batch_->Put(Key(key), rocksdb::Slice(value.data(), value.size())).ok());
+    pending_->Put(Key(key), std::string(value));
   }
-  void Delete(std::string_view key) override { TALLY_CHECK(batch_->Delete(Key(key)).ok()); }
+  void Delete(std::string_view key) override { pending_->Delete(Key(key)); }
 
  private:
   std::string Key(std::string_view key) const { return prefix_ + std::string(key); }
-  rocksdb::DB* db_;
-  rocksdb::WriteBatchWithIndex* batch_;
+  PendingRows* pending_;
   std::string prefix_;
 };
 
@@ -116,6 +196,11 @@ rocksdb::Options StoreOptions() {
   options.create_if_missing = true;
   options.paranoid_checks = true;
   options.IncreaseParallelism(2);
+  // Catch-up reads rows by key, many of them not there yet (a new account,
+  // a new month): a bloom filter answers those without a data block.
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
 }
 
@@ -144,9 +229,8 @@ class ProjectionStore::Impl {
 
  private:
   Status Snapshot(const Projection& projection, uint64_t seq, int64_t recorded_at_micros,
-                  rocksdb::WriteBatchWithIndex& batch) const;
-  Status Commit(rocksdb::WriteBatchWithIndex& batch,
-                const std::vector<const Projection*>& projections,
+                  PendingRows& pending) const;
+  Status Commit(PendingRows& pending, const std::vector<const Projection*>& projections,
                 const ProjectionCheckpoint& reached);
 };
 
@@ -169,7 +253,11 @@ Status ProjectionStore::Impl::LoadCheckpoints() {
       continue;
     }
     checkpoints_[name] = *checkpoint;
-    if (checkpoint->seq == 0) continue;
+    if (checkpoint->seq == 0) {  // never written: a projection at 0 has no checkpoint
+      unusable_[name] = Status::Corruption(
+          "projection " + name + ": damaged checkpoint; run `tally rebuild " + name + "`");
+      continue;
+    }
     // The log must hold the same event at the checkpoint's seq.
     std::optional<Hash> log_hash;
     auto scanned = ledger_.Scan(checkpoint->seq, [&](const LoggedEvent& event) {
@@ -192,45 +280,30 @@ Status ProjectionStore::Impl::Usable(std::string_view name) const {
 }
 
 Status ProjectionStore::Impl::Snapshot(const Projection& projection, uint64_t seq,
-                                       int64_t recorded_at_micros,
-                                       rocksdb::WriteBatchWithIndex& batch) const {
-  const std::string rows = RowPrefix(projection.name());
+                                       int64_t recorded_at_micros, PendingRows& pending) const {
+  auto rows = pending.Current(RowPrefix(projection.name()));
+  if (!rows.ok()) return rows.status();
   const std::string snapshot = SnapshotPrefix(projection.name(), seq);
-  std::vector<std::pair<std::string, std::string>> copies;
-  std::unique_ptr<rocksdb::Iterator> it(batch.NewIteratorWithBase(db_->NewIterator({})));
-  for (it->Seek(rows); it->Valid() && it->key().starts_with(rows); it->Next()) {
-    copies.emplace_back(snapshot + it->key().ToString().substr(rows.size()),
-                        it->value().ToString());
-  }
-  if (auto status = FromRocks(it->status(), "reading projection rows"); !status.ok()) {
-    return status;
-  }
-  it.reset();
-  for (const auto& [key, value] : copies) TALLY_CHECK(batch.Put(key, value).ok());
-  TALLY_CHECK(batch
-                  .Put(MarkerKey(projection.name(), seq),
-                       EncodeU64(static_cast<uint64_t>(recorded_at_micros)))
-                  .ok());
+  for (const auto& [key, value] : *rows) pending.Put(snapshot + key, value);
+  pending.Put(MarkerKey(projection.name(), seq),
+              EncodeU64(static_cast<uint64_t>(recorded_at_micros)));
   return Status::Ok();
 }
 
-Status ProjectionStore::Impl::Commit(rocksdb::WriteBatchWithIndex& batch,
+Status ProjectionStore::Impl::Commit(PendingRows& pending,
                                      const std::vector<const Projection*>& projections,
                                      const ProjectionCheckpoint& reached) {
+  rocksdb::WriteBatch checkpoints;
   for (const Projection* projection : projections) {
-    ProjectionCheckpoint& checkpoint = checkpoints_.at(std::string(projection->name()));
-    if (checkpoint.seq >= reached.seq) continue;
-    TALLY_CHECK(batch.Put(CheckpointRowKey(projection->name()), EncodeCheckpoint(reached)).ok());
+    if (checkpoints_.at(std::string(projection->name())).seq >= reached.seq) continue;
+    TALLY_CHECK(
+        checkpoints.Put(CheckpointRowKey(projection->name()), EncodeCheckpoint(reached)).ok());
   }
-  // Derived data: an unsynced write is redone by the next catch-up, and
-  // RocksDB recovers whole writes, so rows and checkpoint stay together.
-  auto status = db_->Write(rocksdb::WriteOptions(), batch.GetWriteBatch());
-  if (!status.ok()) return FromRocks(status, "writing projections");
+  if (auto status = pending.Commit(checkpoints); !status.ok()) return status;
   for (const Projection* projection : projections) {
     ProjectionCheckpoint& checkpoint = checkpoints_.at(std::string(projection->name()));
     if (checkpoint.seq < reached.seq) checkpoint = reached;
   }
-  batch.Clear();
   return Status::Ok();
 }
 
@@ -250,11 +323,15 @@ Result<uint64_t> ProjectionStore::Impl::CatchUp(const std::vector<const Projecti
   }
   if (from > head) return uint64_t{0};
   const uint64_t total = head - from + 1;
-  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
-  std::vector<BatchRows> rows;
+  PendingRows pending(db_.get());
+  std::vector<ProjectionRows> rows;
   rows.reserve(projections.size());
   for (const Projection* projection : projections) {
-    rows.emplace_back(db_.get(), &batch, RowPrefix(projection->name()));
+    rows.emplace_back(&pending, RowPrefix(projection->name()));
+  }
+  std::vector<uint64_t> applied;  // per projection, its checkpoint when catch-up began
+  for (const Projection* projection : projections) {
+    applied.push_back(checkpoints_.at(std::string(projection->name())).seq);
   }
   uint64_t done = 0;
   uint64_t in_chunk = 0;
@@ -262,15 +339,15 @@ Result<uint64_t> ProjectionStore::Impl::CatchUp(const std::vector<const Projecti
   auto scanned = ledger_.Scan(from, [&](const LoggedEvent& event) {
     for (size_t i = 0; i < projections.size() && result.ok(); ++i) {
       const Projection& projection = *projections[i];
-      if (checkpoints_.at(std::string(projection.name())).seq >= event.seq) continue;
+      if (applied[i] >= event.seq) continue;
       if (projection.Consumes(event)) result = projection.Apply(event, rows[i]);
       if (result.ok() && projection.keeps_snapshots() && event.seq % snapshot_every_ == 0) {
-        result = Snapshot(projection, event.seq, event.recorded_at_micros, batch);
+        result = Snapshot(projection, event.seq, event.recorded_at_micros, pending);
       }
     }
     ++done;
     if (result.ok() && (++in_chunk == limits::kProjectionChunkEvents || event.seq == head)) {
-      result = Commit(batch, projections, {event.seq, event.hash, event.recorded_at_micros});
+      result = Commit(pending, projections, {event.seq, event.hash, event.recorded_at_micros});
       in_chunk = 0;
       if (progress) progress(done, total);
     }
@@ -321,6 +398,11 @@ Result<RowMap> ProjectionStore::Impl::RowsAsOf(const Projection& projection,
     const std::string markers = MarkerPrefix(projection.name());
     for (it->SeekForPrev(MarkerKey(projection.name(), std::min(range.at_seq, checkpoint.seq)));
          it->Valid() && it->key().starts_with(markers); it->Prev()) {
+      if (it->value().size() != 8 || it->key().size() != markers.size() + 8) {
+        return Status::Corruption("projection " + std::string(projection.name()) +
+                                  ": damaged snapshot marker; run `tally rebuild " +
+                                  std::string(projection.name()) + "`");
+      }
       if (static_cast<int64_t>(ReadU64(it->value().ToStringView())) <= range.as_of_micros) {
         base_seq = ReadU64(it->key().ToStringView().substr(markers.size()));
         prefix = SnapshotPrefix(projection.name(), base_seq);
