@@ -258,6 +258,13 @@ Status ProjectionStore::Impl::LoadCheckpoints() {
           "projection " + name + ": damaged checkpoint; run `tally rebuild " + name + "`");
       continue;
     }
+    if (checkpoint->seq > ledger_.head_seq()) {
+      unusable_[name] = Status::Corruption(
+          "projection " + name + " is ahead of the log (seq " + std::to_string(checkpoint->seq) +
+          " > head " + std::to_string(ledger_.head_seq()) +
+          "; was the log restored from an older backup?); run `tally rebuild " + name + "`");
+      continue;
+    }
     // The log must hold the same event at the checkpoint's seq.
     std::optional<Hash> log_hash;
     auto scanned = ledger_.Scan(checkpoint->seq, [&](const LoggedEvent& event) {
@@ -314,11 +321,7 @@ Result<uint64_t> ProjectionStore::Impl::CatchUp(const std::vector<const Projecti
   for (const Projection* projection : projections) {
     if (auto usable = Usable(projection->name()); !usable.ok()) return usable;
     const ProjectionCheckpoint& checkpoint = checkpoints_.at(std::string(projection->name()));
-    if (checkpoint.seq > head) {
-      return Status::Corruption("projection " + std::string(projection->name()) +
-                                " is ahead of the log (seq " + std::to_string(checkpoint.seq) +
-                                " > head " + std::to_string(head) + "); run `tally rebuild`");
-    }
+    TALLY_CHECK(checkpoint.seq <= head);  // the log only grows; LoadCheckpoints refused more
     from = std::min(from, checkpoint.seq + 1);
   }
   if (from > head) return uint64_t{0};

@@ -6,7 +6,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "tests/events/event_fixtures.h"
 #include "tests/temp_dir.h"
@@ -242,6 +246,135 @@ TEST_F(CliTest, ReportsAsOfAPastSeqOrInstant) {
   CliRun bad = Tally("trial-balance " + Data() + " --as-of yesterday");
   EXPECT_EQ(bad.exit_code, 3);
   EXPECT_NE(bad.err.find("--as-of"), std::string::npos) << bad.err;
+}
+
+// `tally rebuild` lists every projection and whether it was rebuilt; an
+// unknown name is invalid input (3) naming the known ones, and no name
+// without --all is a usage error (2).
+TEST_F(CliTest, RebuildNamesWhatItRebuiltAndRefusesUnknownNames) {
+  Write("day.ndjson", TopUp("t1", "acct-1", "100") + "\n" + Usage("u1", "acct-1", "1") + "\n");
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
+  const std::vector<std::string> names = {"balances", "statements",    "invoices", "trial_balance",
+                                          "revenue",  "subscriptions", "tasks"};
+  CliRun all = Tally("rebuild " + Data() + " --all --csv");
+  EXPECT_EQ(all.exit_code, 0) << all.err;
+  for (const std::string& name : names) {
+    // Top-up, its invoice and the usage: every projection at seq 3.
+    EXPECT_NE(all.out.find("\n" + name + ",3,yes\r\n"), std::string::npos) << name << all.out;
+  }
+  CliRun one = Tally("rebuild " + Data() + " trial_balance --csv");
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("\ntrial_balance,3,yes\r\n"), std::string::npos) << one.out;
+  EXPECT_NE(one.out.find("\nbalances,3,no\r\n"), std::string::npos) << one.out;
+  CliRun unknown = Tally("rebuild " + Data() + " balances nosuch");
+  EXPECT_EQ(unknown.exit_code, 3);
+  EXPECT_NE(unknown.err.find("no projection named nosuch (known: balances, statements, invoices, "
+                             "trial_balance, revenue, subscriptions, tasks)"),
+            std::string::npos)
+      << unknown.err;
+  CliRun nothing = Tally("rebuild " + Data());
+  EXPECT_EQ(nothing.exit_code, 2);
+  EXPECT_NE(nothing.err.find("name projections or give --all"), std::string::npos) << nothing.err;
+  // The refused commands changed nothing: the store still verifies.
+  EXPECT_EQ(Tally("audit verify " + Data()).exit_code, 0);
+}
+
+// Changes the value of one row of the live projection store on disk (no
+// tally process running).
+void EditProjectionRow(const std::string& store_dir, const std::string& key,
+                       const std::function<void(std::string&)>& change) {
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), store_dir, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string value;
+  auto found = db->Get(rocksdb::ReadOptions(), key, &value);
+  ASSERT_TRUE(found.ok() || found.IsNotFound()) << found.ToString();
+  change(value);
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, value).ok());
+}
+
+// A projection row changed on disk but still decodable survives catch-up;
+// audit verify exits 5 naming the projection and the row, and rebuilding
+// that projection repairs it.
+TEST_F(CliTest, AuditVerifyNamesAProjectionRowChangedOnDisk) {
+  Write("day.ndjson", TopUp("t1", "acct-1", "100") + "\n" + Usage("u1", "acct-1", "1") + "\n");
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
+  ASSERT_EQ(Tally("audit verify " + Data()).exit_code, 0);
+  // One digit of acct-1's credits in the trial balance ("-99000000"): the
+  // row still decodes, so only the comparison with a rebuild can see it.
+  const std::string key =
+      std::string("trial_balance\0r", 15) + "customer:acct-1:available" + '\0' + "credits";
+  ASSERT_NO_FATAL_FAILURE(
+      EditProjectionRow(Path("ledger/projections"), key, [](std::string& value) {
+        ASSERT_FALSE(value.empty());
+        ASSERT_TRUE(value.back() >= '0' && value.back() <= '9') << value;
+        value.back() = value.back() == '0' ? '1' : '0';
+      }));
+  CliRun bad = Tally("audit verify " + Data() + " --csv");
+  EXPECT_EQ(bad.exit_code, 5) << bad.out << bad.err;
+  EXPECT_NE(bad.out.find("log,ok,"), std::string::npos) << bad.out;  // the log is intact
+  EXPECT_NE(bad.out.find("projections,failed,7,,projection trial_balance: row trial_balance"),
+            std::string::npos)
+      << bad.out;
+  EXPECT_NE(bad.out.find("customer:acct-1:available"), std::string::npos) << bad.out;
+  // Rebuilding the named projection repairs it.
+  ASSERT_EQ(Tally("rebuild " + Data() + " trial_balance").exit_code, 0);
+  CliRun repaired = Tally("audit verify " + Data());
+  EXPECT_EQ(repaired.exit_code, 0) << repaired.out << repaired.err;
+}
+
+// A row added on disk (an account the log never saw) is served by reads
+// until audit verify names it (exit 5) and a rebuild removes it.
+TEST_F(CliTest, AuditVerifyNamesAProjectionRowAddedOnDisk) {
+  Write("day.ndjson", TopUp("t1", "acct-1", "100") + "\n");
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
+  // A balances row for an account with no events, in the projection's own
+  // row encoding (four length-prefixed decimal fields).
+  ASSERT_NO_FATAL_FAILURE(EditProjectionRow(
+      Path("ledger/projections"), std::string("balances\0r", 10) + "ghost", [](std::string& value) {
+        ASSERT_TRUE(value.empty());
+        auto field = [](const std::string& digits) {
+          return static_cast<char>(digits.size()) + digits;
+        };
+        value = field("5") + field("0") + field("0") + field("1");
+      }));
+  CliRun ghost = Tally("balance " + Data() + " ghost --csv");
+  EXPECT_NE(ghost.out.find("ghost,0.000005,"), std::string::npos) << ghost.out << ghost.err;
+  CliRun bad = Tally("audit verify " + Data() + " --csv");
+  EXPECT_EQ(bad.exit_code, 5) << bad.out << bad.err;
+  EXPECT_NE(bad.out.find("projection balances: key balances\\x00rghost is in one store only"),
+            std::string::npos)
+      << bad.out;
+  ASSERT_EQ(Tally("rebuild " + Data() + " --all").exit_code, 0);
+  EXPECT_EQ(Tally("audit verify " + Data()).exit_code, 0);
+  EXPECT_EQ(Tally("balance " + Data() + " ghost --csv").out.find("ghost,0.000005,"),
+            std::string::npos);
+}
+
+// A damaged checkpoint stops the reports with exit 5 and names the command
+// that repairs it; running that command does.
+TEST_F(CliTest, ADamagedCheckpointNamesTheRebuildThatRepairsIt) {
+  Write("day.ndjson", TopUp("t1", "acct-1", "100") + "\n" + Usage("u1", "acct-1", "1") + "\n");
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
+  CliRun before = Tally("trial-balance " + Data() + " --csv");
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  // A checkpoint is 48 bytes: seq, chain hash, recorded_at.
+  ASSERT_NO_FATAL_FAILURE(EditProjectionRow(
+      Path("ledger/projections"), std::string("trial_balance\0c", 15), [](std::string& value) {
+        ASSERT_EQ(value.size(), 48u);
+        value.pop_back();
+      }));
+  CliRun damaged = Tally("trial-balance " + Data() + " --csv");
+  EXPECT_EQ(damaged.exit_code, 5);
+  EXPECT_NE(damaged.err.find("projection trial_balance: damaged checkpoint; run `tally rebuild "
+                             "trial_balance`"),
+            std::string::npos)
+      << damaged.err;
+  EXPECT_EQ(damaged.out, "");
+  ASSERT_EQ(Tally("rebuild " + Data() + " trial_balance").exit_code, 0);
+  CliRun repaired = Tally("trial-balance " + Data() + " --csv");
+  EXPECT_EQ(repaired.exit_code, 0) << repaired.err;
+  EXPECT_EQ(repaired.out, before.out);
 }
 
 TEST_F(CliTest, HelpAndUsageErrors) {
