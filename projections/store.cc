@@ -438,7 +438,7 @@ ProjectionStore::~ProjectionStore() = default;
 
 Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const Ledger& ledger,
                                                                const std::string& ledger_data_dir,
-                                                               ProjectionOptions options) {
+                                                               const ProjectionOptions& options) {
   TALLY_CHECK(options.snapshot_every_events > 0 &&
               options.snapshot_every_events <= limits::kSnapshotEveryEventsMax);
   std::string dir = options.dir.empty()

@@ -55,7 +55,7 @@ class ProjectionStore {
   // Opens (or creates) the store of `ledger`, which must outlive it.
   static Result<std::unique_ptr<ProjectionStore>> Open(const Ledger& ledger,
                                                        const std::string& ledger_data_dir,
-                                                       ProjectionOptions options = {});
+                                                       const ProjectionOptions& options = {});
   ~ProjectionStore();
   ProjectionStore(const ProjectionStore&) = delete;
   ProjectionStore& operator=(const ProjectionStore&) = delete;

@@ -171,7 +171,7 @@ class StoreTest : public LedgerFixture {
   }
 
   // Opens the live store at <ledger dir>/projections without catching up.
-  Status OpenLive(ProjectionOptions options = {}) {
+  Status OpenLive(const ProjectionOptions& options = {}) {
     projections_.reset();
     auto store = ProjectionStore::Open(*ledger_, dir_.path(), options);
     if (!store.ok()) return store.status();
