@@ -130,10 +130,10 @@ Status CheckCheckpointRecord(const LoggedEvent& record, const Hash& previous,
   return Status::Ok();
 }
 
-CheckpointReport VerifyCheckpoints(const Ledger& ledger, const PublicKey& key) {
+CheckpointReport VerifyCheckpoints(const Log& log, const PublicKey& key) {
   CheckpointReport report;
   Hash previous{};
-  auto status = ledger.Scan(1, [&](const LoggedEvent& record) {
+  auto status = log.Scan(1, [&](const LoggedEvent& record) {
     report.status = CheckCheckpointRecord(record, previous, key);
     if (!report.status.ok()) {
       report.first_bad_seq = record.seq;

@@ -62,9 +62,9 @@ struct CheckpointReport {
 // Other records are Ok. Corruption names the seq.
 Status CheckCheckpointRecord(const LoggedEvent& record, const Hash& previous, const PublicKey& key);
 
-// Checks every checkpoint_signed in `ledger`: signed by `key`, over the
+// Checks every checkpoint_signed in `log`: signed by `key`, over the
 // chain hash of the event just before it.
-CheckpointReport VerifyCheckpoints(const Ledger& ledger, const PublicKey& key);
+CheckpointReport VerifyCheckpoints(const Log& log, const PublicKey& key);
 
 // True when `signature` is `key`'s signature over (seq, hash, signed_at).
 bool VerifyCheckpoint(const PublicKey& key, uint64_t seq, const Hash& hash,

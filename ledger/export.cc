@@ -73,7 +73,7 @@ Result<Manifest> ReadManifest(const std::string& path) {
 
 }  // namespace
 
-Result<uint64_t> ExportLog(const Ledger& ledger, const std::string& dir) {
+Result<uint64_t> ExportLog(const Log& log, const std::string& dir) {
   TALLY_CHECK(sodium_init() >= 0);
   std::error_code error;
   std::filesystem::create_directories(dir, error);
@@ -88,7 +88,7 @@ Result<uint64_t> ExportLog(const Ledger& ledger, const std::string& dir) {
   Manifest manifest;
   uint64_t events = 0;
   Hash head{};
-  auto status = ledger.Scan(1, [&](const LoggedEvent& record) {
+  auto status = log.Scan(1, [&](const LoggedEvent& record) {
     std::string frame;
     internal::AppendU64(&frame, record.seq);
     std::string bytes = internal::EncodeRecord(record);

@@ -17,7 +17,7 @@ namespace tally {
 
 // Writes the whole log to `dir` (created; must not hold an export already).
 // Returns the number of events written.
-Result<uint64_t> ExportLog(const Ledger& ledger, const std::string& dir);
+Result<uint64_t> ExportLog(const Log& log, const std::string& dir);
 
 struct ExportReport {
   uint64_t events_checked = 0;

@@ -114,16 +114,50 @@ int64_t EffectiveTime(const LoggedEvent& event);
 // those do not count in an account's version.
 bool IsLedgerMade(const Event& event);
 
-class Ledger {
+// The log for reading: its head, scans and checks. A Ledger is a Log;
+// Log::OpenForReading gives one without the ledger's decision state.
+class Log {
+ public:
+  // Opens an existing log read-only, without replaying it, so it is ready at
+  // once whatever its length. It reads the log as it was when opened; it
+  // checks the format, not the chain (Verify does). NotFound if there is no
+  // log in `data_dir`.
+  static Result<std::unique_ptr<Log>> OpenForReading(const std::string& data_dir);
+  virtual ~Log() = default;
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+
+  virtual uint64_t head_seq() const = 0;
+  virtual Hash head_hash() const = 0;
+
+  // Calls `visit` for each event from `from_seq` on, in seq order, until it
+  // returns false. Reads one consistent snapshot.
+  virtual Status Scan(uint64_t from_seq,
+                      const std::function<bool(const LoggedEvent&)>& visit) const = 0;
+  // Calls `visit` for each event of `account`, in seq order.
+  virtual Status ScanAccount(const std::string& account,
+                             const std::function<bool(const LoggedEvent&)>& visit) const = 0;
+
+  // Sums every stored journal entry per ledger account and asset; checks
+  // that each asset sums to zero (Corruption otherwise).
+  virtual Result<std::vector<TrialBalanceLine>> TrialBalance() const = 0;
+
+  // Re-reads the whole log: seqs without gaps, every record decodes, the hash
+  // chain links to the head, and replaying every event from an empty state
+  // gives the stored journal entries. Names the first bad seq.
+  virtual VerifyReport Verify() const = 0;
+
+ protected:
+  Log() = default;
+};
+
+class Ledger : public Log {
  public:
   // Opens (or creates) the log and rebuilds the decision state by replaying
   // it, checking the hash chain and every journal entry on the way: a
   // damaged log does not open (Corruption names the seq). `clock` must
   // outlive the Ledger.
   static Result<std::unique_ptr<Ledger>> Open(const LedgerOptions& options, const Clock* clock);
-  virtual ~Ledger() = default;
-  Ledger(const Ledger&) = delete;
-  Ledger& operator=(const Ledger&) = delete;
 
   // Appends `events` (each validated by EventCodec as producer input) and
   // returns one outcome per event, in order. A non-ok Status means nothing of
@@ -139,30 +173,11 @@ class Ledger {
   // (seq, hash) and the clock's now (ledger/checkpoint.h). Returns its seq.
   virtual Result<uint64_t> Checkpoint(const class CheckpointKey& key) = 0;
 
-  virtual uint64_t head_seq() const = 0;
-  virtual Hash head_hash() const = 0;
-
-  // Calls `visit` for each event from `from_seq` on, in seq order, until it
-  // returns false. Reads one consistent snapshot.
-  virtual Status Scan(uint64_t from_seq,
-                      const std::function<bool(const LoggedEvent&)>& visit) const = 0;
-  // Calls `visit` for each event of `account`, in seq order.
-  virtual Status ScanAccount(const std::string& account,
-                             const std::function<bool(const LoggedEvent&)>& visit) const = 0;
-
   // The account's balances, lots and holds now (an unknown account is empty).
   virtual AccountView Account(const std::string& account) const = 0;
   // Every customer account with events, sorted (not the ledger's own "_" accounts).
   virtual std::vector<std::string> Accounts() const = 0;
 
-  // Sums every stored journal entry per ledger account and asset; checks
-  // that each asset sums to zero (Corruption otherwise).
-  virtual Result<std::vector<TrialBalanceLine>> TrialBalance() const = 0;
-
-  // Re-reads the whole log: seqs without gaps, every record decodes, the hash
-  // chain links to the head, and replaying every event from an empty state
-  // gives the stored journal entries. Names the first bad seq.
-  virtual VerifyReport Verify() const = 0;
 
  protected:
   Ledger() = default;

@@ -132,7 +132,7 @@ Result<InvoiceDocument> ReadInvoice(const ProjectionStore& store, const std::str
   if (!row.ok()) return row.status();
   if (row->seq > range.at_seq || row->issued_at_micros > range.as_of_micros) return not_found;
   std::optional<Event> event;
-  auto scanned = store.ledger().Scan(seq, [&](const LoggedEvent& logged) {
+  auto scanned = store.log().Scan(seq, [&](const LoggedEvent& logged) {
     if (logged.seq == seq) event = logged.event;
     return false;
   });

@@ -24,6 +24,6 @@ struct LogRange {
 
 // The last seq in `range` (0 if none): a binary search over recorded_at,
 // reading about log2(head) records.
-Result<uint64_t> LastSeqIn(const Ledger& ledger, const LogRange& range);
+Result<uint64_t> LastSeqIn(const Log& log, const LogRange& range);
 
 }  // namespace tally

@@ -90,7 +90,7 @@ const Projection& StatementsProjection() {
 Result<std::optional<StatementLine>> LastStatementLine(const ProjectionStore& store,
                                                        const std::string& account,
                                                        const LogRange& range) {
-  auto last_seq = LastSeqIn(store.ledger(), range);
+  auto last_seq = LastSeqIn(store.log(), range);
   if (!last_seq.ok()) return last_seq.status();
   std::string prefix = LinePrefix(account);
   std::string key = prefix + SeqKey(*last_seq);
@@ -108,11 +108,11 @@ Result<std::optional<StatementLine>> LastStatementLine(const ProjectionStore& st
 Result<std::vector<StatementLine>> ReadStatement(const ProjectionStore& store,
                                                  const std::string& account, const LogRange& range,
                                                  int64_t from_micros) {
-  auto last_seq = LastSeqIn(store.ledger(), range);
+  auto last_seq = LastSeqIn(store.log(), range);
   if (!last_seq.ok()) return last_seq.status();
   uint64_t first_seq = 1;
   if (from_micros > 0) {
-    auto before = LastSeqIn(store.ledger(), LogRange{*last_seq, from_micros - 1});
+    auto before = LastSeqIn(store.log(), LogRange{*last_seq, from_micros - 1});
     if (!before.ok()) return before.status();
     first_seq = *before + 1;
   }

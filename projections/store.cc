@@ -208,8 +208,8 @@ rocksdb::Options StoreOptions() {
 
 class ProjectionStore::Impl {
  public:
-  Impl(const Ledger& ledger, std::unique_ptr<rocksdb::DB> db, uint64_t snapshot_every)
-      : ledger_(ledger), db_(std::move(db)), snapshot_every_(snapshot_every) {}
+  Impl(const Log& log, std::unique_ptr<rocksdb::DB> db, uint64_t snapshot_every)
+      : log_(log), db_(std::move(db)), snapshot_every_(snapshot_every) {}
 
   Status LoadCheckpoints();
   Result<uint64_t> CatchUp(const std::vector<const Projection*>& projections,
@@ -220,7 +220,7 @@ class ProjectionStore::Impl {
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& visit) const;
 
-  const Ledger& ledger_;
+  const Log& log_;
   std::unique_ptr<rocksdb::DB> db_;
   const uint64_t snapshot_every_;
   std::map<std::string, ProjectionCheckpoint, std::less<>> checkpoints_;
@@ -258,16 +258,16 @@ Status ProjectionStore::Impl::LoadCheckpoints() {
           "projection " + name + ": damaged checkpoint; run `tally rebuild " + name + "`");
       continue;
     }
-    if (checkpoint->seq > ledger_.head_seq()) {
+    if (checkpoint->seq > log_.head_seq()) {
       unusable_[name] = Status::Corruption(
           "projection " + name + " is ahead of the log (seq " + std::to_string(checkpoint->seq) +
-          " > head " + std::to_string(ledger_.head_seq()) +
+          " > head " + std::to_string(log_.head_seq()) +
           "; was the log restored from an older backup?); run `tally rebuild " + name + "`");
       continue;
     }
     // The log must hold the same event at the checkpoint's seq.
     std::optional<Hash> log_hash;
-    auto scanned = ledger_.Scan(checkpoint->seq, [&](const LoggedEvent& event) {
+    auto scanned = log_.Scan(checkpoint->seq, [&](const LoggedEvent& event) {
       if (event.seq == checkpoint->seq) log_hash = event.hash;
       return false;
     });
@@ -316,7 +316,7 @@ Status ProjectionStore::Impl::Commit(PendingRows& pending,
 
 Result<uint64_t> ProjectionStore::Impl::CatchUp(const std::vector<const Projection*>& projections,
                                                 const ProgressFn& progress) {
-  const uint64_t head = ledger_.head_seq();
+  const uint64_t head = log_.head_seq();
   uint64_t from = head + 1;
   for (const Projection* projection : projections) {
     if (auto usable = Usable(projection->name()); !usable.ok()) return usable;
@@ -339,7 +339,7 @@ Result<uint64_t> ProjectionStore::Impl::CatchUp(const std::vector<const Projecti
   uint64_t done = 0;
   uint64_t in_chunk = 0;
   Status result;
-  auto scanned = ledger_.Scan(from, [&](const LoggedEvent& event) {
+  auto scanned = log_.Scan(from, [&](const LoggedEvent& event) {
     for (size_t i = 0; i < projections.size() && result.ok(); ++i) {
       const Projection& projection = *projections[i];
       if (applied[i] >= event.seq) continue;
@@ -423,7 +423,7 @@ Result<RowMap> ProjectionStore::Impl::RowsAsOf(const Projection& projection,
   }
   MapRows scratch(rows);
   Status result;
-  auto scanned = ledger_.Scan(base_seq + 1, [&](const LoggedEvent& event) {
+  auto scanned = log_.Scan(base_seq + 1, [&](const LoggedEvent& event) {
     if (!range.Contains(event)) return false;  // recorded_at never decreases
     if (projection.Consumes(event)) result = projection.Apply(event, scratch);
     return result.ok();
@@ -436,7 +436,7 @@ Result<RowMap> ProjectionStore::Impl::RowsAsOf(const Projection& projection,
 ProjectionStore::ProjectionStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ProjectionStore::~ProjectionStore() = default;
 
-Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const Ledger& ledger,
+Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const Log& log,
                                                                const std::string& ledger_data_dir,
                                                                const ProjectionOptions& options) {
   TALLY_CHECK(options.snapshot_every_events > 0 &&
@@ -467,7 +467,7 @@ Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const Ledger& led
   if (!status.ok() || value.size() != 8 || ReadU64(value) == 0) {
     return Status::Corruption("projections in " + dir + ": damaged settings");
   }
-  auto impl = std::make_unique<Impl>(ledger, std::move(db), ReadU64(value));
+  auto impl = std::make_unique<Impl>(log, std::move(db), ReadU64(value));
   if (auto loaded = impl->LoadCheckpoints(); !loaded.ok()) return loaded;
   return std::unique_ptr<ProjectionStore>(new ProjectionStore(std::move(impl)));
 }
@@ -556,7 +556,7 @@ Status ProjectionStore::ScanStored(
   });
 }
 
-const Ledger& ProjectionStore::ledger() const { return impl_->ledger_; }
+const Log& ProjectionStore::log() const { return impl_->log_; }
 uint64_t ProjectionStore::snapshot_every_events() const { return impl_->snapshot_every_; }
 
 namespace {
@@ -616,7 +616,7 @@ Result<ProjectionDifference> ProjectionStore::CompareWith(const ProjectionStore&
 Result<ProjectionDifference> VerifyProjections(const ProjectionStore& live,
                                                const std::string& scratch_dir,
                                                const ProgressFn& progress) {
-  const uint64_t head = live.ledger().head_seq();
+  const uint64_t head = live.log().head_seq();
   for (const Projection* projection : AllProjections()) {
     auto checkpoint = live.Checkpoint(projection->name());
     if (!checkpoint.ok())
@@ -634,7 +634,7 @@ Result<ProjectionDifference> VerifyProjections(const ProjectionStore& live,
     ProjectionOptions options;
     options.dir = scratch_dir;
     options.snapshot_every_events = live.snapshot_every_events();
-    auto scratch = ProjectionStore::Open(live.ledger(), "", options);
+    auto scratch = ProjectionStore::Open(live.log(), "", options);
     if (!scratch.ok()) return scratch.status();
     auto built = (*scratch)->CatchUp(progress);
     result =

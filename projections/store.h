@@ -52,15 +52,15 @@ struct ProjectionDifference {
 
 class ProjectionStore {
  public:
-  // Opens (or creates) the store of `ledger`, which must outlive it.
-  static Result<std::unique_ptr<ProjectionStore>> Open(const Ledger& ledger,
+  // Opens (or creates) the store of `log`, which must outlive it.
+  static Result<std::unique_ptr<ProjectionStore>> Open(const Log& log,
                                                        const std::string& ledger_data_dir,
                                                        const ProjectionOptions& options = {});
   ~ProjectionStore();
   ProjectionStore(const ProjectionStore&) = delete;
   ProjectionStore& operator=(const ProjectionStore&) = delete;
 
-  // Applies the log after each checkpoint up to the ledger's head. Returns
+  // Applies the log after each checkpoint up to the log's head. Returns
   // how many events were read.
   Result<uint64_t> CatchUp(const ProgressFn& progress = {});
 
@@ -94,7 +94,7 @@ class ProjectionStore {
       std::string_view name,
       const std::function<void(std::string_view key, std::string_view value)>& visit) const;
 
-  const Ledger& ledger() const;
+  const Log& log() const;
   uint64_t snapshot_every_events() const;
 
   // Compares every projection's stored bytes with `other`'s: the first

@@ -131,12 +131,11 @@ int RunBalance(const std::string& data_dir, const std::vector<std::string>& acco
 }
 
 int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, Io io) {
-  SystemClock clock;
-  auto ledger = OpenExisting(data_dir, &clock);
-  if (!ledger.ok()) return Fail(ledger.status(), io);
+  auto log = Log::OpenForReading(data_dir);
+  if (!log.ok()) return Fail(log.status(), io);
   EventCodec codec;
   uint64_t printed = 0;
-  auto status = (*ledger)->Scan(from_seq, [&](const LoggedEvent& record) {
+  auto status = (*log)->Scan(from_seq, [&](const LoggedEvent& record) {
     io.out << codec.ToJson(record.event.WithLedgerFields(record.seq, record.recorded_at_micros))
            << '\n';
     return limit == 0 || ++printed < limit;
@@ -147,9 +146,8 @@ int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, Io
 
 int RunJournal(const std::string& data_dir, const std::string& account, uint64_t from_seq,
                OutputFormat format, Io io) {
-  SystemClock clock;
-  auto ledger = OpenExisting(data_dir, &clock);
-  if (!ledger.ok()) return Fail(ledger.status(), io);
+  auto log = Log::OpenForReading(data_dir);
+  if (!log.ok()) return Fail(log.status(), io);
   Report report{{{"seq", Column::Kind::kInteger},
                  {"recorded_at"},
                  {"type"},
@@ -168,8 +166,8 @@ int RunJournal(const std::string& data_dir, const std::string& account, uint64_t
     }
     return true;
   };
-  Status status = account.empty() ? (*ledger)->Scan(from_seq, add)
-                                  : (*ledger)->ScanAccount(account, [&](const LoggedEvent& r) {
+  Status status = account.empty() ? (*log)->Scan(from_seq, add)
+                                  : (*log)->ScanAccount(account, [&](const LoggedEvent& r) {
                                       return r.seq < from_seq || add(r);
                                     });
   if (!status.ok()) return Fail(status, io);
@@ -211,10 +209,9 @@ int RunRebuild(const std::string& data_dir, const std::vector<std::string>& name
           Status::InvalidArgument("no projection named " + name + " (known: " + known + ")"), io);
     }
   }
-  SystemClock clock;
-  auto ledger = OpenExisting(data_dir, &clock);
-  if (!ledger.ok()) return Fail(ledger.status(), io);
-  auto store = ProjectionStore::Open(**ledger, data_dir);
+  auto log = Log::OpenForReading(data_dir);
+  if (!log.ok()) return Fail(log.status(), io);
+  auto store = ProjectionStore::Open(**log, data_dir);
   if (!store.ok()) return Fail(store.status(), io);
   auto started = std::chrono::steady_clock::now();
   {
@@ -237,7 +234,7 @@ int RunRebuild(const std::string& data_dir, const std::vector<std::string>& name
   }
   Render(report, format, io.out);
   if (format == OutputFormat::kTable) {
-    uint64_t events = (*ledger)->head_seq();
+    uint64_t events = (*log)->head_seq();
     io.out << "rebuilt from " << events << " events in " << std::fixed << std::setprecision(3)
            << seconds << " s";
     if (seconds > 0) io.out << " (" << static_cast<uint64_t>(events / seconds) << " events/s)";
@@ -290,13 +287,12 @@ int RunAuditVerify(const std::string& data_dir, const std::string& public_key_fi
 
 int RunAuditExport(const std::string& data_dir, const std::string& out, OutputFormat format,
                    Io io) {
-  SystemClock clock;
-  auto ledger = OpenExisting(data_dir, &clock);
-  if (!ledger.ok()) return Fail(ledger.status(), io);
-  auto events = ExportLog(**ledger, out);
+  auto log = Log::OpenForReading(data_dir);
+  if (!log.ok()) return Fail(log.status(), io);
+  auto events = ExportLog(**log, out);
   if (!events.ok()) return Fail(events.status(), io);
   Report report{{{"export"}, {"events", Column::Kind::kInteger}, {"head_hash"}},
-                {{out, std::to_string(*events), HashHex((*ledger)->head_hash())}}};
+                {{out, std::to_string(*events), HashHex((*log)->head_hash())}}};
   Render(report, format, io.out);
   return kExitOk;
 }

@@ -45,10 +45,10 @@ Status CatchUp(ProjectionStore& store) {
 
 Result<std::unique_ptr<ReadView>> OpenForReading(const std::string& data_dir) {
   auto view = std::make_unique<ReadView>();
-  auto ledger = OpenExisting(data_dir, &view->clock);
-  if (!ledger.ok()) return ledger.status();
-  view->ledger = std::move(ledger).value();
-  auto store = ProjectionStore::Open(*view->ledger, data_dir);
+  auto log = Log::OpenForReading(data_dir);
+  if (!log.ok()) return log.status();
+  view->log = std::move(log).value();
+  auto store = ProjectionStore::Open(*view->log, data_dir);
   if (!store.ok()) return store.status();
   view->projections = std::move(store).value();
   if (auto status = CatchUp(*view->projections); !status.ok()) return status;

@@ -37,10 +37,10 @@ class ProgressBar {
 // Brings every projection up to the log's head, with a progress bar.
 Status CatchUp(ProjectionStore& store);
 
-// An existing ledger and its projections, caught up, for the read commands.
+// An existing log, opened for reading without replay, and its projections
+// caught up: what the read commands need, ready at once on any length.
 struct ReadView {
-  SystemClock clock;
-  std::unique_ptr<Ledger> ledger;
+  std::unique_ptr<Log> log;
   std::unique_ptr<ProjectionStore> projections;
 };
 

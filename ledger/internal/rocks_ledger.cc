@@ -25,6 +25,73 @@ namespace {
 using internal::ChainHead;
 using internal::FromRocks;
 
+// Visits the records of `account` through the account index, on one snapshot.
+Status ScanAccountRecords(rocksdb::DB* db, const std::string& account,
+                          const std::function<bool(const LoggedEvent&)>& visit) {
+  rocksdb::ReadOptions options;
+  const rocksdb::Snapshot* snapshot = db->GetSnapshot();
+  options.snapshot = snapshot;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options));
+  Status result;
+  const std::string prefix = internal::AccountPrefix(account);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    uint64_t seq = internal::ReadU64(it->key().ToStringView().substr(prefix.size()));
+    std::string value;
+    auto status = db->Get(options, internal::EventKey(seq), &value);
+    if (!status.ok()) {
+      result = status.IsNotFound()
+                   ? Status::Corruption("seq " + std::to_string(seq) + " is indexed but missing")
+                   : FromRocks(status, "reading the log");
+      break;
+    }
+    auto record = internal::DecodeRecord(seq, value);
+    if (!record.ok()) {
+      result = record.status();
+      break;
+    }
+    if (!visit(*record)) break;
+  }
+  if (result.ok()) result = FromRocks(it->status(), "scanning account " + account);
+  it.reset();
+  db->ReleaseSnapshot(snapshot);
+  return result;
+}
+
+// Sums every stored journal entry (Corruption if an asset does not sum to zero).
+Result<std::vector<TrialBalanceLine>> TrialBalanceOf(rocksdb::DB* db) {
+  TrialBalanceBuilder builder;
+  auto status = internal::ScanRecords(db, nullptr, 1, [&](const LoggedEvent& record) {
+    builder.Add(record.postings);
+    return true;
+  });
+  if (!status.ok()) return status;
+  return builder.Finish();
+}
+
+// The log read-only: no decision state, no writes.
+class RocksLog final : public Log {
+ public:
+  RocksLog(std::unique_ptr<rocksdb::DB> db, ChainHead head) : db_(std::move(db)), head_(head) {}
+  uint64_t head_seq() const override { return head_.seq; }
+  Hash head_hash() const override { return head_.hash; }
+  Status Scan(uint64_t from_seq,
+              const std::function<bool(const LoggedEvent&)>& visit) const override {
+    return internal::ScanRecords(db_.get(), nullptr, from_seq, visit);
+  }
+  Status ScanAccount(const std::string& account,
+                     const std::function<bool(const LoggedEvent&)>& visit) const override {
+    return ScanAccountRecords(db_.get(), account, visit);
+  }
+  Result<std::vector<TrialBalanceLine>> TrialBalance() const override {
+    return TrialBalanceOf(db_.get());
+  }
+  VerifyReport Verify() const override { return internal::VerifyLog(db_.get()); }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  ChainHead head_;
+};
+
 // One caller of Append waiting in the group-commit queue.
 struct Writer {
   std::span<const Event> events;
@@ -63,10 +130,14 @@ class RocksLedger final : public Ledger {
     return internal::ScanRecords(db_.get(), nullptr, from_seq, visit);
   }
   Status ScanAccount(const std::string& account,
-                     const std::function<bool(const LoggedEvent&)>& visit) const override;
+                     const std::function<bool(const LoggedEvent&)>& visit) const override {
+    return ScanAccountRecords(db_.get(), account, visit);
+  }
   AccountView Account(const std::string& account) const override;
   std::vector<std::string> Accounts() const override;
-  Result<std::vector<TrialBalanceLine>> TrialBalance() const override;
+  Result<std::vector<TrialBalanceLine>> TrialBalance() const override {
+    return TrialBalanceOf(db_.get());
+  }
   VerifyReport Verify() const override { return internal::VerifyLog(db_.get()); }
 
  private:
@@ -208,37 +279,6 @@ Result<std::optional<internal::IdEntry>> RocksLedger::LookupId(const std::string
       internal::IdEntry{internal::ReadU64(value), value.substr(internal::kSeqBytes)});
 }
 
-Status RocksLedger::ScanAccount(const std::string& account,
-                                const std::function<bool(const LoggedEvent&)>& visit) const {
-  rocksdb::ReadOptions options;
-  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
-  options.snapshot = snapshot;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
-  Status result;
-  const std::string prefix = internal::AccountPrefix(account);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    uint64_t seq = internal::ReadU64(it->key().ToStringView().substr(prefix.size()));
-    std::string value;
-    auto status = db_->Get(options, internal::EventKey(seq), &value);
-    if (!status.ok()) {
-      result = status.IsNotFound()
-                   ? Status::Corruption("seq " + std::to_string(seq) + " is indexed but missing")
-                   : FromRocks(status, "reading the log");
-      break;
-    }
-    auto record = internal::DecodeRecord(seq, value);
-    if (!record.ok()) {
-      result = record.status();
-      break;
-    }
-    if (!visit(*record)) break;
-  }
-  if (result.ok()) result = FromRocks(it->status(), "scanning account " + account);
-  it.reset();
-  db_->ReleaseSnapshot(snapshot);
-  return result;
-}
-
 AccountView RocksLedger::Account(const std::string& account) const {
   std::shared_lock lock(state_mutex_);
   return internal::ViewOf(account, state_.Find(account));
@@ -252,16 +292,6 @@ std::vector<std::string> RocksLedger::Accounts() const {
   }
   std::sort(names.begin(), names.end());
   return names;
-}
-
-Result<std::vector<TrialBalanceLine>> RocksLedger::TrialBalance() const {
-  TrialBalanceBuilder builder;
-  auto status = Scan(1, [&](const LoggedEvent& record) {
-    builder.Add(record.postings);
-    return true;
-  });
-  if (!status.ok()) return status;
-  return builder.Finish();
 }
 
 // Writes the layout version into a new log; refuses a log of another version.
@@ -359,6 +389,36 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, const
   if (!head.ok()) return head.status();
   return std::unique_ptr<Ledger>(
       std::make_unique<RocksLedger>(std::move(db), clock, options, std::move(state), *head));
+}
+
+Result<std::unique_ptr<Log>> Log::OpenForReading(const std::string& data_dir) {
+  if (sodium_init() < 0) return Status::IoError("libsodium failed to initialise");
+  if (!std::filesystem::exists(std::filesystem::path(data_dir) / "CURRENT")) {
+    return Status::NotFound("no ledger in " + data_dir);
+  }
+  rocksdb::DB* raw = nullptr;
+  auto status = rocksdb::DB::OpenForReadOnly(DbOptions(false), data_dir, &raw);
+  if (!status.ok()) return FromRocks(status, "opening " + data_dir);
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string value;
+  status = db->Get(rocksdb::ReadOptions(), std::string(internal::kFormatKey), &value);
+  if (!status.ok() && !status.IsNotFound()) return FromRocks(status, "reading the format version");
+  if (status.ok() &&
+      (value.size() != internal::kSeqBytes || internal::ReadU64(value) != internal::kFormatVersion)) {
+    return Status::Corruption("this log has an unknown format version");
+  }
+  ChainHead head;
+  status = db->Get(rocksdb::ReadOptions(), std::string(internal::kHeadKey), &value);
+  if (status.ok()) {
+    if (value.size() != internal::kHeadValueBytes) {
+      return Status::Corruption("the head record has a bad size");
+    }
+    head.seq = internal::ReadU64(value);
+    std::copy_n(value.begin() + internal::kSeqBytes, kHashBytes, head.hash.begin());
+  } else if (!status.IsNotFound()) {
+    return FromRocks(status, "reading the head");
+  }
+  return std::unique_ptr<Log>(std::make_unique<RocksLog>(std::move(db), head));
 }
 
 }  // namespace tally

@@ -86,6 +86,33 @@ TEST_F(LedgerTest, BalanceCountsTopUpsGrantsAndUsagePerAccount) {
   EXPECT_EQ(ledger_->Account("b").version, 3u);
 }
 
+// Readers open the log without replaying it: they see the same head and
+// records as the ledger, as of when they opened, even while the ledger
+// appends; no log is NotFound.
+TEST_F(LedgerTest, OpenForReadingSeesTheLogAsOfOpeningWithoutReplay) {
+  Append({TopUp("t1", "a", "100"), Usage("u1", "a", "2.5")});
+  auto log = Log::OpenForReading(dir_.path());
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  EXPECT_EQ((*log)->head_seq(), ledger_->head_seq());
+  EXPECT_EQ(HashHex((*log)->head_hash()), HashHex(ledger_->head_hash()));
+  std::vector<uint64_t> seqs;
+  ASSERT_TRUE((*log)
+                  ->ScanAccount("a",
+                                [&](const LoggedEvent& event) {
+                                  seqs.push_back(event.seq);
+                                  return true;
+                                })
+                  .ok());
+  EXPECT_EQ(seqs.size(), 3u);  // the top-up, its invoice, the usage
+  const uint64_t opened_at = (*log)->head_seq();
+  Append({Usage("u2", "a", "1")});
+  EXPECT_EQ((*log)->head_seq(), opened_at);
+  EXPECT_TRUE((*log)->Verify().status.ok());
+  EXPECT_TRUE((*log)->TrialBalance().ok());
+  EXPECT_EQ(Log::OpenForReading(dir_.path() + "/nothing-here").status().code(),
+            StatusCode::kNotFound);
+}
+
 // Appends kThreads * kPerThread usage events from kThreads threads and checks
 // that every one got its own seq and the log has no gaps.
 void AppendConcurrently(Ledger& ledger) {
