@@ -47,6 +47,7 @@
 #include "ledger/internal/keys.h"
 #include "ledger/internal/record.h"
 #include "ledger/ledger.h"
+#include "tests/crash_seed.h"
 #include "tests/events/event_fixtures.h"
 #include "tests/temp_dir.h"
 
@@ -75,17 +76,6 @@ constexpr milliseconds kReopenTimeout{30'000};
 
 // ---------------------------------------------------------------------------
 // Shared helpers
-
-// The seed of this run: TALLY_CRASH_SEED if set (decimal or 0x hex), else a
-// fixed default so that a plain run is reproducible.
-std::optional<uint64_t> CrashSeed() {
-  const char* text = std::getenv("TALLY_CRASH_SEED");
-  if (text == nullptr || *text == '\0') return kDefaultSeed;
-  char* end = nullptr;
-  uint64_t seed = std::strtoull(text, &end, 0);
-  if (*end != '\0') return std::nullopt;
-  return seed;
-}
 
 std::string SeedNote(uint64_t seed) {
   return "seed " + std::to_string(seed) + " (rerun with TALLY_CRASH_SEED=" + std::to_string(seed) +
@@ -545,7 +535,7 @@ class LogModel {
 };
 
 TEST(CrashTest, NoAcknowledgedEventIsLostAcrossKillPoints) {
-  const auto seed = CrashSeed();
+  const auto seed = testing::CrashSeed(kDefaultSeed);
   ASSERT_TRUE(seed.has_value()) << "TALLY_CRASH_SEED is not a number";
   SCOPED_TRACE(SeedNote(*seed));
   std::cout << "[ crash    ] " << SeedNote(*seed) << std::endl;

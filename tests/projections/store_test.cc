@@ -38,6 +38,7 @@
 #include "events/big_endian.h"
 #include "projections/balance.h"
 #include "projections/reports.h"
+#include "tests/crash_seed.h"
 #include "tests/ledger/ledger_fixture.h"
 
 namespace tally {
@@ -818,16 +819,6 @@ constexpr int kKillCycles = 8;  // two of each kind
 constexpr uint64_t kDefaultCrashSeed = 20260301;
 constexpr milliseconds kChildTimeout{60'000};
 
-// TALLY_CRASH_SEED if set (decimal or 0x hex), else a fixed default.
-std::optional<uint64_t> CrashSeed() {
-  const char* text = std::getenv("TALLY_CRASH_SEED");
-  if (text == nullptr || *text == '\0') return kDefaultCrashSeed;
-  char* end = nullptr;
-  uint64_t seed = std::strtoull(text, &end, 0);
-  if (*end != '\0') return std::nullopt;
-  return seed;
-}
-
 // One line in one write(2), so that a kill never leaves half a line.
 void Say(int fd, const std::string& line) {
   std::string text = line + "\n";
@@ -1045,7 +1036,7 @@ std::vector<uint64_t> ParseCheckpoints(const std::string& text) {
 }
 
 TEST(CrashDuringCatchUpTest, AKilledCatchUpResumesToTheBytesOfOnePass) {
-  const std::optional<uint64_t> seed = CrashSeed();
+  const std::optional<uint64_t> seed = testing::CrashSeed(kDefaultCrashSeed);
   ASSERT_TRUE(seed.has_value()) << "TALLY_CRASH_SEED is not a number";
   SCOPED_TRACE("seed " + std::to_string(*seed) +
                " (rerun with TALLY_CRASH_SEED=" + std::to_string(*seed) + ")");
