@@ -130,6 +130,41 @@ int RunBalance(const std::string& data_dir, const std::vector<std::string>& acco
   return kExitOk;
 }
 
+int RunLots(const std::string& data_dir, const std::vector<std::string>& accounts,
+            OutputFormat format, Io io) {
+  SystemClock clock;
+  auto ledger = OpenExisting(data_dir, &clock);
+  if (!ledger.ok()) return Fail(ledger.status(), io);
+  Report report{{{"account"},
+                 {"lot_id"},
+                 {"kind"},
+                 {"credits", Column::Kind::kAmount},
+                 {"expires_at"},
+                 {"currency"},
+                 {"deferred", Column::Kind::kAmount},
+                 {"unit_price", Column::Kind::kAmount},
+                 {"created_seq", Column::Kind::kInteger}},
+                {}};
+  for (const std::string& account : accounts) {
+    for (const LotView& lot : (*ledger)->Account(account).lots) {
+      std::string currency;
+      std::string deferred;
+      std::string unit_price;
+      if (lot.deferred) {
+        currency = std::string(lot.deferred->currency().code());
+        deferred = lot.deferred->ToString();
+        unit_price = UnitPrice::Of(*lot.deferred, lot.credits).ToString();
+      }
+      report.rows.push_back(
+          {account, lot.id, lot.kind, lot.credits.ToString(),
+           lot.expires_at_micros == 0 ? "never" : FormatTimestamp(lot.expires_at_micros), currency,
+           deferred, unit_price, std::to_string(lot.created_seq)});
+    }
+  }
+  Render(report, format, io.out);
+  return kExitOk;
+}
+
 int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, Io io) {
   auto log = Log::OpenForReading(data_dir);
   if (!log.ok()) return Fail(log.status(), io);

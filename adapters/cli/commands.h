@@ -54,6 +54,11 @@ int RunSubscriptions(const std::string& data_dir, bool totals, const AsOf& as_of
 int RunTasks(const std::string& data_dir, bool open_holds, const AsOf& as_of, OutputFormat format,
              Io io);
 
+// tally lots --data DIR ACCOUNT...: the live credit lots of each account in
+// burn order, from the ledger's state (the ledger replays the log to open).
+int RunLots(const std::string& data_dir, const std::vector<std::string>& accounts,
+            OutputFormat format, Io io);
+
 // tally invoice --data DIR NUMBER: one invoice or credit note, its lines.
 int RunInvoice(const std::string& data_dir, const std::string& number, OutputFormat format, Io io);
 

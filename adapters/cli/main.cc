@@ -125,6 +125,14 @@ int Main(int argc, char** argv) {
   tasks->callback(
       [&] { code = tally::cli::RunTasks(data_dir, open_holds, as_of, flags.format(), io); });
 
+  auto* lots = app.add_subcommand(
+      "lots", "The live credit lots of accounts, in burn order: credits, expiry, unit price");
+  std::vector<std::string> lot_accounts;
+  lots->add_option("--data", data_dir, "ledger directory")->required();
+  lots->add_option("account", lot_accounts, "accounts to list")->required();
+  AddFormatFlags(lots, &flags);
+  lots->callback([&] { code = tally::cli::RunLots(data_dir, lot_accounts, flags.format(), io); });
+
   auto* invoice = app.add_subcommand(
       "invoice", "One invoice or credit note: its lines (--json: the document as logged)");
   std::string invoice_number;

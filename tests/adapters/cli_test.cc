@@ -231,6 +231,16 @@ TEST_F(CliTest, FinanceReportsOnTheDemoDay) {
   CliRun trial = Tally("trial-balance " + data + " --csv");
   EXPECT_EQ(trial.exit_code, 0) << trial.err;
   EXPECT_NE(trial.out.find("deferred_revenue,CNY,,35.66\r\n"), std::string::npos) << trial.out;
+  // Bob's paid lot: what is left of it, its expiry, and the price its
+  // remaining credits will be recognised at (deferred / credits); it holds
+  // the same CNY 35.66 the trial balance defers.
+  CliRun lots = Tally("lots " + data + " acct-bob acct-nobody --csv");
+  EXPECT_EQ(lots.exit_code, 0) << lots.err;
+  EXPECT_NE(lots.out.find("acct-bob,evt-0004,paid,556.000000,2027-11-20T00:00:00Z,CNY,35.66,"
+                          "0.0641366906,5\r\n"),
+            std::string::npos)
+      << lots.out;
+  EXPECT_EQ(lots.out.find("acct-nobody"), std::string::npos) << lots.out;
 }
 
 TEST_F(CliTest, ReportsAsOfAPastSeqOrInstant) {
