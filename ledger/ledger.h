@@ -178,7 +178,6 @@ class Ledger : public Log {
   // Every customer account with events, sorted (not the ledger's own "_" accounts).
   virtual std::vector<std::string> Accounts() const = 0;
 
-
  protected:
   Ledger() = default;
 };

@@ -403,8 +403,8 @@ Result<std::unique_ptr<Log>> Log::OpenForReading(const std::string& data_dir) {
   std::string value;
   status = db->Get(rocksdb::ReadOptions(), std::string(internal::kFormatKey), &value);
   if (!status.ok() && !status.IsNotFound()) return FromRocks(status, "reading the format version");
-  if (status.ok() &&
-      (value.size() != internal::kSeqBytes || internal::ReadU64(value) != internal::kFormatVersion)) {
+  if (status.ok() && (value.size() != internal::kSeqBytes ||
+                      internal::ReadU64(value) != internal::kFormatVersion)) {
     return Status::Corruption("this log has an unknown format version");
   }
   ChainHead head;
