@@ -79,7 +79,8 @@ class KeyStore {
 
 // A personal field sealed with a data key: the associated data binds it to
 // the event id and the field name, so a sealed value cannot be moved to
-// another event or field.
+// another event or field. Sealing is deterministic (a synthetic nonce), so
+// an event sent twice is stored the same.
 struct Sealed {
   std::array<uint8_t, 24> nonce{};
   std::string ciphertext;  // plaintext + 16-byte tag

@@ -179,6 +179,12 @@ TEST_F(KeyStoreTest, SealedFieldsAreBoundToTheirEventAndField) {
   Sealed sealed = SealField(key, "evt-1", "email", "alice@example.com");
   EXPECT_EQ(sealed.ciphertext.find("alice"), std::string::npos);
   EXPECT_EQ(*OpenField(key, "evt-1", "email", sealed), "alice@example.com");
+  // Deterministic, so a resent event is a duplicate; any other input differs.
+  Sealed again = SealField(key, "evt-1", "email", "alice@example.com");
+  EXPECT_EQ(again.nonce, sealed.nonce);
+  EXPECT_EQ(again.ciphertext, sealed.ciphertext);
+  EXPECT_NE(SealField(key, "evt-1", "email", "alice@example.org").nonce, sealed.nonce);
+  EXPECT_NE(SealField(key, "evt-9", "email", "alice@example.com").ciphertext, sealed.ciphertext);
   EXPECT_FALSE(OpenField(key, "evt-2", "email", sealed).ok());
   EXPECT_FALSE(OpenField(key, "evt-1", "display_name", sealed).ok());
   EXPECT_FALSE(
