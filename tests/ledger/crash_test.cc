@@ -47,7 +47,7 @@
 #include "ledger/internal/keys.h"
 #include "ledger/internal/record.h"
 #include "ledger/ledger.h"
-#include "tests/crash_seed.h"
+#include "tests/crash_support.h"
 #include "tests/events/event_fixtures.h"
 #include "tests/temp_dir.h"
 
@@ -135,16 +135,6 @@ ReadResult ReadSome(int fd, std::string* out, SteadyClock::time_point deadline) 
   if (n < 0) return errno == EINTR ? ReadResult::kData : ReadResult::kEof;
   out->append(buffer, static_cast<size_t>(n));
   return ReadResult::kData;
-}
-
-// "exited with code 3" or "killed by signal 6 (Aborted)".
-std::string DescribeWaitStatus(int status) {
-  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
-           strsignal(WTERMSIG(status)) + ")";
-  }
-  return "stopped (status " + std::to_string(status) + ")";
 }
 
 // ---------------------------------------------------------------------------
@@ -375,7 +365,8 @@ CycleOutcome RunKillCycle(const std::string& dir, uint64_t seed, int cycle, cons
   CycleOutcome outcome{reader.acks(), ""};
   const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
   if (!killed || !reader.child_error().empty()) {
-    outcome.child_error = "child " + DescribeWaitStatus(status) + ": " + reader.child_error();
+    outcome.child_error =
+        "child " + testing::DescribeWaitStatus(status) + ": " + reader.child_error();
   } else if (plan.after_first_ack && reader.acks().empty()) {
     outcome.child_error =
         "child acknowledged nothing within " + std::to_string(kFirstAckTimeout.count()) + " ms";
@@ -702,7 +693,7 @@ ReopenReport ReopenIsolated(const std::string& dir) {
   if (result == ReadResult::kTimeout) {
     report.crash = "hung for " + std::to_string(kReopenTimeout.count()) + " ms";
   } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    report.crash = DescribeWaitStatus(status);
+    report.crash = testing::DescribeWaitStatus(status);
   } else {
     std::istringstream in(output);
     int code = 0;

@@ -38,7 +38,7 @@
 #include "events/big_endian.h"
 #include "projections/balance.h"
 #include "projections/reports.h"
-#include "tests/crash_seed.h"
+#include "tests/crash_support.h"
 #include "tests/ledger/ledger_fixture.h"
 
 namespace tally {
@@ -685,16 +685,6 @@ struct IsolatedRead {
   std::string message;
 };
 
-// "exited with code 3" or "killed by signal 6 (Aborted)".
-std::string DescribeWaitStatus(int status) {
-  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
-           strsignal(WTERMSIG(status)) + ")";
-  }
-  return "stopped (status " + std::to_string(status) + ")";
-}
-
 // Runs `read` in a forked child, so that a failed TALLY_CHECK or a segfault
 // is reported here instead of ending the test binary. The parent must have
 // closed the RocksDB that `read` opens.
@@ -722,7 +712,7 @@ IsolatedRead RunIsolated(const std::function<Status()>& body) {
   TALLY_CHECK(waitpid(pid, &status, 0) == pid);
   IsolatedRead result;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    result.crash = DescribeWaitStatus(status);
+    result.crash = testing::DescribeWaitStatus(status);
     return result;
   }
   size_t newline = output.find('\n');
@@ -1018,7 +1008,7 @@ class Child {
     const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
     const bool exited = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if ((killed || exited) && output_.find("! ") == std::string::npos) return "";
-    return DescribeWaitStatus(status) + "; said: " + output_;
+    return testing::DescribeWaitStatus(status) + "; said: " + output_;
   }
 
   pid_t pid_ = -1;
