@@ -42,6 +42,12 @@ inline constexpr uint64_t kSnapshotEveryEventsDefault = 100'000;
 inline constexpr uint64_t kSnapshotEveryEventsMax = 10'000'000;
 // Events applied per projection write during catch-up.
 inline constexpr uint64_t kProjectionChunkEvents = 10'000;
+// Retention: financial records are kept at least this many years unless a
+// policy says longer (docs/retention.md); a policy may not go below 1 year
+// nor above 100.
+inline constexpr int kRetentionYearsDefault = 7;
+inline constexpr int kRetentionYearsMin = 1;
+inline constexpr int kRetentionYearsMax = 100;
 // Timestamps: 1970-01-01 to 9999-12-31, the range RFC 3339 can write.
 inline constexpr int64_t kTimestampMicrosMin = 0;
 inline constexpr int64_t kTimestampMicrosMax = 253'402'300'799'999'999;

@@ -118,4 +118,17 @@ std::string FormatTimestamp(int64_t unix_micros) {
   return out;
 }
 
+int64_t AddYears(int64_t unix_micros, int years) {
+  TALLY_CHECK(years >= 0);
+  using namespace std::chrono;
+  const sys_time<microseconds> instant{microseconds(unix_micros)};
+  const sys_days day = floor<days>(instant);
+  const microseconds time_of_day = instant - day;
+  year_month_day date{day};
+  date = (date.year() + std::chrono::years(years)) / date.month() / date.day();
+  if (!date.ok()) date = sys_days(date.year() / date.month() / last) + days(1);  // 29 Feb
+  int64_t out = (sys_days(date) + time_of_day).time_since_epoch().count();
+  return std::min(out, limits::kTimestampMicrosMax);
+}
+
 }  // namespace tally

@@ -18,4 +18,8 @@ Result<int64_t> ParseTimestamp(std::string_view text);
 // fraction is not zero. REQUIRES: micros within the limits above.
 std::string FormatTimestamp(int64_t unix_micros);
 
+// The same instant `years` calendar years later (a 29 February becomes
+// 1 March), capped at limits::kTimestampMicrosMax. REQUIRES: years >= 0.
+int64_t AddYears(int64_t unix_micros, int years);
+
 }  // namespace tally

@@ -13,7 +13,12 @@
 #include <rocksdb/db.h>
 #include <sodium.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -127,6 +132,23 @@ Result<MasterKey> MasterKey::FromEnvironment() {
   return LoadFile(path);
 }
 
+Result<MasterKey> MasterKey::Generate(const std::string& path) {
+  if (sodium_init() < 0) return Status::IoError("libsodium failed to initialise");
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Status::InvalidArgument("cannot create " + path + ": " + std::strerror(errno) +
+                                   " (an existing key file is never overwritten)");
+  }
+  MasterKey key;
+  randombytes_buf(key.bytes.data(), key.bytes.size());
+  bool written = ::write(fd, key.bytes.data(), key.bytes.size()) ==
+                 static_cast<ssize_t>(key.bytes.size());
+  written = ::fsync(fd) == 0 && written;
+  written = ::close(fd) == 0 && written;
+  if (!written) return Status::IoError("writing " + path + " failed");
+  return key;
+}
+
 class KeyStore::Impl {
  public:
   Impl(std::unique_ptr<rocksdb::DB> db, const MasterKey& master) : db_(std::move(db)) {
@@ -185,6 +207,19 @@ class KeyStore::Impl {
 KeyStore::KeyStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 KeyStore::~KeyStore() = default;
 
+namespace {
+
+// Checks the master key against the store's check value.
+Status CheckMaster(const std::string& dir, const std::optional<std::string>& check,
+                   const MasterKey& master) {
+  if (!check || Decrypt(master.bytes.data(), *check, kCheckKey) != std::string(kCheckText)) {
+    return Status::InvalidArgument("the master key does not match the key store in " + dir);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir, const MasterKey& master) {
   if (sodium_init() < 0) return Status::IoError("libsodium failed to initialise");
   std::error_code error;
@@ -206,10 +241,29 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir, const M
   } else {
     auto check = impl->Get(std::string(kCheckKey));
     if (!check.ok()) return check.status();
-    if (!*check || Decrypt(master.bytes.data(), **check, kCheckKey) != std::string(kCheckText)) {
-      return Status::InvalidArgument("the master key does not match the key store in " + dir);
-    }
+    if (auto matches = CheckMaster(dir, *check, master); !matches.ok()) return matches;
   }
+  return std::unique_ptr<KeyStore>(new KeyStore(std::move(impl)));
+}
+
+Result<std::unique_ptr<KeyStore>> KeyStore::OpenForReading(const std::string& dir,
+                                                           const MasterKey& master) {
+  if (sodium_init() < 0) return Status::IoError("libsodium failed to initialise");
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT")) {
+    return Status::NotFound("no key store in " + dir);
+  }
+  rocksdb::DB* raw = nullptr;
+  auto status = rocksdb::DB::OpenForReadOnly(StoreOptions(), dir, &raw);
+  if (!status.ok()) return FromRocks(status, "opening the key store in " + dir);
+  auto impl = std::make_unique<Impl>(std::unique_ptr<rocksdb::DB>(raw), master);
+  auto format = impl->Get(std::string(kFormatKey));
+  if (!format.ok()) return format.status();
+  if (!*format || (*format)->size() != 8 || ReadU64(**format) != kKeyStoreFormat) {
+    return Status::Corruption("the key store in " + dir + " has an unknown format");
+  }
+  auto check = impl->Get(std::string(kCheckKey));
+  if (!check.ok()) return check.status();
+  if (auto matches = CheckMaster(dir, *check, master); !matches.ok()) return matches;
   return std::unique_ptr<KeyStore>(new KeyStore(std::move(impl)));
 }
 

@@ -35,6 +35,9 @@ struct MasterKey {
   static Result<MasterKey> LoadFile(const std::string& path);
   // The file named by TALLY_MASTER_KEY_FILE; NotFound when it is not set.
   static Result<MasterKey> FromEnvironment();
+  // Makes a new random key and writes it to `path`, readable by its owner
+  // only; refuses to overwrite a file.
+  static Result<MasterKey> Generate(const std::string& path);
 };
 
 struct DataKey {
@@ -54,6 +57,10 @@ class KeyStore {
   // Opens (or creates) the store in `dir`. A store made with another master
   // key is refused (InvalidArgument: the master key does not match).
   static Result<std::unique_ptr<KeyStore>> Open(const std::string& dir, const MasterKey& master);
+  // Opens an existing store read-only (beside a process that writes it):
+  // Find works, the rest fails. NotFound if there is no store in `dir`.
+  static Result<std::unique_ptr<KeyStore>> OpenForReading(const std::string& dir,
+                                                          const MasterKey& master);
   ~KeyStore();
   KeyStore(const KeyStore&) = delete;
   KeyStore& operator=(const KeyStore&) = delete;

@@ -31,6 +31,7 @@
 #include "events/status.h"
 #include "ledger/clock.h"
 #include "ledger/journal.h"
+#include "ledger/keystore.h"
 
 namespace tally {
 
@@ -50,7 +51,20 @@ struct LedgerOptions {
   // 0: write at once with whoever is queued (the default; under load the
   // queue fills while the previous group's fsync runs).
   int64_t group_commit_wait_micros = 0;
+  // The operator's master key for the key store in `data_dir`/keys
+  // (docs/privacy.md). Without it, events with personal fields are
+  // rejected, and a data directory that holds a key store does not open.
+  std::optional<MasterKey> master_key = std::nullopt;
+  // Years invoices are kept (the retention policy's horizon for invoices):
+  // an erased subject's billing identity is shredded that long after its
+  // last invoice or credit note.
+  int invoice_retention_years = limits::kRetentionYearsDefault;
 };
+
+// Where the key store of the log in `data_dir` lives.
+std::string KeyStoreDir(const std::string& data_dir);
+// The error for a data directory with a key store opened without the master key.
+Status MasterKeyNeeded(const std::string& data_dir);
 
 struct AppendOutcome {
   enum class Kind {
@@ -89,6 +103,15 @@ struct HoldView {
   int64_t expires_at_micros = 0;
 };
 
+// Where an account's personal data stands (docs/privacy.md).
+struct PrivacyView {
+  bool profile_shredded = false;
+  bool billing_shredded = false;
+  bool billing_erasure_pending = false;     // asked, waiting for the invoices' horizon
+  int64_t billing_erasure_due_micros = 0;  // when it runs (if pending)
+  std::string legal_hold;                  // the hold's reason; empty: none
+};
+
 struct AccountView {
   std::string account;
   uint64_t version = 0;  // producer events appended for the account
@@ -97,6 +120,7 @@ struct AccountView {
   Credits receivable;         // consumed beyond the balance
   std::vector<LotView> lots;  // in burn order
   std::vector<HoldView> holds;
+  PrivacyView privacy;
 };
 
 struct VerifyReport {

@@ -13,6 +13,7 @@
 #include "adapters/cli/exit_codes.h"
 #include "adapters/cli/ndjson_append.h"
 #include "adapters/cli/support.h"
+#include "ledger/personal.h"
 #include "events/timestamp.h"
 #include "ledger/checkpoint.h"
 #include "ledger/export.h"
@@ -77,7 +78,7 @@ int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat
     size_hint_bytes = std::filesystem::file_size(file, ignored);
   }
   SystemClock clock;
-  auto ledger = Ledger::Open({data_dir, true}, &clock);
+  auto ledger = OpenLedger(data_dir, &clock, /*create_if_missing=*/true);
   if (!ledger.ok()) return Fail(ledger.status(), io);
   EventCodec codec;
   std::istream& in = file == "-" ? std::cin : stream;
@@ -165,16 +166,32 @@ int RunLots(const std::string& data_dir, const std::vector<std::string>& account
   return kExitOk;
 }
 
-int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, Io io) {
+int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, bool sealed, Io io) {
   auto log = Log::OpenForReading(data_dir);
   if (!log.ok()) return Fail(log.status(), io);
+  std::unique_ptr<KeyStore> keys;
+  if (!sealed) {
+    auto opened = OpenKeysForReading(data_dir);
+    if (!opened.ok()) return Fail(opened.status(), io);
+    keys = std::move(opened).value();
+  }
   EventCodec codec;
   uint64_t printed = 0;
+  Status failed;
   auto status = (*log)->Scan(from_seq, [&](const LoggedEvent& record) {
-    io.out << codec.ToJson(record.event.WithLedgerFields(record.seq, record.recorded_at_micros))
-           << '\n';
+    Event event = record.event.WithLedgerFields(record.seq, record.recorded_at_micros);
+    if (keys != nullptr) {
+      auto opened = OpenPersonalFields(event, *keys);
+      if (!opened.ok()) {
+        failed = opened.status().WithContext("seq " + std::to_string(record.seq));
+        return false;
+      }
+      event = *opened;
+    }
+    io.out << codec.ToJson(event) << '\n';
     return limit == 0 || ++printed < limit;
   });
+  if (!failed.ok()) return Fail(failed, io);
   if (!status.ok()) return Fail(status, io);
   return kExitOk;
 }
@@ -219,7 +236,7 @@ std::string ScratchDir(const std::string& data_dir) {
 
 // Catches the live projections up, rebuilds them all in scratch space and
 // compares: Corruption naming the first projection that differs.
-Status VerifyLiveProjections(const Ledger& ledger, const std::string& data_dir) {
+Status VerifyLiveProjections(const Log& ledger, const std::string& data_dir) {
   auto store = ProjectionStore::Open(ledger, data_dir);
   if (!store.ok()) return store.status();
   if (auto caught_up = CatchUp(**store); !caught_up.ok()) return caught_up;
@@ -280,9 +297,9 @@ int RunRebuild(const std::string& data_dir, const std::vector<std::string>& name
 
 int RunAuditVerify(const std::string& data_dir, const std::string& public_key_file,
                    OutputFormat format, Io io) {
-  SystemClock clock;
-  auto ledger = OpenExisting(data_dir, &clock);
-  if (!ledger.ok()) return Fail(ledger.status(), io);  // open replays and checks already
+  // Read-only and without replay (Verify replays): no master key needed.
+  auto ledger = Log::OpenForReading(data_dir);
+  if (!ledger.ok()) return Fail(ledger.status(), io);
   VerifyReport log = (*ledger)->Verify();
   auto trial = (*ledger)->TrialBalance();
   Status log_status = log.status.ok() ? trial.status() : log.status;

@@ -62,8 +62,21 @@ int RunLots(const std::string& data_dir, const std::vector<std::string>& account
 // tally invoice --data DIR NUMBER: one invoice or credit note, its lines.
 int RunInvoice(const std::string& data_dir, const std::string& number, OutputFormat format, Io io);
 
-// tally events --data DIR [--from-seq N] [--limit N]: the log as NDJSON.
-int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, Io io);
+// tally shred --data DIR SUBJECT --purpose profile|billing|all [--by NAME]:
+// appends erasure_requested for the subject. The ledger shreds the profile
+// key at once, and the billing key once the horizon of the subject's last
+// invoice has passed; a legal hold rejects it (exit 4).
+int RunShred(const std::string& data_dir, const std::string& subject, const std::string& purpose,
+             const std::string& by, OutputFormat format, Io io);
+
+// tally legal-hold place|release --data DIR SUBJECT --reason R [--by NAME]
+int RunLegalHold(const std::string& data_dir, const std::string& subject, bool place,
+                 const std::string& reason, const std::string& by, OutputFormat format, Io io);
+
+// tally events --data DIR [--from-seq N] [--limit N] [--sealed]: the log as
+// NDJSON, personal fields opened with the master key (`erased` once
+// shredded), or as stored with --sealed.
+int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, bool sealed, Io io);
 
 // tally journal --data DIR [--account A] [--from-seq N]: the postings of every event.
 int RunJournal(const std::string& data_dir, const std::string& account, uint64_t from_seq,

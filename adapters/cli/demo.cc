@@ -8,6 +8,7 @@
 #include "adapters/cli/commands.h"
 #include "adapters/cli/exit_codes.h"
 #include "adapters/cli/ndjson_append.h"
+#include "adapters/cli/support.h"
 #include "projections/balance.h"
 
 namespace tally::cli {
@@ -37,19 +38,32 @@ std::string Task(const std::string& id, const std::string& account, const std::s
   return Envelope(id, account, at, "render-api", type, data + "}");
 }
 
+// History imported from an older billing system: an account of 2018, so
+// that retention has records past the 7-year horizon to archive.
+std::string ImportedHistory() {
+  return R"({"id":"legacy-0001","account":"acct-legacy","occurred_at":"2018-03-02T10:00:00Z","producer":"migration","imported":true,"type":"account_opened","data":{"email":{"plaintext":"legacy.user@example.org"},"legal_name":{"plaintext":"Legacy Studio GmbH"},"tax_id":{"plaintext":"DE811122233"},"country":"DE"}})"
+         "\n"
+         R"({"id":"legacy-0002","account":"acct-legacy","occurred_at":"2018-03-02T10:05:00Z","producer":"migration","imported":true,"type":"top_up_settled","data":{"provider":"stripe","reference":"ch_legacy1","amount":{"currency":"EUR","value":"20.00"},"tax":{"currency":"EUR","value":"3.19"},"tax_jurisdiction":"DE","credits":"2000"}})"
+         "\n"
+         R"({"id":"legacy-0003","account":"acct-legacy","occurred_at":"2018-04-11T16:20:00Z","producer":"migration","imported":true,"type":"usage_recorded","data":{"usage_id":"legacy-u1","credits":"1999","model":"image-sd"}})"
+         "\n";
+}
+
 // Four accounts: a Stripe customer paying USD who runs tasks, an Alipay
 // customer paying CNY who gets a partial refund, a trial user who spends
 // beyond the promotional credits, and a JPY subscriber.
 std::string DemoDay() {
-  std::string day;
+  std::string day = ImportedHistory();
   day += Envelope("evt-0001", "acct-alice", "08:02:11", "accounts", "account_opened",
-                  R"({"email":{"plaintext":"alice@example.com"},"country":"US"})");
+                  R"({"email":{"plaintext":"alice@example.com"},"display_name":{"plaintext":"Alice Park"},)"
+                  R"("ip_address":{"plaintext":"203.0.113.24"},"country":"US"})");
   day += Envelope(
       "evt-0002", "acct-alice", "08:05:40", "payments", "top_up_settled",
       R"({"provider":"stripe","reference":"pi_3QxA1","amount":{"currency":"USD","value":"10.00"},)"
       R"("tax":{"currency":"USD","value":"0.83"},"tax_jurisdiction":"US-CA","credits":"1000"})");
   day += Envelope("evt-0003", "acct-bob", "09:12:03", "accounts", "account_opened",
-                  R"({"email":{"plaintext":"bob@example.cn"},"country":"CN"})");
+                  R"({"email":{"plaintext":"bob@example.cn"},"invoice_title":{"plaintext":"上海星图数字科技有限公司"},)"
+                  R"("tax_id":{"plaintext":"91310115MA1K3L8Q2X"},"country":"CN"})");
   day += Envelope(
       "evt-0004", "acct-bob", "09:14:27", "payments", "top_up_settled",
       R"({"provider":"alipay","reference":"2026112022001","amount":{"currency":"CNY","value":"68.00"},)"
@@ -90,6 +104,21 @@ Result<std::string> MakeTempDir() {
   return pattern;
 }
 
+// The master key for the demo's personal fields: the one the environment
+// names, else a new one in `dir`/master.key, named in the environment for
+// the commands that follow.
+Status EnsureMasterKey(const std::string& dir) {
+  if (const char* set = std::getenv("TALLY_MASTER_KEY_FILE"); set != nullptr && *set != '\0') {
+    return Status::Ok();
+  }
+  const std::string path = dir + "/master.key";
+  if (!std::filesystem::exists(path)) {
+    if (auto key = MasterKey::Generate(path); !key.ok()) return key.status();
+  }
+  setenv("TALLY_MASTER_KEY_FILE", path.c_str(), 1);
+  return Status::Ok();
+}
+
 }  // namespace
 
 int RunDemo(const DemoOptions& options, Io io) {
@@ -107,8 +136,14 @@ int RunDemo(const DemoOptions& options, Io io) {
   std::string ledger_dir = data_dir + "/ledger";
   int code = kExitOk;
   {
+    std::error_code ignored;
+    std::filesystem::create_directories(data_dir, ignored);
+    if (auto status = EnsureMasterKey(data_dir); !status.ok()) {
+      io.err << "tally demo: " << status.ToString() << '\n';
+      return ExitCodeFor(status);
+    }
     SystemClock clock;
-    auto ledger = Ledger::Open({ledger_dir, true}, &clock);
+    auto ledger = OpenLedger(ledger_dir, &clock, /*create_if_missing=*/true);
     if (!ledger.ok()) {
       io.err << "tally demo: " << ledger.status().ToString() << '\n';
       return ExitCodeFor(ledger.status());
@@ -124,7 +159,9 @@ int RunDemo(const DemoOptions& options, Io io) {
       duplicates += outcome.kind == AppendOutcome::Kind::kDuplicate;
     }
     if (options.format == OutputFormat::kTable) {
-      io.out << "Appended one day of events for 4 accounts (" << result->outcomes.size()
+      io.out << "Imported 2018 history for one account, then appended one day of events for 4 "
+                "accounts ("
+             << result->outcomes.size()
              << " deliveries, " << duplicates << " duplicate acknowledged, not appended; "
              << (*ledger)->head_seq() << " events in the log with the ledger's answers).\n\n";
     }
@@ -134,8 +171,12 @@ int RunDemo(const DemoOptions& options, Io io) {
     std::error_code ignored;
     std::filesystem::remove_all(data_dir, ignored);
   } else if (options.format == OutputFormat::kTable) {
-    io.out << "\nData kept in " << ledger_dir << "; try: tally balance --data " << ledger_dir
-           << '\n';
+    const char* key = std::getenv("TALLY_MASTER_KEY_FILE");
+    io.out << "\nData kept in " << ledger_dir << " (master key " << key << "); try:\n"
+           << "  export TALLY_MASTER_KEY_FILE=" << key << '\n'
+           << "  tally statement --data " << ledger_dir << " acct-alice\n"
+           << "  tally shred --data " << ledger_dir << " acct-alice --purpose all\n"
+           << "  tally retention plan --data " << ledger_dir << '\n';
   }
   return code;
 }

@@ -1,5 +1,6 @@
 // The `tally` binary: wires the command line to the commands in commands.h.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "adapters/cli/commands.h"
@@ -33,6 +34,15 @@ void AddAsOf(CLI::App* command, tally::cli::AsOf* as_of) {
                       "report the log up to this instant, RFC 3339 (recorded_at, inclusive)");
 }
 
+// --master-key-file PATH: the same as TALLY_MASTER_KEY_FILE=PATH.
+void AddMasterKey(CLI::App* command) {
+  command->add_option_function<std::string>(
+      "--master-key-file",
+      [](const std::string& path) { setenv("TALLY_MASTER_KEY_FILE", path.c_str(), 1); },
+      "file of 32 random bytes that wraps the keys of personal fields (default: "
+      "$TALLY_MASTER_KEY_FILE); needed where the data directory holds personal data");
+}
+
 void AddFormatFlags(CLI::App* command, FormatFlags* flags) {
   auto* json = command->add_flag("--json", flags->json, "print JSON instead of a table");
   command->add_flag("--csv", flags->csv, "print CSV (RFC 4180) instead of a table")->excludes(json);
@@ -52,6 +62,7 @@ int Main(int argc, char** argv) {
   std::string file;
   append->add_option("--data", data_dir, "ledger directory (created if missing)")->required();
   append->add_option("file", file, "NDJSON file, one event per line; - for stdin")->required();
+  AddMasterKey(append);
   AddFormatFlags(append, &flags);
   append->callback([&] { code = tally::cli::RunAppend(data_dir, file, flags.format(), io); });
 
@@ -130,6 +141,7 @@ int Main(int argc, char** argv) {
   std::vector<std::string> lot_accounts;
   lots->add_option("--data", data_dir, "ledger directory")->required();
   lots->add_option("account", lot_accounts, "accounts to list")->required();
+  AddMasterKey(lots);
   AddFormatFlags(lots, &flags);
   lots->callback([&] { code = tally::cli::RunLots(data_dir, lot_accounts, flags.format(), io); });
 
@@ -149,7 +161,49 @@ int Main(int argc, char** argv) {
   events->add_option("--from-seq", from_seq, "first seq to print")->capture_default_str();
   events->add_option("--limit", limit, "print at most this many events (0: all)")
       ->capture_default_str();
-  events->callback([&] { code = tally::cli::RunEvents(data_dir, from_seq, limit, io); });
+  bool sealed = false;
+  events->add_flag("--sealed", sealed,
+                   "print personal fields as stored (sealed), without the master key");
+  AddMasterKey(events);
+  events->callback([&] { code = tally::cli::RunEvents(data_dir, from_seq, limit, sealed, io); });
+
+  auto* shred = app.add_subcommand(
+      "shred",
+      "Erase a subject's personal data: appends erasure_requested; the profile key is destroyed "
+      "at once, the billing key once the horizon of the subject's last invoice has passed");
+  std::string shred_subject;
+  std::string shred_purpose;
+  std::string operator_name;
+  shred->add_option("--data", data_dir, "ledger directory")->required();
+  shred->add_option("subject", shred_subject, "the subject (its account)")->required();
+  shred->add_option("--purpose", shred_purpose, "profile, billing or all")->required();
+  shred->add_option("--by", operator_name, "who asks (default: operator:$USER)");
+  AddMasterKey(shred);
+  AddFormatFlags(shred, &flags);
+  shred->callback([&] {
+    code = tally::cli::RunShred(data_dir, shred_subject, shred_purpose, operator_name,
+                                flags.format(), io);
+  });
+
+  auto* legal_hold = app.add_subcommand(
+      "legal-hold", "Place or release a legal hold: while it stands nothing shreds the subject");
+  legal_hold->require_subcommand(1);
+  std::string hold_subject;
+  std::string hold_reason;
+  for (bool place : {true, false}) {
+    auto* sub = legal_hold->add_subcommand(place ? "place" : "release",
+                                           place ? "Place a legal hold" : "Release a legal hold");
+    sub->add_option("--data", data_dir, "ledger directory")->required();
+    sub->add_option("subject", hold_subject, "the subject (its account)")->required();
+    sub->add_option("--reason", hold_reason, "why (a case or matter reference)")->required();
+    sub->add_option("--by", operator_name, "who (default: operator:$USER)");
+    AddMasterKey(sub);
+    AddFormatFlags(sub, &flags);
+    sub->callback([&, place] {
+      code = tally::cli::RunLegalHold(data_dir, hold_subject, place, hold_reason, operator_name,
+                                      flags.format(), io);
+    });
+  }
 
   auto* journal = app.add_subcommand(
       "journal", "Print the double-entry postings of every event (debit and credit per asset)");
@@ -232,6 +286,7 @@ int Main(int argc, char** argv) {
   std::string key_file;
   checkpoint->add_option("--data", data_dir, "ledger directory")->required();
   checkpoint->add_option("--key", key_file, "the operator's secret key file")->required();
+  AddMasterKey(checkpoint);
   AddFormatFlags(checkpoint, &flags);
   checkpoint->callback(
       [&] { code = tally::cli::RunAuditCheckpoint(data_dir, key_file, flags.format(), io); });

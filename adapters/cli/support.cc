@@ -1,5 +1,6 @@
 #include "adapters/cli/support.h"
 
+#include <filesystem>
 #include <iostream>
 
 #include "adapters/cli/exit_codes.h"
@@ -12,11 +13,49 @@ int Fail(const Status& status, Io io) {
   return ExitCodeFor(status);
 }
 
-Result<std::unique_ptr<Ledger>> OpenExisting(const std::string& data_dir, const Clock* clock) {
+namespace {
+
+// The master key TALLY_MASTER_KEY_FILE names; nullopt when it is not set.
+Result<std::optional<MasterKey>> MasterKeyFromEnvironment() {
+  auto key = MasterKey::FromEnvironment();
+  if (!key.ok() && key.status().code() == StatusCode::kNotFound) {
+    return std::optional<MasterKey>();
+  }
+  if (!key.ok()) return key.status();
+  return std::optional<MasterKey>(*key);
+}
+
+}  // namespace
+
+Result<LedgerOptions> LedgerOptionsFor(const std::string& data_dir, bool create_if_missing) {
   LedgerOptions options;
   options.data_dir = data_dir;
-  options.create_if_missing = false;
-  return Ledger::Open(options, clock);
+  options.create_if_missing = create_if_missing;
+  auto master = MasterKeyFromEnvironment();
+  if (!master.ok()) return master.status();
+  options.master_key = *master;
+  return options;
+}
+
+Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& data_dir, const Clock* clock,
+                                           bool create_if_missing) {
+  auto options = LedgerOptionsFor(data_dir, create_if_missing);
+  if (!options.ok()) return options.status();
+  return Ledger::Open(*options, clock);
+}
+
+Result<std::unique_ptr<Ledger>> OpenExisting(const std::string& data_dir, const Clock* clock) {
+  return OpenLedger(data_dir, clock, false);
+}
+
+Result<std::unique_ptr<KeyStore>> OpenKeysForReading(const std::string& data_dir) {
+  const std::string dir = KeyStoreDir(data_dir);
+  const bool exists = std::filesystem::exists(std::filesystem::path(dir) / "CURRENT");
+  auto master = MasterKeyFromEnvironment();
+  if (!master.ok()) return master.status();
+  if (!exists) return std::unique_ptr<KeyStore>();
+  if (!*master) return MasterKeyNeeded(data_dir);
+  return KeyStore::OpenForReading(dir, **master);
 }
 
 Result<LogRange> RangeOf(const AsOf& as_of) {

@@ -17,8 +17,21 @@ namespace tally::cli {
 // Prints `status` on stderr and returns its exit code.
 int Fail(const Status& status, Io io);
 
-// Opens an existing ledger for reading; a missing one is NotFound.
+// The options for the ledger in `data_dir`: the master key from the file
+// TALLY_MASTER_KEY_FILE names (--master-key-file sets it), if any.
+Result<LedgerOptions> LedgerOptionsFor(const std::string& data_dir, bool create_if_missing);
+
+// Opens (or creates) the ledger in `data_dir` with LedgerOptionsFor.
+Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& data_dir, const Clock* clock,
+                                           bool create_if_missing);
+
+// Opens an existing ledger; a missing one is NotFound.
 Result<std::unique_ptr<Ledger>> OpenExisting(const std::string& data_dir, const Clock* clock);
+
+// The key store of `data_dir`, read-only, for showing personal fields: null
+// when the directory has none (nothing personal was ever sealed there).
+// InvalidArgument when it has one and no master key was given.
+Result<std::unique_ptr<KeyStore>> OpenKeysForReading(const std::string& data_dir);
 
 // The log prefix `as_of` names; InvalidArgument for a bad timestamp.
 Result<LogRange> RangeOf(const AsOf& as_of);

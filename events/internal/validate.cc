@@ -260,6 +260,8 @@ Status Validator::Personal(schema::PersonalField::Builder field, const std::stri
     case schema::PersonalField::SEALED:
       if (source_ == EventSource::kLog) return Status::Ok();
       return Invalid(path, "producers send personal fields as plaintext; sealing is the ledger's");
+    case schema::PersonalField::ERASED:
+      return Invalid(path, "\"erased\" is what reads show for a shredded field; it is never sent");
   }
   return Invalid(path, "unknown personal field form");
 }

@@ -40,6 +40,9 @@ struct PersonalField {
     unset @0 :Void;
     plaintext @1 :Text;
     sealed @2 :SealedField;
+    erased @3 :Rules.Purpose;
+    # Never stored: what reads show in place of a sealed field whose key
+    # was shredded (docs/privacy.md).
   }
 }
 
@@ -102,6 +105,18 @@ struct ProfileUpdated {
 
 struct AccountClosed {
   reason @0 :Text;
+}
+
+struct LegalHoldPlaced {
+  # While a hold is on an account (the subject), nothing shreds its keys:
+  # erasure requests are rejected and automatic shredding waits.
+  reason @0 :Text $Rules.required;
+  placedBy @1 :Text $Rules.required $Json.name("placed_by");
+}
+
+struct LegalHoldReleased {
+  reason @0 :Text $Rules.required;
+  releasedBy @1 :Text $Rules.required $Json.name("released_by");
 }
 
 struct ErasureRequested {
@@ -381,6 +396,8 @@ struct Event $Json.discriminator(name = "type", valueName = "data") {
     subjectShredded @36 :SubjectShredded $Rules.ledgerOnly $Json.name("subject_shredded");
     segmentArchived @37 :SegmentArchived $Rules.ledgerOnly $Json.name("segment_archived");
     adjustmentPosted @38 :AdjustmentPosted $Json.name("adjustment_posted");
+    legalHoldPlaced @40 :LegalHoldPlaced $Json.name("legal_hold_placed");
+    legalHoldReleased @41 :LegalHoldReleased $Json.name("legal_hold_released");
   }
 
   linkGroup @39 :Text $Json.name("link_group");

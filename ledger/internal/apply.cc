@@ -398,6 +398,15 @@ void Subscriptions(State& state, const std::string& account, AccountState& st, c
   }
 }
 
+// An invoice or credit note moves the horizon of an erased subject's
+// billing identity.
+void DocumentIssued(State& state, const std::string& account, AccountState& st, int64_t at) {
+  st.last_document_at = at;
+  if (st.billing_erasure_pending) {
+    state.AddTimer({state.BillingErasureDue(st), account, Timer::Kind::kBillingErasure, ""});
+  }
+}
+
 }  // namespace
 
 bool IsLedgerMade(schema::Event::Which which) {
@@ -454,13 +463,39 @@ Postings Apply(State& state, const Event& event, uint64_t seq, int64_t recorded_
       break;
     case schema::Event::INVOICE_ISSUED: {
       TakeDocumentNumber(state, event);
+      DocumentIssued(state, account, st, DecisionTime(event, recorded_at_micros));
       auto invoice = reader.getInvoiceIssued();
       auto payment = st.payments.find(TextOf(invoice.getPaymentReference()));
       if (payment != st.payments.end())
         payment->second.invoice_number = TextOf(invoice.getNumber());
       break;
     }
-    case schema::Event::CREDIT_NOTE_ISSUED: TakeDocumentNumber(state, event); break;
+    case schema::Event::CREDIT_NOTE_ISSUED:
+      TakeDocumentNumber(state, event);
+      DocumentIssued(state, account, st, DecisionTime(event, recorded_at_micros));
+      break;
+    case schema::Event::ERASURE_REQUESTED: {
+      auto purpose = reader.getErasureRequested().getPurpose();
+      if ((purpose == schema::ErasurePurpose::BILLING ||
+           purpose == schema::ErasurePurpose::ALL) &&
+          !st.billing_shredded) {
+        st.billing_erasure_pending = true;
+        state.AddTimer({state.BillingErasureDue(st), account, Timer::Kind::kBillingErasure, ""});
+      }
+      break;
+    }
+    case schema::Event::SUBJECT_SHREDDED:
+      if (reader.getSubjectShredded().getPurpose() == schema::ErasurePurpose::PROFILE) {
+        st.profile_shredded = true;
+      } else {
+        st.billing_shredded = true;
+        st.billing_erasure_pending = false;
+      }
+      break;
+    case schema::Event::LEGAL_HOLD_PLACED:
+      st.legal_hold = TextOf(reader.getLegalHoldPlaced().getReason());
+      break;
+    case schema::Event::LEGAL_HOLD_RELEASED: st.legal_hold.clear(); break;
     case schema::Event::ADJUSTMENT_POSTED:
       Adjustment(state, account, st, reader.getAdjustmentPosted(), id, seq, entry);
       break;

@@ -35,7 +35,9 @@ BatchBuilder::BatchBuilder(State& state, ChainHead head, int64_t now, DecideOpti
       options_(options),
       lookup_(std::move(lookup)) {}
 
-Result<std::vector<AppendOutcome>> BatchBuilder::Add(std::span<const Event> events) {
+Result<std::vector<AppendOutcome>> BatchBuilder::Add(std::span<const Event> events,
+                                                     std::span<const std::string> rejections) {
+  TALLY_CHECK(rejections.empty() || rejections.size() == events.size());
   std::vector<AppendOutcome> outcomes;
   outcomes.reserve(events.size());
   size_t begin = 0;
@@ -43,7 +45,9 @@ Result<std::vector<AppendOutcome>> BatchBuilder::Add(std::span<const Event> even
     std::string group = LinkGroupOf(events[begin]);
     size_t end = begin + 1;
     while (!group.empty() && end < events.size() && LinkGroupOf(events[end]) == group) ++end;
-    auto status = AddUnit(events.subspan(begin, end - begin), outcomes);
+    auto status =
+        AddUnit(events.subspan(begin, end - begin),
+                rejections.empty() ? rejections : rejections.subspan(begin, end - begin), outcomes);
     if (!status.ok()) return status;
     begin = end;
   }
@@ -51,7 +55,8 @@ Result<std::vector<AppendOutcome>> BatchBuilder::Add(std::span<const Event> even
   return outcomes;
 }
 
-Status BatchBuilder::AddUnit(std::span<const Event> unit, std::vector<AppendOutcome>& outcomes) {
+Status BatchBuilder::AddUnit(std::span<const Event> unit, std::span<const std::string> rejections,
+                             std::vector<AppendOutcome>& outcomes) {
   const bool linked = unit.size() > 1 || !LinkGroupOf(unit[0]).empty();
   const ChainHead saved_head = head_;
   const uint64_t saved_appended = appended_;
@@ -60,9 +65,11 @@ Status BatchBuilder::AddUnit(std::span<const Event> unit, std::vector<AppendOutc
     batch_.SetSavePoint();
   }
   size_t first = outcomes.size();
+  const size_t saved_shredded = shredded_.size();
   std::vector<std::string> added_ids;
-  for (const Event& event : unit) {
-    auto outcome = AddEvent(event);
+  for (size_t i = 0; i < unit.size(); ++i) {
+    const Event& event = unit[i];
+    auto outcome = AddEvent(event, rejections.empty() ? std::string() : rejections[i]);
     if (!outcome.ok()) return outcome.status();
     outcomes.push_back(*outcome);
     if (outcome->kind == AppendOutcome::Kind::kRejected) break;
@@ -81,6 +88,7 @@ Status BatchBuilder::AddUnit(std::span<const Event> unit, std::vector<AppendOutc
   TALLY_CHECK(rollback.ok());
   head_ = saved_head;
   appended_ = saved_appended;
+  shredded_.resize(saved_shredded);
   for (const std::string& id : added_ids) batch_ids_.erase(id);
   std::string cause = TextOf(unit[outcomes.size() - 1 - first].reader().getId());
   std::string reason = outcomes.back().reason;
@@ -93,9 +101,10 @@ Status BatchBuilder::AddUnit(std::span<const Event> unit, std::vector<AppendOutc
   return Status::Ok();
 }
 
-Result<AppendOutcome> BatchBuilder::AddEvent(const Event& event) {
+Result<AppendOutcome> BatchBuilder::AddEvent(const Event& event, const std::string& rejection) {
   auto reader = event.reader();
   TALLY_CHECK(reader.getSeq() == 0);
+  if (!rejection.empty()) return Rejected(rejection);
   std::string id = TextOf(reader.getId());
   std::string digest = ContentDigest(event.bytes());
   std::optional<IdEntry> found;
@@ -166,6 +175,10 @@ void BatchBuilder::AppendRecord(const Event& event, const std::string& digest) {
   batch_.Put(IdKey(id), EncodeU64(record.seq) + digest);
   batch_.Put(AccountKey(TextOf(reader.getAccount()), record.seq), "");
   batch_ids_[id] = {record.seq, digest};
+  if (reader.which() == schema::Event::SUBJECT_SHREDDED) {
+    shredded_.emplace_back(TextOf(reader.getSubjectShredded().getSubject()),
+                           reader.getSubjectShredded().getPurpose());
+  }
   head_ = {record.seq, record.hash};
   ++appended_;
 }

@@ -42,8 +42,12 @@ class BatchBuilder {
   BatchBuilder(State& state, ChainHead head, int64_t now, DecideOptions options, IdLookup lookup);
 
   // Judges `events` in order and adds what is appended to the batch.
+  // `rejections` (empty, or one per event) holds reasons found before
+  // judging (personal fields that cannot be sealed): such an event is
+  // rejected, and so is its link group.
   // Non-ok: an environment failure; the caller must abandon the whole batch.
-  Result<std::vector<AppendOutcome>> Add(std::span<const Event> events);
+  Result<std::vector<AppendOutcome>> Add(std::span<const Event> events,
+                                         std::span<const std::string> rejections = {});
 
   // Adds the timer events due at `now`.
   Status AddDueTimers();
@@ -54,11 +58,17 @@ class BatchBuilder {
   rocksdb::WriteBatch& batch() { return batch_; }
   const ChainHead& head() const { return head_; }
   uint64_t appended() const { return appended_; }
+  // The subject_shredded events added: (subject, purpose) whose keys go once
+  // the batch is written.
+  const std::vector<std::pair<std::string, schema::ErasurePurpose>>& shredded() const {
+    return shredded_;
+  }
 
  private:
   // A single event, or a run of events sharing a link_group.
-  Status AddUnit(std::span<const Event> unit, std::vector<AppendOutcome>& outcomes);
-  Result<AppendOutcome> AddEvent(const Event& event);
+  Status AddUnit(std::span<const Event> unit, std::span<const std::string> rejections,
+                 std::vector<AppendOutcome>& outcomes);
+  Result<AppendOutcome> AddEvent(const Event& event, const std::string& rejection);
   Status RunTimers(int64_t t);
   void AppendRecord(const Event& event, const std::string& digest);
 
@@ -70,6 +80,7 @@ class BatchBuilder {
   rocksdb::WriteBatch batch_;
   std::unordered_map<std::string, IdEntry> batch_ids_;
   uint64_t appended_ = 0;
+  std::vector<std::pair<std::string, schema::ErasurePurpose>> shredded_;
 };
 
 }  // namespace tally::internal

@@ -309,6 +309,54 @@ Decision Adjustment(const AccountState& st, const Event& input) {
   return Accept(input);
 }
 
+Event ShredEvent(uint64_t seq, const std::string& subject, schema::ErasurePurpose purpose,
+                 int64_t t, const std::string& correlation_id) {
+  return MakeLedgerEvent(seq, subject, t, correlation_id, [&](S::Builder e) {
+    auto shredded = e.initSubjectShredded();
+    shredded.setSubject(subject);
+    shredded.setPurpose(purpose);
+    shredded.setKeyEpoch(1);  // data keys are never made again once shredded
+  });
+}
+
+// Profile data goes at once; the billing identity once the retention
+// horizon of the subject's last invoice has passed (until then it is kept
+// for the invoices, and a timer shreds it).
+Decision Erasure(const State& state, const AccountState& st, const Event& input, int64_t t,
+                 uint64_t input_seq) {
+  auto reader = input.reader();
+  const std::string subject = TextOf(reader.getAccount());
+  if (!st.legal_hold.empty()) {
+    return Reject(subject + " is under legal hold (" + st.legal_hold +
+                  "): erasure is blocked until the hold is released");
+  }
+  auto purpose = reader.getErasureRequested().getPurpose();
+  Decision decision = Accept(input);
+  const std::string id = TextOf(reader.getId());
+  uint64_t seq = input_seq + 1;
+  using P = schema::ErasurePurpose;
+  if ((purpose == P::PROFILE || purpose == P::ALL) && !st.profile_shredded) {
+    decision.events.push_back(ShredEvent(seq++, subject, P::PROFILE, t, id));
+  }
+  if ((purpose == P::BILLING || purpose == P::ALL) && !st.billing_shredded &&
+      state.BillingErasureDue(st) <= t) {
+    decision.events.push_back(ShredEvent(seq++, subject, P::BILLING, t, id));
+  }
+  return decision;
+}
+
+Decision LegalHold(const AccountState& st, const Event& input) {
+  const std::string subject = TextOf(input.reader().getAccount());
+  if (input.reader().which() == S::LEGAL_HOLD_PLACED) {
+    if (!st.legal_hold.empty()) {
+      return Reject(subject + " is already under legal hold (" + st.legal_hold + ")");
+    }
+    return Accept(input);
+  }
+  if (st.legal_hold.empty()) return Reject(subject + " is not under legal hold");
+  return Accept(input);
+}
+
 }  // namespace
 
 Decision Decide(const State& state, const Event& input, int64_t t, uint64_t input_seq,
@@ -359,6 +407,9 @@ Decision Decide(const State& state, const Event& input, int64_t t, uint64_t inpu
     case S::SUBSCRIPTION_EXPIRED:
     case S::SUBSCRIPTION_PAYMENT_FAILED: return DecideSubscription(state, st, input, t, input_seq);
     case S::ADJUSTMENT_POSTED: return Adjustment(st, input);
+    case S::ERASURE_REQUESTED: return Erasure(state, st, input, t, input_seq);
+    case S::LEGAL_HOLD_PLACED:
+    case S::LEGAL_HOLD_RELEASED: return LegalHold(st, input);
     default: return Accept(input);  // facts: account events, grants, task outcomes, usage
   }
 }
@@ -368,6 +419,12 @@ std::optional<Event> NextTimerEvent(State& state, int64_t t, uint64_t seq) {
   auto judge = [&](const Timer& timer) {
     const AccountState* st = state.Find(timer.account);
     if (st == nullptr) return TimerState::kStale;
+    if (timer.kind == Timer::Kind::kBillingErasure) {
+      bool live = st->billing_erasure_pending && !st->billing_shredded &&
+                  state.BillingErasureDue(*st) == timer.due;
+      if (!live) return TimerState::kStale;
+      return st->legal_hold.empty() ? TimerState::kDue : TimerState::kWaiting;
+    }
     if (timer.kind == Timer::Kind::kHoldExpiry) {
       auto hold = st->holds.find(timer.key);
       bool live = hold != st->holds.end() && hold->second.expires_at == timer.due;
@@ -381,6 +438,9 @@ std::optional<Event> NextTimerEvent(State& state, int64_t t, uint64_t seq) {
   if (!due) return std::nullopt;
   const Timer& timer = *due;
   const AccountState& st = *state.Find(timer.account);
+  if (timer.kind == Timer::Kind::kBillingErasure) {
+    return ShredEvent(seq, timer.account, schema::ErasurePurpose::BILLING, timer.due, "");
+  }
   if (timer.kind == Timer::Kind::kHoldExpiry) {
     const Hold& hold = st.holds.at(timer.key);
     return MakeLedgerEvent(seq, timer.account, timer.due, timer.key, [&](S::Builder e) {

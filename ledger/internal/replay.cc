@@ -150,7 +150,7 @@ VerifyReport VerifyLog(rocksdb::DB* db) {
 }
 
 AccountView ViewOf(const std::string& account, const AccountState* st) {
-  AccountView view{account, 0, {}, {}, {}, {}, {}};
+  AccountView view{account, 0, {}, {}, {}, {}, {}, {}};
   if (st == nullptr) return view;
   view.version = st->version;
   view.available = Credits::FromMicros(st->Available());
@@ -170,6 +170,10 @@ AccountView ViewOf(const std::string& account, const AccountState* st) {
   for (const auto& [task_id, hold] : st->holds) {
     view.holds.push_back({task_id, Credits::FromMicros(hold.credits), hold.expires_at});
   }
+  view.privacy.profile_shredded = st->profile_shredded;
+  view.privacy.billing_shredded = st->billing_shredded;
+  view.privacy.billing_erasure_pending = st->billing_erasure_pending;
+  view.privacy.legal_hold = st->legal_hold;
   return view;
 }
 

@@ -18,6 +18,8 @@
 #include "ledger/internal/keys.h"
 #include "ledger/internal/record.h"
 #include "ledger/internal/replay.h"
+#include "events/personal.h"
+#include "ledger/personal.h"
 
 namespace tally {
 namespace {
@@ -95,6 +97,7 @@ class RocksLog final : public Log {
 // One caller of Append waiting in the group-commit queue.
 struct Writer {
   std::span<const Event> events;
+  std::span<const std::string> rejections;  // empty, or one per event
   bool tick = false;                          // a Tick: no events, run due timers
   const CheckpointKey* checkpoint = nullptr;  // a Checkpoint: sign the head
   uint64_t checkpoint_seq = 0;
@@ -106,13 +109,19 @@ struct Writer {
 
 class RocksLedger final : public Ledger {
  public:
-  RocksLedger(std::unique_ptr<rocksdb::DB> db, const Clock* clock, LedgerOptions options,
-              internal::State state, ChainHead head)
+  RocksLedger(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<KeyStore> keys, const Clock* clock,
+              LedgerOptions options, internal::State state, ChainHead head)
       : db_(std::move(db)),
+        keys_(std::move(keys)),
         clock_(clock),
         options_(std::move(options)),
         state_(std::move(state)),
         head_(head) {}
+
+  // Destroys every key the log says was shredded that the key store still
+  // holds: after a crash between the append and the destroy, or a key
+  // store restored from a backup older than the shredding.
+  Status DestroyShreddedKeys();
 
   Result<std::vector<AppendOutcome>> Append(std::span<const Event> events) override;
   Result<uint64_t> Tick() override;
@@ -146,8 +155,14 @@ class RocksLedger final : public Ledger {
   // Decides and writes the events of `group` as one synced write.
   Status WriteGroup(const std::vector<Writer*>& group);
   Result<std::optional<internal::IdEntry>> LookupId(const std::string& id) const;
+  // Destroys the keys of (subject, purpose) pairs; a pair that fails stays
+  // queued for the next write or open.
+  Status DestroyKeys(std::vector<std::pair<std::string, schema::ErasurePurpose>> pairs);
 
   std::unique_ptr<rocksdb::DB> db_;
+  std::mutex keys_mutex_;  // the key store's methods are not concurrent
+  std::unique_ptr<KeyStore> keys_;
+  std::vector<std::pair<std::string, schema::ErasurePurpose>> keys_to_destroy_;  // under keys_mutex_
   const Clock* clock_;
   const LedgerOptions options_;
 
@@ -167,8 +182,26 @@ class RocksLedger final : public Ledger {
 };
 
 Result<std::vector<AppendOutcome>> RocksLedger::Append(std::span<const Event> events) {
+  // Personal fields are sealed before anything else sees the event, so the
+  // idempotency check compares sealed bytes (sealing is deterministic).
+  std::vector<Event> sealed;
+  std::vector<std::string> rejections;
+  bool personal = false;
+  for (const Event& event : events) personal = personal || HasPersonalFields(event.reader());
+  if (personal) {
+    sealed.reserve(events.size());
+    rejections.reserve(events.size());
+    std::lock_guard keys_lock(keys_mutex_);
+    for (const Event& event : events) {
+      auto result = SealPersonalFields(event, keys_.get());
+      if (!result.ok()) return result.status();
+      sealed.push_back(std::move(result->event));
+      rejections.push_back(std::move(result->rejection));
+    }
+  }
   Writer writer;
-  writer.events = events;
+  writer.events = personal ? std::span<const Event>(sealed) : events;
+  writer.rejections = rejections;
   std::unique_lock lock(queue_mutex_);
   Lead(Enqueue(&writer, lock), lock);
   return std::move(writer.result);
@@ -244,7 +277,7 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
       writer->timer_events = builder.appended() - before;
       writer->result = std::vector<AppendOutcome>();
     } else {
-      writer->result = builder.Add(writer->events);
+      writer->result = builder.Add(writer->events, writer->rejections);
       status = writer->result.status();
     }
     if (!status.ok()) break;
@@ -264,7 +297,43 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
   }
   state_.Release();
   head_ = builder.head();
+  lock.unlock();
+  // The receipts are durable; now the keys go. A failure here is not the
+  // append's: the events are written, and the keys are destroyed on the
+  // next write or open (DestroyShreddedKeys).
+  (void)DestroyKeys(builder.shredded());
   return Status::Ok();
+}
+
+Status RocksLedger::DestroyKeys(std::vector<std::pair<std::string, schema::ErasurePurpose>> pairs) {
+  std::lock_guard keys_lock(keys_mutex_);
+  keys_to_destroy_.insert(keys_to_destroy_.end(), pairs.begin(), pairs.end());
+  if (keys_ == nullptr || keys_to_destroy_.empty()) return Status::Ok();
+  std::vector<std::pair<std::string, schema::ErasurePurpose>> failed;
+  Status first_failure;
+  for (const auto& [subject, purpose] : keys_to_destroy_) {
+    auto key_purpose = purpose == schema::ErasurePurpose::PROFILE ? KeyPurpose::kProfile
+                                                                   : KeyPurpose::kBilling;
+    auto status = keys_->Destroy(subject, key_purpose);
+    if (!status.ok()) {
+      failed.emplace_back(subject, purpose);
+      if (first_failure.ok()) first_failure = status;
+    }
+  }
+  keys_to_destroy_ = std::move(failed);
+  return first_failure;
+}
+
+Status RocksLedger::DestroyShreddedKeys() {
+  std::vector<std::pair<std::string, schema::ErasurePurpose>> pairs;
+  {
+    std::shared_lock lock(state_mutex_);
+    for (const auto& [name, st] : state_.accounts()) {
+      if (st.profile_shredded) pairs.emplace_back(name, schema::ErasurePurpose::PROFILE);
+      if (st.billing_shredded) pairs.emplace_back(name, schema::ErasurePurpose::BILLING);
+    }
+  }
+  return DestroyKeys(std::move(pairs));
 }
 
 Result<std::optional<internal::IdEntry>> RocksLedger::LookupId(const std::string& id) const {
@@ -281,7 +350,12 @@ Result<std::optional<internal::IdEntry>> RocksLedger::LookupId(const std::string
 
 AccountView RocksLedger::Account(const std::string& account) const {
   std::shared_lock lock(state_mutex_);
-  return internal::ViewOf(account, state_.Find(account));
+  const internal::AccountState* st = state_.Find(account);
+  AccountView view = internal::ViewOf(account, st);
+  if (st != nullptr && st->billing_erasure_pending) {
+    view.privacy.billing_erasure_due_micros = state_.BillingErasureDue(*st);
+  }
+  return view;
 }
 
 std::vector<std::string> RocksLedger::Accounts() const {
@@ -337,7 +411,29 @@ rocksdb::Options DbOptions(bool create_if_missing) {
   return options;
 }
 
+// The key store beside the log, or none when no master key was given; a
+// data directory that has one needs the master key.
+Result<std::unique_ptr<KeyStore>> OpenKeyStore(const LedgerOptions& options) {
+  const std::string dir = KeyStoreDir(options.data_dir);
+  if (options.master_key) return KeyStore::Open(dir, *options.master_key);
+  if (std::filesystem::exists(std::filesystem::path(dir) / "CURRENT")) {
+    return MasterKeyNeeded(options.data_dir);
+  }
+  return std::unique_ptr<KeyStore>();
+}
+
 }  // namespace
+
+std::string KeyStoreDir(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "keys").string();
+}
+
+Status MasterKeyNeeded(const std::string& data_dir) {
+  return Status::InvalidArgument(
+      data_dir + " holds personal data sealed under a master key (its key store is " +
+      KeyStoreDir(data_dir) +
+      "); give the master key with --master-key-file PATH or TALLY_MASTER_KEY_FILE");
+}
 
 int64_t EffectiveTime(const LoggedEvent& event) {
   return internal::DecisionTime(event.event, event.recorded_at_micros);
@@ -384,11 +480,18 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, const
   }
   std::unique_ptr<rocksdb::DB> db(raw);
   if (auto format = CheckFormat(db.get()); !format.ok()) return format;
+  auto keys = OpenKeyStore(options);
+  if (!keys.ok()) return keys.status();
   internal::State state;
+  state.set_invoice_retention_years(options.invoice_retention_years);
   auto head = internal::ReplayLog(db.get(), &state);
   if (!head.ok()) return head.status();
-  return std::unique_ptr<Ledger>(
-      std::make_unique<RocksLedger>(std::move(db), clock, options, std::move(state), *head));
+  auto ledger = std::make_unique<RocksLedger>(std::move(db), std::move(keys).value(), clock, options,
+                                              std::move(state), *head);
+  if (auto destroyed = ledger->DestroyShreddedKeys(); !destroyed.ok()) {
+    return destroyed.WithContext("destroying the keys of shredded subjects");
+  }
+  return std::unique_ptr<Ledger>(std::move(ledger));
 }
 
 Result<std::unique_ptr<Log>> Log::OpenForReading(const std::string& data_dir) {

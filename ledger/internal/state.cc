@@ -1,5 +1,7 @@
 #include "ledger/internal/state.h"
 
+#include "events/timestamp.h"
+
 namespace tally::internal {
 
 const char* LotKindName(LotKind kind) {
@@ -112,7 +114,14 @@ void State::Rollback() {
   }
 }
 
+int64_t State::BillingErasureDue(const AccountState& st) const {
+  return st.last_document_at == 0 ? 0 : AddYears(st.last_document_at, invoice_retention_years_);
+}
+
 void State::AddTimersOf(const std::string& account, const AccountState& state) {
+  if (state.billing_erasure_pending) {
+    timers_.insert({BillingErasureDue(state), account, Timer::Kind::kBillingErasure, ""});
+  }
   for (const auto& [task_id, hold] : state.holds) {
     timers_.insert({hold.expires_at, account, Timer::Kind::kHoldExpiry, task_id});
   }

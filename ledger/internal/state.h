@@ -88,6 +88,12 @@ struct AccountState {
   std::map<std::string, Subscription> subscriptions;
   std::map<std::string, Payment> payments;  // by payment reference
   std::map<std::string, Chargeback> chargebacks;
+  // Personal data (docs/privacy.md): the account is the subject.
+  bool profile_shredded = false;
+  bool billing_shredded = false;
+  bool billing_erasure_pending = false;  // asked; waits for the horizon of the last invoice
+  std::string legal_hold;                // the hold's reason; empty: none
+  int64_t last_document_at = 0;          // decision time of the last invoice or credit note
 
   Int128 LotsTotal() const;
   // Credits the customer can spend: lots not reserved by holds. Never < 0.
@@ -103,11 +109,11 @@ struct AccountState {
 // A due time for a hold or a lot of an account. The index is lazy: an entry
 // may be stale, and is checked against the state when it comes due.
 struct Timer {
-  enum class Kind : uint8_t { kHoldExpiry, kLotExpiry };
+  enum class Kind : uint8_t { kHoldExpiry, kLotExpiry, kBillingErasure };
   int64_t due = 0;
   std::string account;
   Kind kind = Kind::kHoldExpiry;
-  std::string key;  // task id or lot id
+  std::string key;  // task id or lot id; empty for a billing erasure
   auto operator<=>(const Timer&) const = default;
 };
 
@@ -118,6 +124,12 @@ class State {
   AccountState& Mutable(const std::string& account);
 
   int64_t time() const { return time_; }
+
+  // How long invoices are kept: an erased subject's billing identity is
+  // shredded this many years after its last invoice or credit note.
+  void set_invoice_retention_years(int years) { invoice_retention_years_ = years; }
+  // When `st`'s billing identity may be shredded (0: at once).
+  int64_t BillingErasureDue(const AccountState& st) const;
 
   // Gap-free numbering per series (an invoice or credit-note series of a
   // legal entity and year): the next number, and taking it.
@@ -152,6 +164,7 @@ class State {
 
   std::unordered_map<std::string, AccountState> accounts_;
   std::set<Timer> timers_;
+  int invoice_retention_years_ = 7;
   int64_t time_ = 0;                         // ledger time: decision time of the last applied event
   std::map<std::string, uint64_t> numbers_;  // last number taken, per series
   std::vector<Undo> undo_;

@@ -1,0 +1,145 @@
+// tally shred and tally legal-hold: an operator's erasure request and legal
+// holds, appended as events so that the log holds the receipt
+// (docs/privacy.md).
+#include <cstdlib>
+
+#include "adapters/cli/commands.h"
+#include "adapters/cli/exit_codes.h"
+#include "adapters/cli/support.h"
+#include "events/codec.h"
+#include "events/timestamp.h"
+
+namespace tally::cli {
+namespace {
+
+// The JSON string literal of `text` (ids, names and reasons the codec then
+// checks; control characters are rejected there).
+std::string Quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+std::string OperatorName(const std::string& by) {
+  if (!by.empty()) return by;
+  const char* user = std::getenv("USER");
+  return std::string("operator:") + (user != nullptr && *user != '\0' ? user : "unknown");
+}
+
+struct Appended {
+  std::unique_ptr<Ledger> ledger;
+  AppendOutcome outcome;
+  std::string id;
+};
+
+// Appends one operator event of `type` for `subject`.
+Result<Appended> AppendOperatorEvent(const std::string& data_dir, const std::string& subject,
+                                     const std::string& type, const std::string& data) {
+  SystemClock clock;
+  auto ledger = OpenExisting(data_dir, &clock);
+  if (!ledger.ok()) return ledger.status();
+  const int64_t now = clock.NowMicros();
+  const std::string id = "cli-" + type + "-" + subject + "-" + std::to_string(now);
+  const std::string json = "{\"id\":" + Quoted(id) + ",\"account\":" + Quoted(subject) +
+                           ",\"occurred_at\":" + Quoted(FormatTimestamp(now)) +
+                           ",\"producer\":\"tally-cli\",\"type\":" + Quoted(type) +
+                           ",\"data\":" + data + "}";
+  EventCodec codec;
+  auto event = codec.ParseJson(json);
+  if (!event.ok()) return event.status();
+  auto outcomes = (*ledger)->Append(std::span<const Event>(&*event, 1));
+  if (!outcomes.ok()) return outcomes.status();
+  Appended appended{std::move(ledger).value(), (*outcomes)[0], id};
+  return appended;
+}
+
+// The projections follow what was appended (a failure loses nothing).
+Status CatchUpAfter(const Ledger& ledger, const std::string& data_dir) {
+  auto store = ProjectionStore::Open(ledger, data_dir);
+  return store.ok() ? CatchUp(**store) : store.status();
+}
+
+}  // namespace
+
+int RunShred(const std::string& data_dir, const std::string& subject, const std::string& purpose,
+             const std::string& by, OutputFormat format, Io io) {
+  if (purpose != "profile" && purpose != "billing" && purpose != "all") {
+    return Fail(Status::InvalidArgument("--purpose must be profile, billing or all"), io);
+  }
+  auto appended = AppendOperatorEvent(
+      data_dir, subject, "erasure_requested",
+      "{\"purpose\":" + Quoted(purpose) + ",\"requested_by\":" + Quoted(OperatorName(by)) + "}");
+  if (!appended.ok()) return Fail(appended.status(), io);
+  const AppendOutcome& outcome = appended->outcome;
+  if (outcome.kind == AppendOutcome::Kind::kRejected) {
+    io.err << "tally shred: " << subject << ": " << outcome.reason << '\n';
+    return kExitRejected;
+  }
+  const Ledger& ledger = *appended->ledger;
+  Report report{{{"subject"}, {"purpose"}, {"result"}, {"seq", Column::Kind::kInteger}}, {}};
+  Status scanned = ledger.ScanAccount(subject, [&](const LoggedEvent& logged) {
+    auto reader = logged.event.reader();
+    if (logged.seq > outcome.seq && reader.which() == schema::Event::SUBJECT_SHREDDED &&
+        reader.getCorrelationId() == appended->id) {
+      bool profile = reader.getSubjectShredded().getPurpose() == schema::ErasurePurpose::PROFILE;
+      report.rows.push_back({subject, profile ? "profile" : "billing", "shredded",
+                             std::to_string(logged.seq)});
+    }
+    return true;
+  });
+  if (!scanned.ok()) return Fail(scanned, io);
+  PrivacyView privacy = ledger.Account(subject).privacy;
+  auto shown = [&](const char* name) {
+    for (const auto& row : report.rows) {
+      if (row[1] == name) return true;
+    }
+    return false;
+  };
+  if (purpose != "billing" && !shown("profile")) {
+    report.rows.push_back({subject, "profile", "already shredded", ""});
+  }
+  if (purpose != "profile" && !shown("billing")) {
+    report.rows.push_back(
+        {subject, "billing",
+         privacy.billing_erasure_pending
+             ? "kept for its invoices until " +
+                   FormatTimestamp(privacy.billing_erasure_due_micros) + ", then shredded"
+             : "already shredded",
+         ""});
+  }
+  Render(report, format, io.out);
+  if (format == OutputFormat::kTable) {
+    io.out << "erasure_requested appended at seq " << outcome.seq << " (id " << appended->id
+           << ")\n";
+  }
+  if (auto status = CatchUpAfter(ledger, data_dir); !status.ok()) {
+    return Fail(status.WithContext("updating projections"), io);
+  }
+  return kExitOk;
+}
+
+int RunLegalHold(const std::string& data_dir, const std::string& subject, bool place,
+                 const std::string& reason, const std::string& by, OutputFormat format, Io io) {
+  const std::string type = place ? "legal_hold_placed" : "legal_hold_released";
+  const std::string data = "{\"reason\":" + Quoted(reason) + "," +
+                           (place ? "\"placed_by\":" : "\"released_by\":") +
+                           Quoted(OperatorName(by)) + "}";
+  auto appended = AppendOperatorEvent(data_dir, subject, type, data);
+  if (!appended.ok()) return Fail(appended.status(), io);
+  if (appended->outcome.kind == AppendOutcome::Kind::kRejected) {
+    io.err << "tally legal-hold: " << appended->outcome.reason << '\n';
+    return kExitRejected;
+  }
+  Report report{{{"subject"}, {"legal_hold"}, {"seq", Column::Kind::kInteger}},
+                {{subject, place ? "placed" : "released", std::to_string(appended->outcome.seq)}}};
+  Render(report, format, io.out);
+  if (auto status = CatchUpAfter(*appended->ledger, data_dir); !status.ok()) {
+    return Fail(status.WithContext("updating projections"), io);
+  }
+  return kExitOk;
+}
+
+}  // namespace tally::cli

@@ -1,0 +1,58 @@
+// Personal fields on the way in and out (docs/privacy.md).
+//
+// In: every plaintext personal field of a producer event is sealed with its
+// subject's data key for the field's purpose before the event is appended;
+// the subject is the event's account. Out: reads open the sealed fields, and
+// a field whose key was shredded reads as `erased`.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "events/event.h"
+#include "events/status.h"
+#include "ledger/keystore.h"
+#include "ledger/ledger.h"
+
+namespace tally {
+
+// What sealing made of a producer event: the event to append, or (when
+// `rejection` is set) why it cannot be accepted.
+struct SealedEvent {
+  Event event;
+  std::string rejection;
+};
+
+// Seals every plaintext personal field of `event`. Without a key store
+// (`keys` null), an event with personal fields is rejected: nothing personal
+// is ever stored in plaintext. A subject whose key for the purpose was
+// shredded gets no new personal data: rejected too. The rejection never
+// quotes the plaintext.
+Result<SealedEvent> SealPersonalFields(const Event& event, KeyStore* keys);
+
+// `event` with each sealed personal field opened to plaintext, or `erased`
+// where its key was shredded. Corruption when a key is missing (a key store
+// restored from a backup older than the log) or a field does not open.
+Result<Event> OpenPersonalFields(const Event& event, const KeyStore& keys);
+
+struct PersonalValue {
+  enum class Kind { kUnset, kText, kErased };
+  Kind kind = Kind::kUnset;
+  std::string text;  // kText only
+  // The text, "erased", or "" when unset.
+  std::string Display() const;
+};
+
+// The personal fields of an account as of a seq: each field's latest value
+// from account_opened and profile_updated, by JSON name, in schema order.
+struct Identity {
+  std::vector<std::pair<std::string, PersonalValue>> fields;
+  const PersonalValue* Find(const std::string& json_name) const;
+};
+
+// The identity of `account` from the events at or before `through_seq`.
+Result<Identity> ReadIdentity(const Log& log, const std::string& account, uint64_t through_seq,
+                              const KeyStore& keys);
+
+}  // namespace tally
