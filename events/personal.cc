@@ -28,10 +28,9 @@ std::string_view PurposeName(schema::Purpose purpose) {
   return purpose == schema::Purpose::PROFILE ? "profile" : "billing";
 }
 
-void ForEachPersonalField(
-    schema::Event::Reader event,
-    const std::function<void(std::string_view, schema::Purpose, schema::PersonalField::Reader)>&
-        visit) {
+void ForEachPersonalField(schema::Event::Reader event,
+                          const std::function<void(std::string_view, schema::Purpose,
+                                                   schema::PersonalField::Reader)>& visit) {
   capnp::DynamicStruct::Reader root(event);
   KJ_IF_MAYBE (active, root.which()) {
     if (!active->getType().isStruct()) return;
@@ -42,10 +41,9 @@ void ForEachPersonalField(
   }
 }
 
-void ForEachPersonalField(
-    schema::Event::Builder event,
-    const std::function<void(std::string_view, schema::Purpose, schema::PersonalField::Builder)>&
-        visit) {
+void ForEachPersonalField(schema::Event::Builder event,
+                          const std::function<void(std::string_view, schema::Purpose,
+                                                   schema::PersonalField::Builder)>& visit) {
   capnp::DynamicStruct::Builder root(event);
   KJ_IF_MAYBE (active, root.which()) {
     if (!active->getType().isStruct()) return;
@@ -58,10 +56,10 @@ void ForEachPersonalField(
 
 bool HasPersonalFields(schema::Event::Reader event) {
   bool any = false;
-  ForEachPersonalField(event, [&](std::string_view, schema::Purpose,
-                                  schema::PersonalField::Reader field) {
-    any = any || field.which() != schema::PersonalField::UNSET;
-  });
+  ForEachPersonalField(event,
+                       [&](std::string_view, schema::Purpose, schema::PersonalField::Reader field) {
+                         any = any || field.which() != schema::PersonalField::UNSET;
+                       });
   return any;
 }
 

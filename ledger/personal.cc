@@ -87,10 +87,10 @@ Status OpenInto(schema::Event::Builder root, KeyCache& cache) {
 
 bool HasPlaintext(schema::Event::Reader event) {
   bool any = false;
-  ForEachPersonalField(event, [&](std::string_view, schema::Purpose,
-                                  schema::PersonalField::Reader field) {
-    any = any || field.which() == schema::PersonalField::PLAINTEXT;
-  });
+  ForEachPersonalField(event,
+                       [&](std::string_view, schema::Purpose, schema::PersonalField::Reader field) {
+                         any = any || field.which() == schema::PersonalField::PLAINTEXT;
+                       });
   return any;
 }
 
@@ -192,7 +192,7 @@ Result<Identity> ReadIdentity(const Log& log, const std::string& account, uint64
     auto root = message.getRoot<schema::Event>();
     if (failed = OpenInto(root, cache); !failed.ok()) return false;
     ForEachPersonalField(root.asReader(), [&](std::string_view name, schema::Purpose,
-                                               schema::PersonalField::Reader field) {
+                                              schema::PersonalField::Reader field) {
       PersonalValue value;
       switch (field.which()) {
         case schema::PersonalField::PLAINTEXT:

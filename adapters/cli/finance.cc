@@ -5,6 +5,7 @@
 #include "events/codec.h"
 #include "events/timestamp.h"
 #include "ledger/journal.h"
+#include "ledger/personal.h"
 #include "projections/reports.h"
 #include "projections/statement.h"
 
@@ -30,6 +31,27 @@ Result<Opened> Open(const std::string& data_dir, const AsOf& as_of) {
   return Opened{std::move(view).value(), *range};
 }
 
+// The account's personal fields as of `through_seq` (opened with the master
+// key, `erased` once shredded); empty when the directory never held any.
+Result<Identity> IdentityOf(const std::string& data_dir, const Log& log, const std::string& account,
+                            uint64_t through_seq) {
+  auto keys = OpenKeysForReading(data_dir);
+  if (!keys.ok()) return keys.status();
+  if (*keys == nullptr) return Identity{};
+  return ReadIdentity(log, account, through_seq, **keys);
+}
+
+// "name erased, email alice@example.com" for the fields that are set.
+std::string Describe(const Identity& identity, std::initializer_list<const char*> fields) {
+  std::string out;
+  for (const char* field : fields) {
+    const PersonalValue* value = identity.Find(field);
+    if (value == nullptr || value->kind == PersonalValue::Kind::kUnset) continue;
+    out += (out.empty() ? "" : ", ") + std::string(field) + " " + value->Display();
+  }
+  return out.empty() ? "no personal fields" : out;
+}
+
 }  // namespace
 
 int RunStatement(const std::string& data_dir, const std::string& account, const std::string& from,
@@ -44,6 +66,13 @@ int RunStatement(const std::string& data_dir, const std::string& account, const 
   }
   auto lines = ReadStatement(opened->store(), account, opened->range, from_micros);
   if (!lines.ok()) return Fail(lines.status(), io);
+  if (format == OutputFormat::kTable) {
+    const Log& log = *opened->view->log;
+    auto identity = IdentityOf(data_dir, log, account, log.head_seq());
+    if (!identity.ok()) return Fail(identity.status(), io);
+    io.out << "Statement of " << account << " ("
+           << Describe(*identity, {"display_name", "email", "legal_name"}) << ")\n";
+  }
   Report report{{{"seq", Kind::kInteger},
                  {"recorded_at"},
                  {"type"},
@@ -209,9 +238,24 @@ int RunInvoice(const std::string& data_dir, const std::string& number, OutputFor
   auto document = ReadInvoice(opened->store(), number, opened->range);
   if (!document.ok()) return Fail(document.status(), io);
   const InvoiceRow& row = document->row;
-  if (format == OutputFormat::kJson) {  // the document as the log holds it
+  // The billing identity as it stood when the document was issued.
+  auto identity = IdentityOf(data_dir, *opened->view->log, row.account, row.seq);
+  if (!identity.ok()) return Fail(identity.status(), io);
+  static constexpr std::initializer_list<const char*> kBillTo = {"legal_name", "invoice_title",
+                                                                 "tax_id", "billing_address"};
+  if (format == OutputFormat::kJson) {  // the bill-to party and the document as logged
     EventCodec codec;
-    io.out << codec.ToJson(document->event.WithLedgerFields(row.seq, row.issued_at_micros)) << '\n';
+    io.out << "{\"bill_to\":{";
+    bool first = true;
+    for (const char* field : kBillTo) {
+      const PersonalValue* value = identity->Find(field);
+      if (value == nullptr || value->kind == PersonalValue::Kind::kUnset) continue;
+      io.out << (first ? "" : ",") << JsonQuote(field) << ':' << JsonQuote(value->Display());
+      first = false;
+    }
+    io.out << "},\"document\":"
+           << codec.ToJson(document->event.WithLedgerFields(row.seq, row.issued_at_micros))
+           << "}\n";
     return kExitOk;
   }
   auto reader = document->event.reader();
@@ -231,7 +275,8 @@ int RunInvoice(const std::string& data_dir, const std::string& number, OutputFor
   if (format == OutputFormat::kTable) {
     io.out << row.number << " (" << row.kind << ") for " << row.account << ", issued "
            << FormatTimestamp(row.issued_at_micros) << ", total " << row.currency << " "
-           << row.total << '\n';
+           << row.total << '\n'
+           << "Bill to: " << Describe(*identity, kBillTo) << '\n';
   }
   Render(report, format, io.out);
   return kExitOk;

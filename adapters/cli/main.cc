@@ -86,6 +86,7 @@ int Main(int argc, char** argv) {
   statement->add_option("--from", statement_from,
                         "list movements from this instant (RFC 3339); balances still count all");
   AddAsOf(statement, &as_of);
+  AddMasterKey(statement);
   AddFormatFlags(statement, &flags);
   statement->callback([&] {
     code = tally::cli::RunStatement(data_dir, statement_account, statement_from, as_of,
@@ -150,6 +151,7 @@ int Main(int argc, char** argv) {
   std::string invoice_number;
   invoice->add_option("--data", data_dir, "ledger directory")->required();
   invoice->add_option("number", invoice_number, "e.g. INV-2026-000123")->required();
+  AddMasterKey(invoice);
   AddFormatFlags(invoice, &flags);
   invoice->callback(
       [&] { code = tally::cli::RunInvoice(data_dir, invoice_number, flags.format(), io); });

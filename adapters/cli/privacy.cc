@@ -12,17 +12,6 @@
 namespace tally::cli {
 namespace {
 
-// The JSON string literal of `text` (ids, names and reasons the codec then
-// checks; control characters are rejected there).
-std::string Quoted(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "\"";
-}
-
 std::string OperatorName(const std::string& by) {
   if (!by.empty()) return by;
   const char* user = std::getenv("USER");
@@ -43,9 +32,9 @@ Result<Appended> AppendOperatorEvent(const std::string& data_dir, const std::str
   if (!ledger.ok()) return ledger.status();
   const int64_t now = clock.NowMicros();
   const std::string id = "cli-" + type + "-" + subject + "-" + std::to_string(now);
-  const std::string json = "{\"id\":" + Quoted(id) + ",\"account\":" + Quoted(subject) +
-                           ",\"occurred_at\":" + Quoted(FormatTimestamp(now)) +
-                           ",\"producer\":\"tally-cli\",\"type\":" + Quoted(type) +
+  const std::string json = "{\"id\":" + JsonQuote(id) + ",\"account\":" + JsonQuote(subject) +
+                           ",\"occurred_at\":" + JsonQuote(FormatTimestamp(now)) +
+                           ",\"producer\":\"tally-cli\",\"type\":" + JsonQuote(type) +
                            ",\"data\":" + data + "}";
   EventCodec codec;
   auto event = codec.ParseJson(json);
@@ -69,9 +58,9 @@ int RunShred(const std::string& data_dir, const std::string& subject, const std:
   if (purpose != "profile" && purpose != "billing" && purpose != "all") {
     return Fail(Status::InvalidArgument("--purpose must be profile, billing or all"), io);
   }
-  auto appended = AppendOperatorEvent(
-      data_dir, subject, "erasure_requested",
-      "{\"purpose\":" + Quoted(purpose) + ",\"requested_by\":" + Quoted(OperatorName(by)) + "}");
+  auto appended = AppendOperatorEvent(data_dir, subject, "erasure_requested",
+                                      "{\"purpose\":" + JsonQuote(purpose) +
+                                          ",\"requested_by\":" + JsonQuote(OperatorName(by)) + "}");
   if (!appended.ok()) return Fail(appended.status(), io);
   const AppendOutcome& outcome = appended->outcome;
   if (outcome.kind == AppendOutcome::Kind::kRejected) {
@@ -85,8 +74,8 @@ int RunShred(const std::string& data_dir, const std::string& subject, const std:
     if (logged.seq > outcome.seq && reader.which() == schema::Event::SUBJECT_SHREDDED &&
         reader.getCorrelationId() == appended->id) {
       bool profile = reader.getSubjectShredded().getPurpose() == schema::ErasurePurpose::PROFILE;
-      report.rows.push_back({subject, profile ? "profile" : "billing", "shredded",
-                             std::to_string(logged.seq)});
+      report.rows.push_back(
+          {subject, profile ? "profile" : "billing", "shredded", std::to_string(logged.seq)});
     }
     return true;
   });
@@ -102,13 +91,13 @@ int RunShred(const std::string& data_dir, const std::string& subject, const std:
     report.rows.push_back({subject, "profile", "already shredded", ""});
   }
   if (purpose != "profile" && !shown("billing")) {
-    report.rows.push_back(
-        {subject, "billing",
-         privacy.billing_erasure_pending
-             ? "kept for its invoices until " +
-                   FormatTimestamp(privacy.billing_erasure_due_micros) + ", then shredded"
-             : "already shredded",
-         ""});
+    report.rows.push_back({subject, "billing",
+                           privacy.billing_erasure_pending
+                               ? "kept for its invoices until " +
+                                     FormatTimestamp(privacy.billing_erasure_due_micros) +
+                                     ", then shredded"
+                               : "already shredded",
+                           ""});
   }
   Render(report, format, io.out);
   if (format == OutputFormat::kTable) {
@@ -124,9 +113,9 @@ int RunShred(const std::string& data_dir, const std::string& subject, const std:
 int RunLegalHold(const std::string& data_dir, const std::string& subject, bool place,
                  const std::string& reason, const std::string& by, OutputFormat format, Io io) {
   const std::string type = place ? "legal_hold_placed" : "legal_hold_released";
-  const std::string data = "{\"reason\":" + Quoted(reason) + "," +
+  const std::string data = "{\"reason\":" + JsonQuote(reason) + "," +
                            (place ? "\"placed_by\":" : "\"released_by\":") +
-                           Quoted(OperatorName(by)) + "}";
+                           JsonQuote(OperatorName(by)) + "}";
   auto appended = AppendOperatorEvent(data_dir, subject, type, data);
   if (!appended.ok()) return Fail(appended.status(), io);
   if (appended->outcome.kind == AppendOutcome::Kind::kRejected) {

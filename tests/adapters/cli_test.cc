@@ -224,7 +224,8 @@ TEST_F(CliTest, FinanceReportsOnTheDemoDay) {
   EXPECT_NE(revenue.out.find(R"("cash_in":"54.40","tax":"3.85","usage":"15.66")"),
             std::string::npos)
       << revenue.out;
-  CliRun invoice = Tally("invoice " + data + " INV-2026-000001 --json");
+  CliRun invoice = Tally("invoice " + data + " INV-2026-000001 --json --master-key-file " +
+                         Path("d/master.key"));
   EXPECT_NE(invoice.out.find(R"("type":"invoice_issued")"), std::string::npos) << invoice.out;
   EXPECT_EQ(Tally("invoice " + data + " INV-1999-000001").exit_code, 2);
   CliRun trial = Tally("trial-balance " + data + " --csv");
@@ -398,6 +399,97 @@ TEST_F(CliTest, HelpAndUsageErrors) {
   EXPECT_EQ(Tally("frobnicate").exit_code, 2);
   EXPECT_EQ(Tally("balance " + Data() + " --json --csv").exit_code, 2);
   EXPECT_EQ(Tally("append " + Data()).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace tally
+
+namespace tally {
+namespace {
+
+class CliPrivacyTest : public ::testing::Test {
+ protected:
+  std::string Path(const std::string& name) { return dir_.path() + "/" + name; }
+  std::string Read(const std::string& name) {
+    std::ifstream in(Path(name));
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+  CliRun Tally(const std::string& args) {
+    std::string command = std::string(TALLY_BINARY) + " " + args + " </dev/null >" + Path("out") +
+                          " 2>" + Path("err");
+    int status = std::system(command.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Read("out"), Read("err")};
+  }
+  // Every file under the demo's ledger directory that holds `needle`.
+  bool OnDisk(const std::string& needle) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(Path("d/ledger"))) {
+      if (!entry.is_regular_file()) continue;
+      std::ifstream in(entry.path(), std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (bytes.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(CliPrivacyTest, ShredAndLegalHoldOnTheDemoData) {
+  ASSERT_EQ(Tally("demo --data " + Path("d")).exit_code, 0);
+  const std::string data = "--data " + Path("d/ledger");
+  const std::string key = " --master-key-file " + Path("d/master.key");
+  EXPECT_FALSE(OnDisk("alice@example.com"));
+  EXPECT_FALSE(OnDisk("91310115MA1K3L8Q2X"));
+
+  // Without the master key: personal fields cannot be read, the sealed log
+  // can; auditors verify without it.
+  CliRun keyless = Tally("events " + data);
+  EXPECT_EQ(keyless.exit_code, 3);
+  EXPECT_NE(keyless.err.find("give the master key with --master-key-file"), std::string::npos)
+      << keyless.err;
+  EXPECT_EQ(Tally("events --sealed " + data).exit_code, 0);
+  EXPECT_EQ(Tally("audit verify " + data).exit_code, 0);
+  CliRun events = Tally("events " + data + key);
+  EXPECT_NE(events.out.find(R"("email":{"plaintext":"alice@example.com"})"), std::string::npos);
+
+  // Bob's invoice is recent: his billing identity stays for it.
+  CliRun bob = Tally("shred " + data + " acct-bob --purpose all --csv --by dpo" + key);
+  EXPECT_EQ(bob.exit_code, 0) << bob.err;
+  EXPECT_NE(bob.out.find("acct-bob,profile,shredded,"), std::string::npos) << bob.out;
+  EXPECT_NE(bob.out.find("acct-bob,billing,\"kept for its invoices until 2033-"), std::string::npos)
+      << bob.out;
+  CliRun statement = Tally("statement " + data + " acct-bob" + key);
+  EXPECT_NE(statement.out.find("Statement of acct-bob (email erased)"), std::string::npos)
+      << statement.out;
+  CliRun bob_invoice = Tally("invoice " + data + " INV-2026-000002" + key);
+  EXPECT_NE(bob_invoice.out.find("tax_id 91310115MA1K3L8Q2X"), std::string::npos)
+      << bob_invoice.out;
+
+  // The imported 2018 account is past its invoice's horizon: all goes.
+  CliRun legacy = Tally("shred " + data + " acct-legacy --purpose all --csv" + key);
+  EXPECT_EQ(legacy.exit_code, 0) << legacy.err;
+  EXPECT_NE(legacy.out.find("acct-legacy,billing,shredded,"), std::string::npos) << legacy.out;
+  CliRun old_invoice = Tally("invoice " + data + " INV-2018-000001 --json" + key);
+  EXPECT_NE(old_invoice.out.find(R"({"bill_to":{"legal_name":"erased","tax_id":"erased"})"),
+            std::string::npos)
+      << old_invoice.out;
+  EXPECT_NE(old_invoice.out.find(R"("total":{"currency":"EUR","value":"20.00"})"),
+            std::string::npos);
+
+  // A legal hold blocks an erasure and says so.
+  EXPECT_EQ(Tally("legal-hold place " + data + " acct-alice --reason case-7" + key).exit_code, 0);
+  CliRun held = Tally("shred " + data + " acct-alice --purpose profile" + key);
+  EXPECT_EQ(held.exit_code, 4);
+  EXPECT_NE(held.err.find("under legal hold (case-7)"), std::string::npos) << held.err;
+  EXPECT_EQ(Tally("legal-hold release " + data + " acct-alice --reason closed" + key).exit_code, 0);
+  EXPECT_EQ(Tally("shred " + data + " acct-alice --purpose profile" + key).exit_code, 0);
+  EXPECT_EQ(Tally("shred " + data + " acct-alice --purpose nonsense" + key).exit_code, 3);
+
+  EXPECT_EQ(Tally("audit verify " + data).exit_code, 0);
+  EXPECT_FALSE(OnDisk("alice@example.com"));
+  EXPECT_FALSE(OnDisk("Legacy Studio GmbH"));
 }
 
 }  // namespace

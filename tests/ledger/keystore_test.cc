@@ -12,35 +12,16 @@
 #include <iterator>
 #include <string>
 
+#include "tests/file_scan.h"
 #include "tests/temp_dir.h"
 
 namespace tally {
 namespace {
 
 namespace fs = std::filesystem;
-
-MasterKey RandomMaster() {
-  TALLY_CHECK(sodium_init() >= 0);
-  MasterKey key;
-  randombytes_buf(key.bytes.data(), key.bytes.size());
-  return key;
-}
-
-std::string BytesOf(const DataKey& key) {
-  return {reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size()};
-}
-
-// The files under `dir` whose bytes contain `needle`.
-std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle) {
-  std::vector<std::string> found;
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (bytes.find(needle) != std::string::npos) found.push_back(entry.path().filename());
-  }
-  return found;
-}
+using testing::BytesOf;
+using testing::FilesContaining;
+using testing::RandomMaster;
 
 class KeyStoreTest : public ::testing::Test {
  protected:
