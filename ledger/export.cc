@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "ledger/internal/json_file.h"
 #include "ledger/internal/keys.h"
 #include "ledger/internal/record.h"
 #include "ledger/internal/replay.h"
@@ -41,31 +42,24 @@ Status WriteManifest(const std::string& path, const Manifest& m, uint64_t events
 }
 
 Result<Manifest> ReadManifest(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::NotFound("no manifest at " + path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  capnp::JsonCodec json;
-  capnp::MallocMessageBuilder message;
-  auto root = message.initRoot<capnp::JsonValue>();
-  try {
-    json.decodeRaw(kj::arrayPtr(text.data(), text.size()), root);
-  } catch (const kj::Exception& e) {
-    return Status::Corruption("manifest is not JSON: " + std::string(e.getDescription().cStr()));
-  }
-  if (!root.isObject()) return Status::Corruption("manifest is not a JSON object");
   Manifest m;
   std::string format;
-  for (auto field : root.getObject()) {
-    std::string_view name = field.getName().cStr();
-    auto value = field.getValue();
-    if (name == "format" && value.isString()) format = value.getString().cStr();
-    if (name == "first_seq" && value.isNumber())
-      m.first_seq = static_cast<uint64_t>(value.getNumber());
-    if (name == "last_seq" && value.isNumber())
-      m.last_seq = static_cast<uint64_t>(value.getNumber());
-    if (name == "head_hash" && value.isString()) m.head_hash = value.getString().cStr();
-    if (name == "records_blake2b" && value.isString()) m.records_digest = value.getString().cStr();
-  }
+  auto status =
+      internal::ReadJsonObject(path, internal::JsonFileKind::kWrittenByTally,
+                               [&](std::string_view name, capnp::JsonValue::Reader value) {
+                                 if (name == "format" && value.isString())
+                                   format = value.getString().cStr();
+                                 if (name == "first_seq" && value.isNumber())
+                                   m.first_seq = static_cast<uint64_t>(value.getNumber());
+                                 if (name == "last_seq" && value.isNumber())
+                                   m.last_seq = static_cast<uint64_t>(value.getNumber());
+                                 if (name == "head_hash" && value.isString())
+                                   m.head_hash = value.getString().cStr();
+                                 if (name == "records_blake2b" && value.isString())
+                                   m.records_digest = value.getString().cStr();
+                                 return Status::Ok();
+                               });
+  if (!status.ok()) return status;
   if (format != kFormat)
     return Status::Corruption("manifest format is not " + std::string(kFormat));
   return m;

@@ -61,6 +61,9 @@ struct LedgerOptions {
   int invoice_retention_years = limits::kRetentionYearsDefault;
 };
 
+// Where archived segments of the log in `data_dir` go (docs/retention.md).
+std::string ArchiveDir(const std::string& data_dir);
+
 // Where the key store of the log in `data_dir` lives.
 std::string KeyStoreDir(const std::string& data_dir);
 // The error for a data directory with a key store opened without the master key.
@@ -107,7 +110,7 @@ struct HoldView {
 struct PrivacyView {
   bool profile_shredded = false;
   bool billing_shredded = false;
-  bool billing_erasure_pending = false;     // asked, waiting for the invoices' horizon
+  bool billing_erasure_pending = false;    // asked, waiting for the invoices' horizon
   int64_t billing_erasure_due_micros = 0;  // when it runs (if pending)
   std::string legal_hold;                  // the hold's reason; empty: none
 };
@@ -121,6 +124,15 @@ struct AccountView {
   std::vector<LotView> lots;  // in burn order
   std::vector<HoldView> holds;
   PrivacyView privacy;
+};
+
+struct ArchivedSegment {
+  std::string name;  // segment-<first>-<last>
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+  Hash prev_hash{};          // chain hash at first_seq - 1
+  Hash last_hash{};          // chain hash at last_seq
+  uint64_t receipt_seq = 0;  // the segment_archived event
 };
 
 struct VerifyReport {
@@ -153,17 +165,22 @@ class Log {
 
   virtual uint64_t head_seq() const = 0;
   virtual Hash head_hash() const = 0;
+  // The first seq in the live store: 1, or after an archive and purge
+  // (docs/retention.md) the seq after the last one archived.
+  virtual uint64_t first_seq() const = 0;
 
   // Calls `visit` for each event from `from_seq` on, in seq order, until it
-  // returns false. Reads one consistent snapshot.
+  // returns false. Reads one consistent snapshot. Seqs before first_seq()
+  // are read from the archived segments in ArchiveDir (NotFound, naming
+  // them, when they are not there).
   virtual Status Scan(uint64_t from_seq,
                       const std::function<bool(const LoggedEvent&)>& visit) const = 0;
   // Calls `visit` for each event of `account`, in seq order.
   virtual Status ScanAccount(const std::string& account,
                              const std::function<bool(const LoggedEvent&)>& visit) const = 0;
 
-  // Sums every stored journal entry per ledger account and asset; checks
-  // that each asset sums to zero (Corruption otherwise).
+  // Sums every journal entry per ledger account and asset (purged ones by
+  // their stored totals); checks that each asset sums to zero.
   virtual Result<std::vector<TrialBalanceLine>> TrialBalance() const = 0;
 
   // Re-reads the whole log: seqs without gaps, every record decodes, the hash
@@ -196,6 +213,16 @@ class Ledger : public Log {
   // Appends a checkpoint_signed with `key`'s Ed25519 signature over the head
   // (seq, hash) and the clock's now (ledger/checkpoint.h). Returns its seq.
   virtual Result<uint64_t> Checkpoint(const class CheckpointKey& key) = 0;
+
+  // Archives the live records first_seq()..through_seq into `archive_dir`
+  // (a Cap'n Proto segment file and a manifest, docs/formats/archive.md),
+  // then appends segment_archived and purges them from the live store in
+  // one write, and compacts them out of its files. Refused (InvalidArgument,
+  // nothing written) if any of them is not past its horizon under `policy`
+  // by the clock: no record younger than its horizon is ever deleted.
+  virtual Result<struct ArchivedSegment> Archive(uint64_t through_seq,
+                                                 const class RetentionPolicy& policy,
+                                                 const std::string& archive_dir) = 0;
 
   // The account's balances, lots and holds now (an unknown account is empty).
   virtual AccountView Account(const std::string& account) const = 0;

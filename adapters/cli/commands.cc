@@ -13,10 +13,11 @@
 #include "adapters/cli/exit_codes.h"
 #include "adapters/cli/ndjson_append.h"
 #include "adapters/cli/support.h"
-#include "ledger/personal.h"
 #include "events/timestamp.h"
+#include "ledger/archive.h"
 #include "ledger/checkpoint.h"
 #include "ledger/export.h"
+#include "ledger/personal.h"
 #include "projections/balance.h"
 #include "projections/projection.h"
 #include "projections/reports.h"
@@ -323,6 +324,15 @@ int RunAuditVerify(const std::string& data_dir, const std::string& public_key_fi
         "rebuilt from seq 1 and equal to the live store at seq " +
             std::to_string((*ledger)->head_seq()));
     if (status.ok()) status = projections;
+  }
+  {
+    ArchiveReport archive = VerifyArchive(**ledger, ArchiveDir(data_dir));
+    row("archive", archive.status, archive.events_checked, archive.first_bad_seq,
+        archive.segments == 0
+            ? std::string("nothing archived")
+            : std::to_string(archive.segments) + " segment(s) in " + ArchiveDir(data_dir) +
+                  " chain into the live log at seq " + std::to_string((*ledger)->first_seq()));
+    if (status.ok()) status = archive.status;
   }
   if (!public_key_file.empty()) {
     auto key = LoadPublicKey(public_key_file);

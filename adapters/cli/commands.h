@@ -73,6 +73,16 @@ int RunShred(const std::string& data_dir, const std::string& subject, const std:
 int RunLegalHold(const std::string& data_dir, const std::string& subject, bool place,
                  const std::string& reason, const std::string& by, OutputFormat format, Io io);
 
+// tally retention plan --data DIR: per record category, how many live
+// events are past their horizon, and which prefix of the log is archivable.
+int RunRetentionPlan(const std::string& data_dir, OutputFormat format, Io io);
+
+// tally retention apply --data DIR [--through SEQ]: archives the live
+// records past their horizon (through SEQ; 0: all that are) to DIR/archive
+// and purges them; refuses anything younger than its horizon (exit 3).
+int RunRetentionApply(const std::string& data_dir, uint64_t through_seq, OutputFormat format,
+                      Io io);
+
 // tally events --data DIR [--from-seq N] [--limit N] [--sealed]: the log as
 // NDJSON, personal fields opened with the master key (`erased` once
 // shredded), or as stored with --sealed.

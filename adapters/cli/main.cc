@@ -239,6 +239,29 @@ int Main(int argc, char** argv) {
     code = tally::cli::RunRebuild(data_dir, rebuild_names, flags.format(), io);
   });
 
+  auto* retention = app.add_subcommand(
+      "retention",
+      "Retention: what is past its horizon (plan), archiving and purging it (apply); the policy "
+      "is DATA/retention.json (docs/retention.md)");
+  retention->require_subcommand(1);
+  auto* plan = retention->add_subcommand(
+      "plan", "Per record category: live events, how many are past their horizon, the oldest");
+  plan->add_option("--data", data_dir, "ledger directory")->required();
+  AddFormatFlags(plan, &flags);
+  plan->callback([&] { code = tally::cli::RunRetentionPlan(data_dir, flags.format(), io); });
+  auto* apply = retention->add_subcommand(
+      "apply",
+      "Archive the oldest records past their horizon to DATA/archive (Cap'n Proto segment and "
+      "manifest), append segment_archived and purge them from the live store");
+  uint64_t through_seq = 0;
+  apply->add_option("--data", data_dir, "ledger directory")->required();
+  apply->add_option("--through", through_seq,
+                    "archive through this seq only (default: all that are past their horizon)");
+  AddMasterKey(apply);
+  AddFormatFlags(apply, &flags);
+  apply->callback(
+      [&] { code = tally::cli::RunRetentionApply(data_dir, through_seq, flags.format(), io); });
+
   auto* audit = app.add_subcommand("audit", "Checks for auditors");
   audit->require_subcommand(1);
   auto* verify = audit->add_subcommand(

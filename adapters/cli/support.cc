@@ -34,7 +34,16 @@ Result<LedgerOptions> LedgerOptionsFor(const std::string& data_dir, bool create_
   auto master = MasterKeyFromEnvironment();
   if (!master.ok()) return master.status();
   options.master_key = *master;
+  auto policy = LoadRetentionPolicy(data_dir);
+  if (!policy.ok()) return policy.status();
+  options.invoice_retention_years = policy->YearsFor("invoices");
   return options;
+}
+
+Result<RetentionPolicy> LoadRetentionPolicy(const std::string& data_dir) {
+  auto policy = RetentionPolicy::LoadFile(RetentionPolicyPath(data_dir));
+  if (!policy.ok() && policy.status().code() == StatusCode::kNotFound) return RetentionPolicy();
+  return policy;
 }
 
 Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& data_dir, const Clock* clock,

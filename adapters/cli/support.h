@@ -9,6 +9,7 @@
 #include "adapters/cli/progress.h"
 #include "events/status.h"
 #include "ledger/ledger.h"
+#include "ledger/retention.h"
 #include "projections/log_range.h"
 #include "projections/store.h"
 
@@ -17,8 +18,12 @@ namespace tally::cli {
 // Prints `status` on stderr and returns its exit code.
 int Fail(const Status& status, Io io);
 
+// The retention policy of `data_dir`: its retention.json, else the default.
+Result<RetentionPolicy> LoadRetentionPolicy(const std::string& data_dir);
+
 // The options for the ledger in `data_dir`: the master key from the file
-// TALLY_MASTER_KEY_FILE names (--master-key-file sets it), if any.
+// TALLY_MASTER_KEY_FILE names (--master-key-file sets it), if any, and the
+// invoices' horizon from the retention policy.
 Result<LedgerOptions> LedgerOptionsFor(const std::string& data_dir, bool create_if_missing);
 
 // Opens (or creates) the ledger in `data_dir` with LedgerOptionsFor.

@@ -336,6 +336,15 @@ struct SegmentArchived {
   prevHash @2 :Data $Json.hex $Json.name("prev_hash");  # hash before firstSeq
   lastHash @3 :Data $Json.hex $Json.name("last_hash");  # hash at lastSeq
   archiveName @4 :Text $Rules.required $Json.name("archive_name");
+  baseStateHash @5 :Data $Json.hex $Json.name("base_state_hash");  # the live log's new base
+  events @6 :UInt64;                                                # lastSeq - firstSeq + 1
+}
+
+struct ArchivedRecord {
+  # One record of an archived segment file (docs/formats/archive.md): a
+  # Cap'n Proto message per record, in seq order.
+  seq @0 :UInt64;
+  record @1 :Data;  # the log record as stored under 'E' seq (docs/formats/log.md)
 }
 
 # ---- Finance ---------------------------------------------------------------

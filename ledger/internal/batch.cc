@@ -156,6 +156,25 @@ uint64_t BatchBuilder::AddCheckpoint(const CheckpointKey& key) {
   return head_.seq;
 }
 
+uint64_t BatchBuilder::AddSegmentArchived(uint64_t first_seq, uint64_t last_seq,
+                                          const Hash& prev_hash, const Hash& last_hash,
+                                          const std::string& name, const Hash& base_state_hash) {
+  auto bytes = [](const Hash& hash) { return kj::arrayPtr(hash.data(), hash.size()); };
+  Event event =
+      MakeLedgerEvent(head_.seq + 1, kLedgerAccount, now_, "", [&](schema::Event::Builder e) {
+        auto a = e.initSegmentArchived();
+        a.setFirstSeq(first_seq);
+        a.setLastSeq(last_seq);
+        a.setPrevHash(bytes(prev_hash));
+        a.setLastHash(bytes(last_hash));
+        a.setArchiveName(name);
+        a.setBaseStateHash(bytes(base_state_hash));
+        a.setEvents(last_seq - first_seq + 1);
+      });
+  AppendRecord(event, ContentDigest(event.bytes()));
+  return head_.seq;
+}
+
 Status BatchBuilder::RunTimers(int64_t t) {
   for (size_t i = 0; i < limits::kTimerEventsPerStepMax; ++i) {
     auto timer_event = NextTimerEvent(state_, t, head_.seq + 1);

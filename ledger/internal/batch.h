@@ -55,6 +55,11 @@ class BatchBuilder {
   // Adds a checkpoint_signed over the head as it stands; returns its seq.
   uint64_t AddCheckpoint(const CheckpointKey& key);
 
+  // Adds the segment_archived receipt of an archived segment; returns its seq.
+  uint64_t AddSegmentArchived(uint64_t first_seq, uint64_t last_seq, const Hash& prev_hash,
+                              const Hash& last_hash, const std::string& name,
+                              const Hash& base_state_hash);
+
   rocksdb::WriteBatch& batch() { return batch_; }
   const ChainHead& head() const { return head_; }
   uint64_t appended() const { return appended_; }

@@ -2,57 +2,17 @@
 
 #include <sodium.h>
 
+#include "ledger/internal/bytes.h"
 #include "ledger/internal/keys.h"
 
 namespace tally::internal {
 namespace {
 
-void AppendU16(std::string* out, uint16_t value) {
-  out->push_back(static_cast<char>(value >> 8));
-  out->push_back(static_cast<char>(value));
-}
-
-void AppendAmount(std::string* out, const Int128& amount) {
-  Int128 magnitude = amount < 0 ? Int128(-amount) : amount;
-  out->push_back(amount < 0 ? 1 : 0);
-  AppendU64(out, static_cast<uint64_t>(magnitude >> 64));
-  AppendU64(out, static_cast<uint64_t>(magnitude & Int128(UINT64_MAX)));
-}
-
-// Reads fixed-size fields from a record; any overrun marks it bad.
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
-  bool ok() const { return ok_; }
-  bool done() const { return pos_ == bytes_.size(); }
-  std::string_view Take(size_t n) {
-    if (!ok_ || bytes_.size() - pos_ < n) {
-      ok_ = false;
-      return {};
-    }
-    pos_ += n;
-    return bytes_.substr(pos_ - n, n);
-  }
-  uint64_t Uint(size_t n) {
-    uint64_t value = 0;
-    for (char c : Take(n)) value = value << 8 | static_cast<uint8_t>(c);
-    return value;
-  }
-
- private:
-  std::string_view bytes_;
-  size_t pos_ = 0;
-  bool ok_ = true;
-};
-
-bool ReadPosting(Reader& in, Posting* posting) {
+bool ReadPosting(ByteReader& in, Posting* posting) {
   posting->account = std::string(in.Take(in.Uint(2)));
   posting->asset = std::string(in.Take(in.Uint(1)));
-  uint64_t sign = in.Uint(1);
-  Int128 magnitude = Int128(in.Uint(8)) << 64;
-  magnitude |= Int128(in.Uint(8));
-  posting->amount = sign == 1 ? Int128(-magnitude) : magnitude;
-  return in.ok() && sign <= 1 && posting->amount != 0;
+  posting->amount = in.Amount();
+  return in.ok() && posting->amount != 0;
 }
 
 }  // namespace
@@ -100,7 +60,7 @@ Result<LoggedEvent> DecodeRecord(uint64_t seq, std::string_view bytes) {
   auto corrupt = [&](const std::string& what) {
     return Status::Corruption("seq " + std::to_string(seq) + ": " + what);
   };
-  Reader in(bytes);
+  ByteReader in(bytes);
   if (in.Uint(1) != kRecordVersion) return corrupt("unknown record version");
   int64_t recorded_at = static_cast<int64_t>(in.Uint(8));
   std::string_view hash_bytes = in.Take(kHashBytes);

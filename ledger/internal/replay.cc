@@ -79,7 +79,35 @@ VerifyReport Replay(rocksdb::DB* db, State* state, ChainHead* head, bool check_i
   const rocksdb::Snapshot* snapshot = db->GetSnapshot();
   rocksdb::ReadOptions index_options;
   index_options.snapshot = snapshot;
-  auto status = ScanRecords(db, snapshot, 1, [&](const LoggedEvent& record) {
+  auto base = ReadBase(db, snapshot);
+  if (base.ok() && *base) {
+    report.status = DecodeState((*base)->state, state);
+    *head = {(*base)->first_seq - 1, (*base)->prev_hash};
+  } else if (!base.ok()) {
+    report.status = base.status();
+  }
+  if (!report.status.ok()) {
+    report.first_bad_seq = 1;
+    db->ReleaseSnapshot(snapshot);
+    return report;
+  }
+  bool receipt_found = !*base;
+  auto status = ScanRecords(db, snapshot, head->seq + 1, [&](const LoggedEvent& record) {
+    auto reader = record.event.reader();
+    if (*base && reader.which() == schema::Event::SEGMENT_ARCHIVED &&
+        reader.getSegmentArchived().getLastSeq() == (*base)->first_seq - 1) {
+      Hash expected = BaseHash(**base);
+      auto recorded = reader.getSegmentArchived().getBaseStateHash();
+      if (recorded.size() != kHashBytes ||
+          !std::equal(recorded.begin(), recorded.end(), expected.begin())) {
+        report.status = Status::Corruption("seq " + std::to_string(record.seq) +
+                                           ": the log base differs from the one this "
+                                           "segment_archived receipt names");
+        report.first_bad_seq = record.seq;
+        return false;
+      }
+      receipt_found = true;
+    }
     report.status = ReplayRecord(record, *head, *state);
     if (!report.status.ok()) {
       report.first_bad_seq = head->seq + 1;  // the record that should follow the head
@@ -101,11 +129,29 @@ VerifyReport Replay(rocksdb::DB* db, State* state, ChainHead* head, bool check_i
     report.status = CheckHead(db, snapshot, *head);
     if (!report.status.ok()) report.first_bad_seq = head->seq + 1;
   }
+  if (report.status.ok() && !receipt_found) {
+    report.status = Status::Corruption(
+        "the log starts at seq " + std::to_string((*base)->first_seq) +
+        " but no segment_archived receipt names its base (records were removed)");
+    report.first_bad_seq = (*base)->first_seq;
+  }
   db->ReleaseSnapshot(snapshot);
   return report;
 }
 
 }  // namespace
+
+Result<std::optional<LogBase>> ReadBase(rocksdb::DB* db, const rocksdb::Snapshot* snapshot) {
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
+  std::string value;
+  auto status = db->Get(options, std::string(kBaseKey), &value);
+  if (status.IsNotFound()) return std::optional<LogBase>();
+  if (!status.ok()) return FromRocks(status, "reading the log base");
+  auto base = DecodeBase(value);
+  if (!base.ok()) return base.status();
+  return std::optional<LogBase>(std::move(base).value());
+}
 
 Status ScanRecords(rocksdb::DB* db, const rocksdb::Snapshot* snapshot, uint64_t from_seq,
                    const std::function<bool(const LoggedEvent&)>& visit) {

@@ -12,14 +12,17 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "events/personal.h"
+#include "events/timestamp.h"
 #include "ledger/internal/amounts.h"
 #include "ledger/internal/batch.h"
 #include "ledger/internal/decider.h"
 #include "ledger/internal/keys.h"
 #include "ledger/internal/record.h"
 #include "ledger/internal/replay.h"
-#include "events/personal.h"
+#include "ledger/internal/segment.h"
 #include "ledger/personal.h"
+#include "ledger/retention.h"
 
 namespace tally {
 namespace {
@@ -62,23 +65,69 @@ Status ScanAccountRecords(rocksdb::DB* db, const std::string& account,
 // Sums every stored journal entry (Corruption if an asset does not sum to zero).
 Result<std::vector<TrialBalanceLine>> TrialBalanceOf(rocksdb::DB* db) {
   TrialBalanceBuilder builder;
-  auto status = internal::ScanRecords(db, nullptr, 1, [&](const LoggedEvent& record) {
+  const rocksdb::Snapshot* snapshot = db->GetSnapshot();
+  auto base = internal::ReadBase(db, snapshot);
+  if (!base.ok()) {
+    db->ReleaseSnapshot(snapshot);
+    return base.status();
+  }
+  if (*base) builder.Add((*base)->purged_totals);
+  auto status = internal::ScanRecords(db, snapshot, 1, [&](const LoggedEvent& record) {
     builder.Add(record.postings);
     return true;
   });
+  db->ReleaseSnapshot(snapshot);
   if (!status.ok()) return status;
   return builder.Finish();
+}
+
+// Scans from `from_seq`: the archived segments for seqs before `first_seq`,
+// then the live store.
+Status ScanFrom(rocksdb::DB* db, const std::string& data_dir, uint64_t first_seq, uint64_t from_seq,
+                const std::function<bool(const LoggedEvent&)>& visit) {
+  if (from_seq < first_seq) {
+    const std::string dir = ArchiveDir(data_dir);
+    auto missing = [&] {
+      return Status::NotFound("seqs " + std::to_string(from_seq) + ".." +
+                              std::to_string(first_seq - 1) +
+                              " were archived and purged from the live store, and " + dir +
+                              " does not hold them all: restore the archive there to read them");
+    };
+    auto segments = internal::ListSegments(dir);
+    if (!segments.ok()) return segments.status();
+    uint64_t next = from_seq;
+    bool stopped = false;
+    for (const auto& segment : *segments) {
+      if (segment.last_seq < next || stopped) continue;
+      if (segment.first_seq > next) return missing();
+      auto status = internal::ReadSegment(dir, segment, [&](const LoggedEvent& record) {
+        if (record.seq < next) return true;
+        next = record.seq + 1;
+        stopped = !visit(record);
+        return !stopped;
+      });
+      if (!status.ok()) return status;
+      if (next >= first_seq) break;
+    }
+    if (stopped) return Status::Ok();
+    if (next < first_seq) return missing();
+    from_seq = first_seq;
+  }
+  return internal::ScanRecords(db, nullptr, from_seq, visit);
 }
 
 // The log read-only: no decision state, no writes.
 class RocksLog final : public Log {
  public:
-  RocksLog(std::unique_ptr<rocksdb::DB> db, ChainHead head) : db_(std::move(db)), head_(head) {}
+  RocksLog(std::unique_ptr<rocksdb::DB> db, std::string data_dir, ChainHead head,
+           uint64_t first_seq)
+      : db_(std::move(db)), data_dir_(std::move(data_dir)), head_(head), first_seq_(first_seq) {}
   uint64_t head_seq() const override { return head_.seq; }
   Hash head_hash() const override { return head_.hash; }
+  uint64_t first_seq() const override { return first_seq_; }
   Status Scan(uint64_t from_seq,
               const std::function<bool(const LoggedEvent&)>& visit) const override {
-    return internal::ScanRecords(db_.get(), nullptr, from_seq, visit);
+    return ScanFrom(db_.get(), data_dir_, first_seq_, from_seq, visit);
   }
   Status ScanAccount(const std::string& account,
                      const std::function<bool(const LoggedEvent&)>& visit) const override {
@@ -91,15 +140,18 @@ class RocksLog final : public Log {
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
+  const std::string data_dir_;
   ChainHead head_;
+  const uint64_t first_seq_;
 };
 
 // One caller of Append waiting in the group-commit queue.
 struct Writer {
   std::span<const Event> events;
-  std::span<const std::string> rejections;  // empty, or one per event
+  std::span<const std::string> rejections;    // empty, or one per event
   bool tick = false;                          // a Tick: no events, run due timers
   const CheckpointKey* checkpoint = nullptr;  // a Checkpoint: sign the head
+  std::function<Status()> exclusive;          // runs alone, holding the queue (Archive)
   uint64_t checkpoint_seq = 0;
   Result<std::vector<AppendOutcome>> result = Status::Unavailable("not written yet");
   uint64_t timer_events = 0;
@@ -110,13 +162,15 @@ struct Writer {
 class RocksLedger final : public Ledger {
  public:
   RocksLedger(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<KeyStore> keys, const Clock* clock,
-              LedgerOptions options, internal::State state, ChainHead head)
+              LedgerOptions options, internal::State state, ChainHead head,
+              std::optional<internal::LogBase> base)
       : db_(std::move(db)),
         keys_(std::move(keys)),
         clock_(clock),
         options_(std::move(options)),
         state_(std::move(state)),
-        head_(head) {}
+        head_(head),
+        base_(std::move(base)) {}
 
   // Destroys every key the log says was shredded that the key store still
   // holds: after a crash between the append and the destroy, or a key
@@ -126,6 +180,12 @@ class RocksLedger final : public Ledger {
   Result<std::vector<AppendOutcome>> Append(std::span<const Event> events) override;
   Result<uint64_t> Tick() override;
   Result<uint64_t> Checkpoint(const CheckpointKey& key) override;
+  Result<ArchivedSegment> Archive(uint64_t through_seq, const RetentionPolicy& policy,
+                                  const std::string& archive_dir) override;
+  uint64_t first_seq() const override {
+    std::shared_lock lock(state_mutex_);
+    return base_ ? base_->first_seq : 1;
+  }
   uint64_t head_seq() const override {
     std::shared_lock lock(state_mutex_);
     return head_.seq;
@@ -136,7 +196,7 @@ class RocksLedger final : public Ledger {
   }
   Status Scan(uint64_t from_seq,
               const std::function<bool(const LoggedEvent&)>& visit) const override {
-    return internal::ScanRecords(db_.get(), nullptr, from_seq, visit);
+    return ScanFrom(db_.get(), options_.data_dir, first_seq(), from_seq, visit);
   }
   Status ScanAccount(const std::string& account,
                      const std::function<bool(const LoggedEvent&)>& visit) const override {
@@ -155,6 +215,8 @@ class RocksLedger final : public Ledger {
   // Decides and writes the events of `group` as one synced write.
   Status WriteGroup(const std::vector<Writer*>& group);
   Result<std::optional<internal::IdEntry>> LookupId(const std::string& id) const;
+  Result<ArchivedSegment> ArchiveNow(uint64_t through_seq, const RetentionPolicy& policy,
+                                     const std::string& archive_dir);
   // Destroys the keys of (subject, purpose) pairs; a pair that fails stays
   // queued for the next write or open.
   Status DestroyKeys(std::vector<std::pair<std::string, schema::ErasurePurpose>> pairs);
@@ -162,7 +224,8 @@ class RocksLedger final : public Ledger {
   std::unique_ptr<rocksdb::DB> db_;
   std::mutex keys_mutex_;  // the key store's methods are not concurrent
   std::unique_ptr<KeyStore> keys_;
-  std::vector<std::pair<std::string, schema::ErasurePurpose>> keys_to_destroy_;  // under keys_mutex_
+  std::vector<std::pair<std::string, schema::ErasurePurpose>>
+      keys_to_destroy_;  // under keys_mutex_
   const Clock* clock_;
   const LedgerOptions options_;
 
@@ -179,6 +242,7 @@ class RocksLedger final : public Ledger {
   mutable std::shared_mutex state_mutex_;  // writers exclusive, readers shared
   internal::State state_;
   ChainHead head_;
+  std::optional<internal::LogBase> base_;  // set once records were purged
 };
 
 Result<std::vector<AppendOutcome>> RocksLedger::Append(std::span<const Event> events) {
@@ -243,6 +307,7 @@ void RocksLedger::Lead(Writer* leader, std::unique_lock<std::mutex>& lock) {
   std::vector<Writer*> group;
   size_t events = 0;
   for (Writer* writer : writers_) {
+    if (!group.empty() && (writer->exclusive || group.front()->exclusive)) break;
     if (!group.empty() && events + writer->events.size() > options_.group_commit_events_max) break;
     group.push_back(writer);
     events += writer->events.size();
@@ -261,6 +326,12 @@ void RocksLedger::Lead(Writer* leader, std::unique_lock<std::mutex>& lock) {
 }
 
 Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
+  if (group.front()->exclusive) {
+    TALLY_CHECK(group.size() == 1);
+    Status status = group.front()->exclusive();
+    if (status.ok()) group.front()->result = std::vector<AppendOutcome>();
+    return status;
+  }
   std::unique_lock lock(state_mutex_);
   state_.Savepoint();  // undone if the write fails
   internal::DecideOptions decide{options_.hold_ttl_ms_default * 1000, limits::kHoldTtlMsMax * 1000};
@@ -312,8 +383,8 @@ Status RocksLedger::DestroyKeys(std::vector<std::pair<std::string, schema::Erasu
   std::vector<std::pair<std::string, schema::ErasurePurpose>> failed;
   Status first_failure;
   for (const auto& [subject, purpose] : keys_to_destroy_) {
-    auto key_purpose = purpose == schema::ErasurePurpose::PROFILE ? KeyPurpose::kProfile
-                                                                   : KeyPurpose::kBilling;
+    auto key_purpose =
+        purpose == schema::ErasurePurpose::PROFILE ? KeyPurpose::kProfile : KeyPurpose::kBilling;
     auto status = keys_->Destroy(subject, key_purpose);
     if (!status.ok()) {
       failed.emplace_back(subject, purpose);
@@ -334,6 +405,138 @@ Status RocksLedger::DestroyShreddedKeys() {
     }
   }
   return DestroyKeys(std::move(pairs));
+}
+
+Result<ArchivedSegment> RocksLedger::Archive(uint64_t through_seq, const RetentionPolicy& policy,
+                                             const std::string& archive_dir) {
+  Result<ArchivedSegment> archived = Status::Unavailable("not archived yet");
+  Writer writer;
+  writer.exclusive = [&]() -> Status {
+    archived = ArchiveNow(through_seq, policy, archive_dir);
+    return archived.status();
+  };
+  std::unique_lock lock(queue_mutex_);
+  Lead(Enqueue(&writer, lock), lock);
+  return archived;
+}
+
+// Runs alone (no group commit meanwhile): writes the segment, then the
+// receipt, the new base and the purge in one synced write.
+Result<ArchivedSegment> RocksLedger::ArchiveNow(uint64_t through_seq, const RetentionPolicy& policy,
+                                                const std::string& archive_dir) {
+  std::unique_lock lock(state_mutex_);
+  const uint64_t first = base_ ? base_->first_seq : 1;
+  if (through_seq < first || through_seq > head_.seq) {
+    return Status::InvalidArgument("the live log holds seqs " + std::to_string(first) + ".." +
+                                   std::to_string(head_.seq) + "; cannot archive through seq " +
+                                   std::to_string(through_seq));
+  }
+  const int64_t now = std::max(clock_->NowMicros(), state_.time());
+  // The state after `through_seq`, replayed from the current base.
+  internal::State scratch;
+  scratch.set_invoice_retention_years(options_.invoice_retention_years);
+  ChainHead chain;
+  TrialBalanceBuilder totals;
+  if (base_) {
+    if (auto status = internal::DecodeState(base_->state, &scratch); !status.ok()) return status;
+    chain = {first - 1, base_->prev_hash};
+    totals.Add(base_->purged_totals);
+  }
+  const internal::SegmentManifest blank;
+  internal::SegmentManifest manifest = blank;
+  manifest.first_seq = first;
+  manifest.last_seq = through_seq;
+  manifest.events = through_seq - first + 1;
+  manifest.prev_hash = chain.hash;
+  // Segments of an attempt that stopped before its purge hold records the
+  // live store still has: this one replaces them.
+  auto earlier = internal::ListSegments(archive_dir);
+  if (!earlier.ok()) return earlier.status();
+  for (const auto& stale : *earlier) {
+    if (stale.first_seq < first) continue;
+    std::error_code ignored;
+    std::filesystem::remove(internal::ManifestPath(archive_dir, stale.name), ignored);
+    std::filesystem::remove(internal::SegmentPath(archive_dir, stale.name), ignored);
+  }
+  auto segment =
+      internal::SegmentWriter::Create(archive_dir, internal::SegmentName(first, through_seq));
+  if (!segment.ok()) return segment.status();
+  std::vector<std::string> purged_account_keys;
+  Status failed;
+  auto scanned = internal::ScanRecords(db_.get(), nullptr, first, [&](const LoggedEvent& record) {
+    if (record.seq > through_seq) return false;
+    const int64_t horizon = HorizonEnd(record, policy);
+    if (horizon > now) {
+      const std::string category(RecordCategoryOf(record.event.reader().which()));
+      failed = Status::InvalidArgument(
+          "seq " + std::to_string(record.seq) + " (" + std::string(record.event.type_name()) +
+          ", " + category + ", kept " + std::to_string(policy.YearsFor(category)) +
+          " years) is kept until " + FormatTimestamp(horizon) + "; nothing was archived");
+      return false;
+    }
+    if (failed = internal::ReplayRecord(record, chain, scratch); !failed.ok()) return false;
+    totals.Add(record.postings);
+    if (failed = (*segment)->Add(record.seq, internal::EncodeRecord(record)); !failed.ok()) {
+      return false;
+    }
+    purged_account_keys.push_back(
+        internal::AccountKey(internal::TextOf(record.event.reader().getAccount()), record.seq));
+    return true;
+  });
+  if (!failed.ok()) return failed;
+  if (!scanned.ok()) return scanned;
+  if (chain.seq != through_seq) {
+    return Status::Corruption("seq " + std::to_string(chain.seq + 1) + " is missing");
+  }
+  auto lines = totals.Finish();
+  if (!lines.ok()) return lines.status();
+  internal::LogBase base;
+  base.first_seq = through_seq + 1;
+  base.prev_hash = chain.hash;
+  base.state = internal::EncodeState(scratch);
+  for (const TrialBalanceLine& line : *lines) {
+    base.purged_totals.push_back({line.account, line.asset, line.balance});
+  }
+  manifest.last_hash = chain.hash;
+  manifest.base_state_hash = internal::BaseHash(base);
+  if (auto status = (*segment)->Finish(&manifest); !status.ok()) return status;
+
+  state_.Savepoint();
+  internal::DecideOptions decide{options_.hold_ttl_ms_default * 1000, limits::kHoldTtlMsMax * 1000};
+  internal::BatchBuilder builder(state_, head_, now, decide,
+                                 [this](const std::string& id) { return LookupId(id); });
+  const uint64_t receipt_seq =
+      builder.AddSegmentArchived(manifest.first_seq, manifest.last_seq, manifest.prev_hash,
+                                 manifest.last_hash, manifest.name, manifest.base_state_hash);
+  rocksdb::WriteBatch& batch = builder.batch();
+  for (const std::string& key : purged_account_keys) TALLY_CHECK(batch.Delete(key).ok());
+  std::string head_value = internal::EncodeU64(builder.head().seq);
+  head_value.append(reinterpret_cast<const char*>(builder.head().hash.data()), kHashBytes);
+  TALLY_CHECK(batch.Put(std::string(internal::kHeadKey), head_value).ok());
+  TALLY_CHECK(batch.Put(std::string(internal::kBaseKey), internal::EncodeBase(base)).ok());
+  const std::string purge_begin = internal::EventKey(first);
+  const std::string purge_end = internal::EventKey(through_seq + 1);
+  TALLY_CHECK(batch.DeleteRange(purge_begin, purge_end).ok());
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  Status written = FromRocks(db_->Write(write_options, &batch), "archiving");
+  if (!written.ok()) {
+    state_.Rollback();
+    return written;
+  }
+  state_.Release();
+  head_ = builder.head();
+  base_ = std::move(base);
+  lock.unlock();
+  // Out of the files too: the purged records and index entries are rewritten away.
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  if (auto status = FromRocks(db_->CompactRange(compact, nullptr, nullptr), "compacting the log");
+      !status.ok()) {
+    return status;
+  }
+  return ArchivedSegment{manifest.name,      manifest.first_seq, manifest.last_seq,
+                         manifest.prev_hash, manifest.last_hash, receipt_seq};
 }
 
 Result<std::optional<internal::IdEntry>> RocksLedger::LookupId(const std::string& id) const {
@@ -428,6 +631,10 @@ std::string KeyStoreDir(const std::string& data_dir) {
   return (std::filesystem::path(data_dir) / "keys").string();
 }
 
+std::string ArchiveDir(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "archive").string();
+}
+
 Status MasterKeyNeeded(const std::string& data_dir) {
   return Status::InvalidArgument(
       data_dir + " holds personal data sealed under a master key (its key store is " +
@@ -486,8 +693,10 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, const
   state.set_invoice_retention_years(options.invoice_retention_years);
   auto head = internal::ReplayLog(db.get(), &state);
   if (!head.ok()) return head.status();
-  auto ledger = std::make_unique<RocksLedger>(std::move(db), std::move(keys).value(), clock, options,
-                                              std::move(state), *head);
+  auto base = internal::ReadBase(db.get(), nullptr);
+  if (!base.ok()) return base.status();
+  auto ledger = std::make_unique<RocksLedger>(std::move(db), std::move(keys).value(), clock,
+                                              options, std::move(state), *head, *base);
   if (auto destroyed = ledger->DestroyShreddedKeys(); !destroyed.ok()) {
     return destroyed.WithContext("destroying the keys of shredded subjects");
   }
@@ -521,7 +730,10 @@ Result<std::unique_ptr<Log>> Log::OpenForReading(const std::string& data_dir) {
   } else if (!status.IsNotFound()) {
     return FromRocks(status, "reading the head");
   }
-  return std::unique_ptr<Log>(std::make_unique<RocksLog>(std::move(db), head));
+  auto base = internal::ReadBase(db.get(), nullptr);
+  if (!base.ok()) return base.status();
+  return std::unique_ptr<Log>(
+      std::make_unique<RocksLog>(std::move(db), data_dir, head, *base ? (*base)->first_seq : 1));
 }
 
 }  // namespace tally

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "events/money.h"
+#include "events/status.h"
 
 namespace tally::internal {
 
@@ -155,6 +156,10 @@ class State {
   const std::unordered_map<std::string, AccountState>& accounts() const { return accounts_; }
 
  private:
+  // The log base (ledger/internal/base.h) saves and restores the whole state.
+  friend std::string EncodeState(const State& state);
+  friend Status DecodeState(std::string_view bytes, State* state);
+
   struct Undo {
     std::map<std::string, std::optional<AccountState>> accounts;  // nullopt: did not exist
     int64_t time = 0;
