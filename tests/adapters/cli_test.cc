@@ -494,3 +494,61 @@ TEST_F(CliPrivacyTest, ShredAndLegalHoldOnTheDemoData) {
 
 }  // namespace
 }  // namespace tally
+
+namespace tally {
+namespace {
+
+// Retention on the demo data: its imported 2018 history is past the 7-year
+// horizon, the rest is not. Every interface that removes anything is tried
+// on a record younger than its horizon: `retention apply --through` is
+// refused, and `shred --purpose billing` keeps a recent invoice's identity
+// (CliPrivacyTest).
+TEST_F(CliPrivacyTest, RetentionPlanAndApplyOnTheDemoData) {
+  ASSERT_EQ(Tally("demo --data " + Path("d")).exit_code, 0);
+  const std::string data = "--data " + Path("d/ledger");
+  const std::string key = " --master-key-file " + Path("d/master.key");
+  CliRun plan = Tally("retention plan " + data);
+  EXPECT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_NE(plan.out.find("archivable now: seqs 1..4"), std::string::npos) << plan.out;
+  CliRun young = Tally("retention apply " + data + " --through 5" + key);
+  EXPECT_EQ(young.exit_code, 3);
+  EXPECT_NE(young.err.find("seq 5 (account_opened, accounts, kept 7 years) is kept until"),
+            std::string::npos)
+      << young.err;
+  CliRun apply = Tally("retention apply " + data + " --csv" + key);
+  EXPECT_EQ(apply.exit_code, 0) << apply.err;
+  EXPECT_NE(apply.out.find("segment-00000000000000000001-00000000000000000004,1,4,"),
+            std::string::npos)
+      << apply.out;
+  CliRun verify = Tally("audit verify " + data + " --csv");
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find("archive,ok,4,,"), std::string::npos) << verify.out;
+  CliRun first = Tally("events " + data + " --limit 1" + key);
+  EXPECT_NE(first.out.find(R"("id":"legacy-0001")"), std::string::npos) << first.out;
+  EXPECT_EQ(Tally("rebuild " + data + " --all").exit_code, 0);
+  CliRun again = Tally("retention apply " + data + key);
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.out.find("nothing is past its horizon"), std::string::npos) << again.out;
+
+  // A damaged archive fails the audit, naming the segment.
+  const std::string segment =
+      Path("d/ledger/archive/segment-00000000000000000001-00000000000000000004.capnp");
+  {
+    std::fstream file(segment, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(40);
+    file.put('\x7f');
+  }
+  CliRun damaged = Tally("audit verify " + data + " --csv");
+  EXPECT_EQ(damaged.exit_code, 5);
+  EXPECT_NE(damaged.out.find("archive,failed"), std::string::npos) << damaged.out;
+
+  // A policy with a typo is refused, naming the file.
+  std::ofstream(Path("d/ledger/retention.json"))
+      << R"({"rules":[{"category":"invoice","years":10}]})";
+  CliRun typo = Tally("retention plan " + data);
+  EXPECT_EQ(typo.exit_code, 3);
+  EXPECT_NE(typo.err.find("retention.json"), std::string::npos) << typo.err;
+}
+
+}  // namespace
+}  // namespace tally
