@@ -442,8 +442,7 @@ Result<ArchivedSegment> RocksLedger::ArchiveNow(uint64_t through_seq, const Rete
     chain = {first - 1, base_->prev_hash};
     totals.Add(base_->purged_totals);
   }
-  const internal::SegmentManifest blank;
-  internal::SegmentManifest manifest = blank;
+  internal::SegmentManifest manifest;
   manifest.first_seq = first;
   manifest.last_seq = through_seq;
   manifest.events = through_seq - first + 1;

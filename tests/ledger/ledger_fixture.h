@@ -28,7 +28,9 @@ class LedgerFixture : public ::testing::Test {
   void Reopen() {
     projections_.reset();
     ledger_.reset();
-    auto ledger = Ledger::Open({dir_.path(), true}, &clock_);
+    LedgerOptions options{dir_.path(), true};
+    options.master_key = master_key_;
+    auto ledger = Ledger::Open(options, &clock_);
     ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
     ledger_ = std::move(ledger).value();
   }
@@ -98,6 +100,7 @@ class LedgerFixture : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::optional<MasterKey> master_key_;  // set before SetUp for personal fields
   ManualClock clock_{kStart};
   EventCodec codec_;
   std::unique_ptr<Ledger> ledger_;

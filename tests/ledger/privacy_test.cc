@@ -16,6 +16,7 @@
 #include "projections/store.h"
 #include "tests/events/event_fixtures.h"
 #include "tests/file_scan.h"
+#include "tests/ledger/ledger_fixture.h"
 #include "tests/temp_dir.h"
 
 namespace tally {
@@ -26,7 +27,7 @@ using testing::JsonEvent;
 using testing::TopUp;
 using testing::Usage;
 
-constexpr int64_t kStart = 1'772'359'200'000'000;  // 2026-03-01T10:00:00Z
+using testing::kStart;
 constexpr int64_t kDay = 86'400'000'000;
 
 // Distinctive values: found by a byte scan wherever they would be stored.
@@ -56,54 +57,17 @@ std::string Hold(const std::string& id, const std::string& account, bool place) 
                            R"({"reason":"case closed","released_by":"legal"})");
 }
 
-class PrivacyTest : public ::testing::Test {
+class PrivacyTest : public testing::LedgerFixture {
  protected:
-  void SetUp() override { Open(); }
+  PrivacyTest() { master_key_ = master_; }
 
-  std::string DataDir() const { return dir_.path() + "/ledger"; }
+  std::string DataDir() const { return dir_.path(); }
 
-  void Open(bool with_master = true) {
-    projections_.reset();
-    ledger_.reset();
-    LedgerOptions options;
-    options.data_dir = DataDir();
-    if (with_master) options.master_key = master_;
-    auto ledger = Ledger::Open(options, &clock_);
-    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
-    ledger_ = std::move(ledger).value();
-  }
+  void Open() { Reopen(); }
 
   void Close() {
     projections_.reset();
     ledger_.reset();
-  }
-
-  std::vector<AppendOutcome> Append(const std::vector<std::string>& lines) {
-    std::vector<Event> events;
-    for (const auto& line : lines) {
-      auto event = codec_.ParseJson(line);
-      EXPECT_TRUE(event.ok()) << event.status().ToString();
-      if (!event.ok()) return {};
-      events.push_back(*event);
-    }
-    auto outcomes = ledger_->Append(events);
-    EXPECT_TRUE(outcomes.ok()) << outcomes.status().ToString();
-    return outcomes.ok() ? *outcomes : std::vector<AppendOutcome>{};
-  }
-
-  AppendOutcome AppendOne(const std::string& line) {
-    auto outcomes = Append({line});
-    return outcomes.empty() ? AppendOutcome{} : outcomes[0];
-  }
-
-  ProjectionStore& Projections() {
-    if (!projections_) {
-      auto opened = ProjectionStore::Open(*ledger_, DataDir());
-      TALLY_CHECK(opened.ok());
-      projections_ = std::move(opened).value();
-    }
-    EXPECT_TRUE(projections_->CatchUp().ok());
-    return *projections_;
   }
 
   // The raw data keys of `subject`, read with the ledger closed.
@@ -157,12 +121,7 @@ class PrivacyTest : public ::testing::Test {
     }
   }
 
-  testing::TempDir dir_;
   MasterKey master_ = testing::RandomMaster();
-  ManualClock clock_{kStart};
-  EventCodec codec_;
-  std::unique_ptr<Ledger> ledger_;
-  std::unique_ptr<ProjectionStore> projections_;
 };
 
 TEST_F(PrivacyTest, PersonalValuesNeverReachAnyFileAndShreddedKeysLeaveEveryFile) {
