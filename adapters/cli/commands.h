@@ -69,6 +69,13 @@ int RunInvoice(const std::string& data_dir, const std::string& number, OutputFor
 int RunShred(const std::string& data_dir, const std::string& subject, const std::string& purpose,
              const std::string& by, OutputFormat format, Io io);
 
+// tally master-key new --out FILE: a new random master key, mode 0600.
+int RunMasterKeyNew(const std::string& out, Io io);
+
+// tally master-key rotate --data DIR --new-key-file FILE (current key from
+// --master-key-file): re-wraps every data key under the new master key.
+int RunMasterKeyRotate(const std::string& data_dir, const std::string& next_file, Io io);
+
 // tally legal-hold place|release --data DIR SUBJECT --reason R [--by NAME]
 int RunLegalHold(const std::string& data_dir, const std::string& subject, bool place,
                  const std::string& reason, const std::string& by, OutputFormat format, Io io);

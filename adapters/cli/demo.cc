@@ -54,16 +54,18 @@ std::string ImportedHistory() {
 // beyond the promotional credits, and a JPY subscriber.
 std::string DemoDay() {
   std::string day = ImportedHistory();
-  day += Envelope("evt-0001", "acct-alice", "08:02:11", "accounts", "account_opened",
-                  R"({"email":{"plaintext":"alice@example.com"},"display_name":{"plaintext":"Alice Park"},)"
-                  R"("ip_address":{"plaintext":"203.0.113.24"},"country":"US"})");
+  day += Envelope(
+      "evt-0001", "acct-alice", "08:02:11", "accounts", "account_opened",
+      R"({"email":{"plaintext":"alice@example.com"},"display_name":{"plaintext":"Alice Park"},)"
+      R"("ip_address":{"plaintext":"203.0.113.24"},"country":"US"})");
   day += Envelope(
       "evt-0002", "acct-alice", "08:05:40", "payments", "top_up_settled",
       R"({"provider":"stripe","reference":"pi_3QxA1","amount":{"currency":"USD","value":"10.00"},)"
       R"("tax":{"currency":"USD","value":"0.83"},"tax_jurisdiction":"US-CA","credits":"1000"})");
-  day += Envelope("evt-0003", "acct-bob", "09:12:03", "accounts", "account_opened",
-                  R"({"email":{"plaintext":"bob@example.cn"},"invoice_title":{"plaintext":"上海星图数字科技有限公司"},)"
-                  R"("tax_id":{"plaintext":"91310115MA1K3L8Q2X"},"country":"CN"})");
+  day += Envelope(
+      "evt-0003", "acct-bob", "09:12:03", "accounts", "account_opened",
+      R"({"email":{"plaintext":"bob@example.cn"},"invoice_title":{"plaintext":"上海星图数字科技有限公司"},)"
+      R"("tax_id":{"plaintext":"91310115MA1K3L8Q2X"},"country":"CN"})");
   day += Envelope(
       "evt-0004", "acct-bob", "09:14:27", "payments", "top_up_settled",
       R"({"provider":"alipay","reference":"2026112022001","amount":{"currency":"CNY","value":"68.00"},)"
@@ -161,9 +163,9 @@ int RunDemo(const DemoOptions& options, Io io) {
     if (options.format == OutputFormat::kTable) {
       io.out << "Imported 2018 history for one account, then appended one day of events for 4 "
                 "accounts ("
-             << result->outcomes.size()
-             << " deliveries, " << duplicates << " duplicate acknowledged, not appended; "
-             << (*ledger)->head_seq() << " events in the log with the ledger's answers).\n\n";
+             << result->outcomes.size() << " deliveries, " << duplicates
+             << " duplicate acknowledged, not appended; " << (*ledger)->head_seq()
+             << " events in the log with the ledger's answers).\n\n";
     }
   }
   code = RunBalance(ledger_dir, {}, AsOf{}, options.format, io);

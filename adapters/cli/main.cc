@@ -187,6 +187,22 @@ int Main(int argc, char** argv) {
                                 flags.format(), io);
   });
 
+  auto* master_key = app.add_subcommand(
+      "master-key", "The master key that wraps the keys of personal fields (docs/privacy.md)");
+  master_key->require_subcommand(1);
+  auto* key_new = master_key->add_subcommand("new", "Write a new random master key file (0600)");
+  std::string master_key_out;
+  key_new->add_option("--out", master_key_out, "file to create (never overwritten)")->required();
+  key_new->callback([&] { code = tally::cli::RunMasterKeyNew(master_key_out, io); });
+  auto* rotate = master_key->add_subcommand(
+      "rotate",
+      "Re-wrap every data key under a new master key (the current one from --master-key-file)");
+  std::string next_key;
+  rotate->add_option("--data", data_dir, "ledger directory")->required();
+  rotate->add_option("--new-key-file", next_key, "the new master key file")->required();
+  AddMasterKey(rotate);
+  rotate->callback([&] { code = tally::cli::RunMasterKeyRotate(data_dir, next_key, io); });
+
   auto* legal_hold = app.add_subcommand(
       "legal-hold", "Place or release a legal hold: while it stands nothing shreds the subject");
   legal_hold->require_subcommand(1);

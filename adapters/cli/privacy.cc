@@ -2,6 +2,7 @@
 // holds, appended as events so that the log holds the receipt
 // (docs/privacy.md).
 #include <cstdlib>
+#include <filesystem>
 
 #include "adapters/cli/commands.h"
 #include "adapters/cli/exit_codes.h"
@@ -128,6 +129,35 @@ int RunLegalHold(const std::string& data_dir, const std::string& subject, bool p
   if (auto status = CatchUpAfter(*appended->ledger, data_dir); !status.ok()) {
     return Fail(status.WithContext("updating projections"), io);
   }
+  return kExitOk;
+}
+
+}  // namespace tally::cli
+
+namespace tally::cli {
+
+int RunMasterKeyNew(const std::string& out, Io io) {
+  auto key = MasterKey::Generate(out);
+  if (!key.ok()) return Fail(key.status(), io);
+  io.out << "wrote " << out
+         << " (32 random bytes, mode 0600); keep it outside the data directory\n";
+  return kExitOk;
+}
+
+int RunMasterKeyRotate(const std::string& data_dir, const std::string& next_file, Io io) {
+  auto current = MasterKey::FromEnvironment();
+  if (!current.ok()) return Fail(current.status(), io);
+  auto next = MasterKey::LoadFile(next_file);
+  if (!next.ok()) return Fail(next.status(), io);
+  const std::string dir = KeyStoreDir(data_dir);
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT")) {
+    return Fail(Status::NotFound("no key store in " + dir), io);
+  }
+  auto keys = KeyStore::Open(dir, *current);
+  if (!keys.ok()) return Fail(keys.status(), io);
+  if (auto status = (*keys)->RotateMaster(*next); !status.ok()) return Fail(status, io);
+  io.out << "every data key in " << dir << " is now wrapped by " << next_file
+         << "; the old master key no longer opens it\n";
   return kExitOk;
 }
 

@@ -490,6 +490,17 @@ TEST_F(CliPrivacyTest, ShredAndLegalHoldOnTheDemoData) {
   EXPECT_EQ(Tally("audit verify " + data).exit_code, 0);
   EXPECT_FALSE(OnDisk("alice@example.com"));
   EXPECT_FALSE(OnDisk("Legacy Studio GmbH"));
+
+  // Master-key rotation: afterwards only the new key opens the store.
+  EXPECT_EQ(Tally("master-key new --out " + Path("new.key")).exit_code, 0);
+  EXPECT_EQ(Tally("master-key new --out " + Path("new.key")).exit_code, 3);  // never overwritten
+  EXPECT_EQ(
+      Tally("master-key rotate " + data + " --new-key-file " + Path("new.key") + key).exit_code, 0);
+  EXPECT_EQ(Tally("events " + data + key).exit_code, 3);
+  CliRun rotated =
+      Tally("invoice " + data + " INV-2026-000002 --master-key-file " + Path("new.key"));
+  EXPECT_EQ(rotated.exit_code, 0) << rotated.err;
+  EXPECT_NE(rotated.out.find("tax_id 91310115MA1K3L8Q2X"), std::string::npos) << rotated.out;
 }
 
 }  // namespace
