@@ -3,15 +3,25 @@
 // check across the purge boundary and against the archive.
 #include "ledger/retention.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <random>
+#include <thread>
 
 #include "events/timestamp.h"
 #include "ledger/archive.h"
 #include "projections/store.h"
+#include "tests/crash_support.h"
 #include "tests/file_scan.h"
 #include "tests/ledger/ledger_fixture.h"
 
@@ -255,6 +265,143 @@ TEST_F(RetentionTest, ADamagedArchiveOrBaseIsFound) {
   EXPECT_EQ(reopened.status().code(), StatusCode::kCorruption);
   EXPECT_NE(reopened.status().message().find("base"), std::string::npos)
       << reopened.status().message();
+}
+
+// A history imported from 2016: past the 7-year horizon by the real clock,
+// so a real `tally retention apply` process archives it.
+std::string Imported(const std::string& id, const std::string& account, int second,
+                     const std::string& type, const std::string& data) {
+  std::string line = testing::JsonEvent(id, account, type, data, R"("imported":true,)");
+  const std::string from = "2026-03-01T10:00:00Z";
+  char at[32];
+  std::snprintf(at, sizeof(at), "2016-03-01T%02d:%02d:%02dZ", second / 3600, second / 60 % 60,
+                second % 60);
+  line.replace(line.find(from), from.size(), at);
+  return line;
+}
+
+// Runs `tally ARGS`, kills it after `delay` (never if negative), reaps it.
+int RunKilled(const std::vector<std::string>& args, std::chrono::microseconds delay) {
+  std::vector<char*> argv;
+  std::string binary = TALLY_BINARY;
+  argv.push_back(binary.data());
+  std::vector<std::string> copies = args;
+  for (std::string& arg : copies) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  TALLY_CHECK(pid >= 0);
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  if (delay.count() >= 0) {
+    std::this_thread::sleep_for(delay);
+    kill(pid, SIGKILL);
+  }
+  int status = 0;
+  TALLY_CHECK(waitpid(pid, &status, 0) == pid);
+  return status;
+}
+
+// SIGKILL at random points of `tally retention apply`: afterwards the log
+// is either as it was or completely archived and purged, never in between,
+// and it verifies.
+TEST(RetentionCrashTest, AnArchiveKilledAnywhereLeavesTheLogWholeOrArchived) {
+  auto seed = testing::CrashSeed(20261121);
+  ASSERT_TRUE(seed.has_value()) << "TALLY_CRASH_SEED is not a number";
+  std::mt19937_64 random(*seed);
+  testing::TempDir dir;
+  const std::string prepared = dir.path() + "/prepared";
+  std::map<std::string, std::string> balances;
+  uint64_t through = 0;
+  {
+    ManualClock clock(kStart);
+    auto ledger = std::move(Ledger::Open({prepared, true}, &clock)).value();
+    EventCodec codec;
+    std::vector<Event> events;
+    for (int i = 0; i < 1500; ++i) {
+      std::string account = "acct-" + std::to_string(i % 40);
+      std::string n = std::to_string(i);
+      events.push_back(*codec.ParseJson(
+          Imported("t" + n, account, 2 * i, "top_up_settled",
+                   R"({"provider":"stripe","reference":"pi_)" + n +
+                       R"(","amount":{"currency":"USD","value":"1.00"},"credits":"10"})")));
+      events.push_back(*codec.ParseJson(Imported("u" + n, account, 2 * i + 1, "usage_recorded",
+                                                 R"({"usage_id":"u)" + n + R"(","credits":"3"})")));
+    }
+    auto outcomes = ledger->Append(events);
+    ASSERT_TRUE(outcomes.ok());
+    ASSERT_EQ((*outcomes)[0].kind, AppendOutcome::Kind::kAppended) << (*outcomes)[0].reason;
+    through = ledger->head_seq() - 10;
+    for (const std::string& account : ledger->Accounts()) {
+      balances[account] = ledger->Account(account).available.ToString();
+    }
+  }
+  auto apply = [&](const std::string& data) {
+    return std::vector<std::string>{"retention", "apply",     "--data",
+                                    data,        "--through", std::to_string(through)};
+  };
+  // How long a whole run takes here, so that kills land across it.
+  int64_t full_micros = 0;
+  {
+    const std::string timed = dir.path() + "/timed";
+    std::filesystem::copy(prepared, timed, std::filesystem::copy_options::recursive);
+    auto started = std::chrono::steady_clock::now();
+    int status = RunKilled(apply(timed), std::chrono::microseconds(-1));
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << testing::DescribeWaitStatus(status);
+    full_micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+  }
+  int whole = 0;
+  int archived = 0;
+  constexpr int kCycles = 12;
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    SCOPED_TRACE("cycle " + std::to_string(cycle) + ", TALLY_CRASH_SEED=" + std::to_string(*seed));
+    const std::string data = dir.path() + "/cycle-" + std::to_string(cycle);
+    std::filesystem::copy(prepared, data, std::filesystem::copy_options::recursive);
+    // Half the kills spread over a whole run, half over its last fifth
+    // (the segment, the purge's write and the compaction come last).
+    const double u = std::uniform_real_distribution<double>(0, 1)(random);
+    const double fraction =
+        cycle < kCycles / 2 ? (cycle + u) / (kCycles / 2) : 0.8 + 0.2 * (cycle - 6 + u) / 6;
+    const auto delay = std::chrono::microseconds(
+        static_cast<int64_t>(static_cast<double>(full_micros) * fraction));
+    int status = RunKilled(apply(data), delay);
+    ASSERT_TRUE(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+        << testing::DescribeWaitStatus(status);
+    ManualClock clock(kStart);
+    auto opened = Ledger::Open({data, true}, &clock);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    auto ledger = std::move(opened).value();
+    const uint64_t first = ledger->first_seq();
+    ASSERT_TRUE(first == 1 || first == through + 1) << first;
+    (first == 1 ? whole : archived) += 1;
+    EXPECT_TRUE(ledger->Verify().status.ok());
+    for (const auto& [account, available] : balances) {
+      EXPECT_EQ(ledger->Account(account).available.ToString(), available) << account;
+    }
+    if (first > 1) {
+      ArchiveReport report = VerifyArchive(*ledger, ArchiveDir(data));
+      EXPECT_TRUE(report.status.ok()) << report.status.ToString();
+    }
+    ledger.reset();
+    if (first == 1) {  // run again, it completes
+      status = RunKilled(apply(data), std::chrono::microseconds(-1));
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+      auto again = std::move(Ledger::Open({data, true}, &clock)).value();
+      EXPECT_EQ(again->first_seq(), through + 1);
+      EXPECT_TRUE(VerifyArchive(*again, ArchiveDir(data)).status.ok());
+    }
+    std::filesystem::remove_all(data);
+  }
+  EXPECT_GT(whole + archived, 0);
+  std::cout << "kills that left the log whole: " << whole << ", after the purge: " << archived
+            << '\n';
 }
 
 }  // namespace
