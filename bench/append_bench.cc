@@ -5,9 +5,14 @@
 //   BM_AppendBatch/N       one thread appending batches of N events
 //   BM_AppendConcurrent/T  T threads each appending one event at a time:
 //                          group commit shares one fsync among waiting threads
+//   BM_AppendPersonal/N    batches of N profile_updated events with two
+//                          personal fields (profile and billing), each
+//                          sealed with its subject's data key on the way in;
+//                          compare with BM_AppendBatch/N
 //
 // Run: build/bench/append_bench [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
+#include <sodium.h>
 #include <stdlib.h>
 
 #include <atomic>
@@ -40,7 +45,11 @@ class BenchLedger {
   BenchLedger() {
     dir_ = (std::filesystem::temp_directory_path() / "tally-bench-XXXXXX").string();
     TALLY_CHECK(mkdtemp(dir_.data()) != nullptr);
-    ledger_ = std::move(Ledger::Open({dir_, true}, &clock_)).value();
+    LedgerOptions options{dir_, true};
+    TALLY_CHECK(sodium_init() >= 0);
+    options.master_key = MasterKey{};
+    randombytes_buf(options.master_key->bytes.data(), options.master_key->bytes.size());
+    ledger_ = std::move(Ledger::Open(options, &clock_)).value();
     EventCodec codec;
     std::vector<Event> topups;
     for (int a = 0; a < kAccounts; ++a) {
@@ -82,6 +91,36 @@ void BM_AppendBatch(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(next));
 }
 BENCHMARK(BM_AppendBatch)->RangeMultiplier(8)->Range(1, 8192)->UseRealTime()->MinTime(2.0);
+
+// A profile update of account i % kAccounts: an email (profile key) and a
+// legal name (billing key), both sealed by the ledger.
+Event ProfileEvent(const EventCodec& codec, uint64_t i) {
+  std::string n = std::to_string(i);
+  auto event = codec.ParseJson(
+      R"({"id":"p-)" + n + R"(","account":"acct-)" + std::to_string(i % kAccounts) +
+      R"(","occurred_at":"2026-11-20T08:05:40Z","producer":"bench","type":"profile_updated",)"
+      R"("data":{"email":{"plaintext":"user-)" +
+      n + R"(@example.com"},"legal_name":{"plaintext":"Example Studio )" + n + R"( GmbH"}}})");
+  return *event;
+}
+
+void BM_AppendPersonal(benchmark::State& state) {
+  const size_t batch_size = static_cast<size_t>(state.range(0));
+  BenchLedger bench;
+  EventCodec codec;
+  uint64_t next = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<Event> events;
+    events.reserve(batch_size);
+    for (size_t i = 0; i < batch_size; ++i) events.push_back(ProfileEvent(codec, next++));
+    state.ResumeTiming();
+    auto outcomes = bench.ledger().Append(events);
+    if (!outcomes.ok()) state.SkipWithError(outcomes.status().ToString().c_str());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(next));
+}
+BENCHMARK(BM_AppendPersonal)->RangeMultiplier(8)->Range(1, 8192)->UseRealTime()->MinTime(2.0);
 
 BenchLedger* shared_ledger = nullptr;
 std::atomic<uint64_t> shared_next{0};
