@@ -10,10 +10,9 @@
 // purpose version, so a wrapped key cannot be moved to another subject.
 #include "ledger/keystore.h"
 
+#include <fcntl.h>
 #include <rocksdb/db.h>
 #include <sodium.h>
-
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -141,8 +140,8 @@ Result<MasterKey> MasterKey::Generate(const std::string& path) {
   }
   MasterKey key;
   randombytes_buf(key.bytes.data(), key.bytes.size());
-  bool written = ::write(fd, key.bytes.data(), key.bytes.size()) ==
-                 static_cast<ssize_t>(key.bytes.size());
+  bool written =
+      ::write(fd, key.bytes.data(), key.bytes.size()) == static_cast<ssize_t>(key.bytes.size());
   written = ::fsync(fd) == 0 && written;
   written = ::close(fd) == 0 && written;
   if (!written) return Status::IoError("writing " + path + " failed");

@@ -476,8 +476,7 @@ Postings Apply(State& state, const Event& event, uint64_t seq, int64_t recorded_
       break;
     case schema::Event::ERASURE_REQUESTED: {
       auto purpose = reader.getErasureRequested().getPurpose();
-      if ((purpose == schema::ErasurePurpose::BILLING ||
-           purpose == schema::ErasurePurpose::ALL) &&
+      if ((purpose == schema::ErasurePurpose::BILLING || purpose == schema::ErasurePurpose::ALL) &&
           !st.billing_shredded) {
         st.billing_erasure_pending = true;
         state.AddTimer({state.BillingErasureDue(st), account, Timer::Kind::kBillingErasure, ""});

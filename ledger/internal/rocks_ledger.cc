@@ -259,8 +259,9 @@ Result<std::vector<AppendOutcome>> RocksLedger::Append(std::span<const Event> ev
     for (const Event& event : events) {
       auto result = SealPersonalFields(event, keys_.get());
       if (!result.ok()) return result.status();
-      sealed.push_back(std::move(result->event));
-      rejections.push_back(std::move(result->rejection));
+      SealedEvent outcome = std::move(result).value();
+      sealed.push_back(std::move(outcome.event));
+      rejections.push_back(std::move(outcome.rejection));
     }
   }
   Writer writer;

@@ -160,7 +160,7 @@ TEST_F(PrivacyTest, PersonalValuesNeverReachAnyFileAndShreddedKeysLeaveEveryFile
   EXPECT_EQ(IdentityOf("acct-q").Find("legal_name")->Display(), kPersonalValues[3]);
   EXPECT_TRUE(ledger_->Account("acct-q").privacy.billing_erasure_pending);
 
-  clock_.Advance(7 * 365 * kDay);  // not yet: 7 calendar years include leap days
+  clock_.Advance(int64_t{7} * 365 * kDay);  // not yet: 7 calendar years include leap days
   ASSERT_TRUE(ledger_->Tick().ok());
   EXPECT_EQ(StateOf("acct-q", KeyPurpose::kBilling), KeyState::kLive);
   clock_.Advance(3 * kDay);
@@ -243,7 +243,7 @@ TEST_F(PrivacyTest, ALegalHoldBlocksErasureAndDelaysTheBillingShred) {
   EXPECT_EQ(blocked.kind, AppendOutcome::Kind::kRejected);
   EXPECT_NE(blocked.reason.find("legal hold (case 2026-007)"), std::string::npos) << blocked.reason;
   EXPECT_EQ(AppendOne(Hold("hold-2", "acct-q", true)).kind, AppendOutcome::Kind::kRejected);
-  clock_.Advance(8 * 366 * kDay);  // past the invoice's horizon, but held
+  clock_.Advance(int64_t{8} * 366 * kDay);  // past the invoice's horizon, but held
   ASSERT_TRUE(ledger_->Tick().ok());
   EXPECT_FALSE(ledger_->Account("acct-q").privacy.billing_shredded);
   EXPECT_EQ(StateOf("acct-q", KeyPurpose::kBilling), KeyState::kLive);

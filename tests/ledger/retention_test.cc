@@ -116,7 +116,7 @@ TEST_F(RetentionTest, NothingYoungerThanItsHorizonIsArchived) {
   History();
   const uint64_t head = ledger_->head_seq();
   const RetentionPolicy policy;
-  clock_.Advance(6 * 366 * kDay);
+  clock_.Advance(int64_t{6} * 366 * kDay);
   auto plan = PlanRetention(*ledger_, policy, clock_.NowMicros());
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan->archivable_through, 0u);
@@ -367,8 +367,9 @@ TEST(RetentionCrashTest, AnArchiveKilledAnywhereLeavesTheLogWholeOrArchived) {
     // Half the kills spread over a whole run, half over its last fifth
     // (the segment, the purge's write and the compaction come last).
     const double u = std::uniform_real_distribution<double>(0, 1)(random);
+    constexpr double kHalf = kCycles / 2.0;
     const double fraction =
-        cycle < kCycles / 2 ? (cycle + u) / (kCycles / 2) : 0.8 + 0.2 * (cycle - 6 + u) / 6;
+        cycle < kHalf ? (cycle + u) / kHalf : 0.8 + 0.2 * (cycle - kHalf + u) / kHalf;
     const auto delay = std::chrono::microseconds(
         static_cast<int64_t>(static_cast<double>(full_micros) * fraction));
     int status = RunKilled(apply(data), delay);
