@@ -126,6 +126,16 @@ struct AccountView {
   PrivacyView privacy;
 };
 
+// A position in a source of events (a Kafka topic partition): the first
+// offset not yet appended. Stored in the same write as the events taken
+// from before it, so that a consumer resuming from StoredOffset takes every
+// message exactly once (docs/ledger.md, "Source offsets").
+struct SourceOffset {
+  std::string topic;  // 1-249 characters of [a-zA-Z0-9._-]
+  int32_t partition = 0;
+  int64_t next_offset = 0;
+};
+
 struct ArchivedSegment {
   std::string name;  // segment-<first>-<last>
   uint64_t first_seq = 0;
@@ -204,6 +214,16 @@ class Ledger : public Log {
   // returns one outcome per event, in order. A non-ok Status means nothing of
   // the batch was written; retry the whole batch.
   virtual Result<std::vector<AppendOutcome>> Append(std::span<const Event> events) = 0;
+
+  // Append, and stores `offsets` in the same synced write, even when every
+  // event was a duplicate or rejected (or `events` is empty). An offset
+  // below the stored one for its partition means another writer took the
+  // partition: InvalidArgument, nothing of the call is written.
+  virtual Result<std::vector<AppendOutcome>> AppendFrom(std::span<const Event> events,
+                                                        std::span<const SourceOffset> offsets) = 0;
+  // The offset stored for (topic, partition); nullopt if none was.
+  virtual Result<std::optional<int64_t>> StoredOffset(const std::string& topic,
+                                                      int32_t partition) const = 0;
 
   // Appends the ledger-made events due by the clock's now (hold TTLs, lot
   // expiry). Append does this too; a server calls Tick when idle. Returns

@@ -6,6 +6,8 @@
 //   'A' account 0x00 seq:u64be            empty                 (account index)
 //   'M' "head"                            seq:u64be hash:32     (last appended seq)
 //   'M' "format"                          u64be                 (layout version)
+//   'M' "base"                            the log base          (ledger/internal/base.h)
+//   'O' topic 0x00 partition:u32be        next_offset:u64be     (source offsets)
 //
 // Big-endian seqs make RocksDB's byte order equal to seq order. Ids and
 // accounts never contain 0x00 (events/codec.h rejects control characters),
@@ -24,6 +26,7 @@ namespace tally::internal {
 inline constexpr char kEventPrefix = 'E';
 inline constexpr char kIdPrefix = 'I';
 inline constexpr char kAccountPrefix = 'A';
+inline constexpr char kOffsetPrefix = 'O';
 inline constexpr std::string_view kHeadKey = "Mhead";
 inline constexpr std::string_view kFormatKey = "Mformat";
 inline constexpr uint32_t kFormatVersion = 1;
@@ -61,6 +64,14 @@ inline std::string AccountPrefix(std::string_view account) {
 inline std::string AccountKey(std::string_view account, uint64_t seq) {
   std::string key = AccountPrefix(account);
   AppendU64(&key, seq);
+  return key;
+}
+
+inline std::string OffsetKey(std::string_view topic, int32_t partition) {
+  std::string key(1, kOffsetPrefix);
+  key.append(topic);
+  key.push_back('\0');
+  AppendU32(&key, static_cast<uint32_t>(partition));
   return key;
 }
 

@@ -4,6 +4,8 @@
 #include <rocksdb/table.h>
 #include <sodium.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -29,6 +31,20 @@ namespace {
 
 using internal::ChainHead;
 using internal::FromRocks;
+
+// A topic name Kafka accepts, and no negative partition or offset.
+Status CheckSourceOffset(const SourceOffset& offset) {
+  const bool topic_ok =
+      !offset.topic.empty() && offset.topic.size() <= 249 &&
+      std::all_of(offset.topic.begin(), offset.topic.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+      });
+  if (!topic_ok) return Status::InvalidArgument("\"" + offset.topic + "\" is not a topic name");
+  if (offset.partition < 0 || offset.next_offset < 0) {
+    return Status::InvalidArgument(offset.topic + ": partition and offset must not be negative");
+  }
+  return Status::Ok();
+}
 
 // Visits the records of `account` through the account index, on one snapshot.
 Status ScanAccountRecords(rocksdb::DB* db, const std::string& account,
@@ -149,6 +165,7 @@ class RocksLog final : public Log {
 struct Writer {
   std::span<const Event> events;
   std::span<const std::string> rejections;    // empty, or one per event
+  std::span<const SourceOffset> offsets;      // stored with the events
   bool tick = false;                          // a Tick: no events, run due timers
   const CheckpointKey* checkpoint = nullptr;  // a Checkpoint: sign the head
   std::function<Status()> exclusive;          // runs alone, holding the queue (Archive)
@@ -177,7 +194,13 @@ class RocksLedger final : public Ledger {
   // store restored from a backup older than the shredding.
   Status DestroyShreddedKeys();
 
-  Result<std::vector<AppendOutcome>> Append(std::span<const Event> events) override;
+  Result<std::vector<AppendOutcome>> Append(std::span<const Event> events) override {
+    return AppendFrom(events, {});
+  }
+  Result<std::vector<AppendOutcome>> AppendFrom(std::span<const Event> events,
+                                                std::span<const SourceOffset> offsets) override;
+  Result<std::optional<int64_t>> StoredOffset(const std::string& topic,
+                                              int32_t partition) const override;
   Result<uint64_t> Tick() override;
   Result<uint64_t> Checkpoint(const CheckpointKey& key) override;
   Result<ArchivedSegment> Archive(uint64_t through_seq, const RetentionPolicy& policy,
@@ -215,6 +238,10 @@ class RocksLedger final : public Ledger {
   // Decides and writes the events of `group` as one synced write.
   Status WriteGroup(const std::vector<Writer*>& group);
   Result<std::optional<internal::IdEntry>> LookupId(const std::string& id) const;
+  // Checks `offsets` against the stored ones and those staged by earlier
+  // writers of the group, then stages them.
+  Status StageOffsets(std::span<const SourceOffset> offsets,
+                      std::map<std::string, int64_t>& staged) const;
   Result<ArchivedSegment> ArchiveNow(uint64_t through_seq, const RetentionPolicy& policy,
                                      const std::string& archive_dir);
   // Destroys the keys of (subject, purpose) pairs; a pair that fails stays
@@ -245,7 +272,11 @@ class RocksLedger final : public Ledger {
   std::optional<internal::LogBase> base_;  // set once records were purged
 };
 
-Result<std::vector<AppendOutcome>> RocksLedger::Append(std::span<const Event> events) {
+Result<std::vector<AppendOutcome>> RocksLedger::AppendFrom(std::span<const Event> events,
+                                                           std::span<const SourceOffset> offsets) {
+  for (const SourceOffset& offset : offsets) {
+    if (auto valid = CheckSourceOffset(offset); !valid.ok()) return valid;
+  }
   // Personal fields are sealed before anything else sees the event, so the
   // idempotency check compares sealed bytes (sealing is deterministic).
   std::vector<Event> sealed;
@@ -267,6 +298,7 @@ Result<std::vector<AppendOutcome>> RocksLedger::Append(std::span<const Event> ev
   Writer writer;
   writer.events = personal ? std::span<const Event>(sealed) : events;
   writer.rejections = rejections;
+  writer.offsets = offsets;
   std::unique_lock lock(queue_mutex_);
   Lead(Enqueue(&writer, lock), lock);
   return std::move(writer.result);
@@ -338,6 +370,7 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
   internal::DecideOptions decide{options_.hold_ttl_ms_default * 1000, limits::kHoldTtlMsMax * 1000};
   internal::BatchBuilder builder(state_, head_, clock_->NowMicros(), decide,
                                  [this](const std::string& id) { return LookupId(id); });
+  std::map<std::string, int64_t> staged_offsets;  // by offset key, for this write
   Status status;
   for (Writer* writer : group) {
     uint64_t before = builder.appended();
@@ -349,12 +382,22 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
       writer->timer_events = builder.appended() - before;
       writer->result = std::vector<AppendOutcome>();
     } else {
+      // The offsets first: a writer that lost its partition adds nothing.
+      Status fenced = StageOffsets(writer->offsets, staged_offsets);
+      if (!fenced.ok()) {
+        writer->result = fenced;
+        continue;
+      }
       writer->result = builder.Add(writer->events, writer->rejections);
       status = writer->result.status();
     }
     if (!status.ok()) break;
   }
-  if (status.ok() && builder.appended() > 0) {
+  for (const auto& [key, next_offset] : staged_offsets) {
+    TALLY_CHECK(
+        builder.batch().Put(key, internal::EncodeU64(static_cast<uint64_t>(next_offset))).ok());
+  }
+  if (status.ok() && (builder.appended() > 0 || !staged_offsets.empty())) {
     std::string head_value = internal::EncodeU64(builder.head().seq);
     head_value.append(reinterpret_cast<const char*>(builder.head().hash.data()), kHashBytes);
     builder.batch().Put(std::string(internal::kHeadKey), head_value);
@@ -537,6 +580,44 @@ Result<ArchivedSegment> RocksLedger::ArchiveNow(uint64_t through_seq, const Rete
   }
   return ArchivedSegment{manifest.name,      manifest.first_seq, manifest.last_seq,
                          manifest.prev_hash, manifest.last_hash, receipt_seq};
+}
+
+Status RocksLedger::StageOffsets(std::span<const SourceOffset> offsets,
+                                 std::map<std::string, int64_t>& staged) const {
+  std::map<std::string, int64_t> mine;
+  for (const SourceOffset& offset : offsets) {
+    const std::string key = internal::OffsetKey(offset.topic, offset.partition);
+    int64_t current = -1;
+    if (auto it = staged.find(key); it != staged.end()) {
+      current = it->second;
+    } else {
+      auto stored = StoredOffset(offset.topic, offset.partition);
+      if (!stored.ok()) return stored.status();
+      if (*stored) current = **stored;
+    }
+    if (offset.next_offset < current) {
+      return Status::InvalidArgument(
+          offset.topic + "/" + std::to_string(offset.partition) + ": offset " +
+          std::to_string(offset.next_offset) + " is behind the stored " + std::to_string(current) +
+          " (another writer appended this partition); nothing was written");
+    }
+    mine[key] = offset.next_offset;
+  }
+  for (const auto& [key, next_offset] : mine) staged[key] = next_offset;
+  return Status::Ok();
+}
+
+Result<std::optional<int64_t>> RocksLedger::StoredOffset(const std::string& topic,
+                                                         int32_t partition) const {
+  std::string value;
+  auto status = db_->Get(rocksdb::ReadOptions(), internal::OffsetKey(topic, partition), &value);
+  if (status.IsNotFound()) return std::optional<int64_t>();
+  if (!status.ok()) return FromRocks(status, "reading a source offset");
+  if (value.size() != internal::kSeqBytes) {
+    return Status::Corruption("the stored offset of " + topic + "/" + std::to_string(partition) +
+                              " has a bad size");
+  }
+  return std::optional<int64_t>(static_cast<int64_t>(internal::ReadU64(value)));
 }
 
 Result<std::optional<internal::IdEntry>> RocksLedger::LookupId(const std::string& id) const {

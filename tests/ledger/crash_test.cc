@@ -239,6 +239,9 @@ std::vector<std::string> MakeBatch(uint64_t seed, int cycle, int batch) {
 // The child's life: open the shared log, then append batch after batch until
 // killed, acknowledging each ("<batch> <seq>...\n", one write(2), so a kill
 // never leaves half a line) only after Append returned ok.
+// The source of the child's batches: partition = cycle, offset = batches taken.
+constexpr const char* kCrashTopic = "crash.batches";
+
 [[noreturn]] void AppendUntilKilled(const std::string& dir, uint64_t seed, int cycle, int ack_fd) {
   ManualClock clock(kNowMicros);
   auto ledger = Ledger::Open(OptionsFor(dir), &clock);
@@ -251,7 +254,9 @@ std::vector<std::string> MakeBatch(uint64_t seed, int cycle, int batch) {
       if (!event.ok()) ChildFails(ack_fd, "bad event " + json + ": " + Describe(event.status()));
       events.push_back(std::move(event).value());
     }
-    auto outcomes = (*ledger)->Append(events);
+    // As a Kafka consumer would: the batch's next offset in the same write.
+    const SourceOffset offset{kCrashTopic, cycle, batch + 1};
+    auto outcomes = (*ledger)->AppendFrom(events, std::span<const SourceOffset>(&offset, 1));
     if (!outcomes.ok()) ChildFails(ack_fd, "append: " + Describe(outcomes.status()));
     std::string ack = std::to_string(batch);
     for (const AppendOutcome& outcome : *outcomes) {
@@ -407,6 +412,7 @@ class LogModel {
     ScanNewRecords(ledger, problems);
     CheckAcknowledged(problems);
     CheckWholeBatches(problems);
+    CheckOffsets(ledger, problems);
     CheckIntegrity(ledger, problems);
     return log_.last_seq;
   }
@@ -490,6 +496,23 @@ class LogModel {
       if (batch.batch > last_acked + 1) {
         problems.Add("batch " + name + " is in the log but batch " +
                      std::to_string(batch.batch - 1) + " was never acknowledged");
+      }
+    }
+  }
+
+  // Exactly once: each cycle's stored source offset counts exactly the
+  // batches of it in the log, so a consumer resuming there neither skips
+  // nor repeats one.
+  void CheckOffsets(const Ledger& ledger, Problems& problems) const {
+    std::map<int, int64_t> batches;  // cycle -> batches in the log
+    for (const auto& [batch, present] : log_.batch_events) ++batches[batch.cycle];
+    for (const auto& [cycle, count] : batches) {
+      auto stored = ledger.StoredOffset(kCrashTopic, cycle);
+      const int64_t offset = stored.ok() && *stored ? **stored : -1;
+      if (offset != count) {
+        problems.Add("cycle " + std::to_string(cycle) + ": stored offset " +
+                     std::to_string(offset) + " but " + std::to_string(count) +
+                     " batches in the log");
       }
     }
   }

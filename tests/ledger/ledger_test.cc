@@ -159,3 +159,60 @@ TEST_F(LedgerTest, OpeningAMissingLogWithoutCreateIsNotFound) {
 
 }  // namespace
 }  // namespace tally
+
+namespace tally {
+namespace {
+
+using testing::TopUp;
+using testing::Usage;
+
+class SourceOffsetTest : public testing::LedgerFixture {
+ protected:
+  Result<std::vector<AppendOutcome>> AppendFrom(const std::vector<std::string>& lines,
+                                                std::vector<SourceOffset> offsets) {
+    std::vector<Event> events;
+    for (const auto& line : lines) events.push_back(*codec_.ParseJson(line));
+    return ledger_->AppendFrom(events, offsets);
+  }
+  std::optional<int64_t> Stored(int32_t partition) {
+    auto stored = ledger_->StoredOffset("billing.events", partition);
+    EXPECT_TRUE(stored.ok());
+    return stored.ok() ? *stored : std::nullopt;
+  }
+};
+
+TEST_F(SourceOffsetTest, OffsetsAreStoredWithTheEventsAndNeverGoBack) {
+  EXPECT_EQ(Stored(3), std::nullopt);
+  auto first = AppendFrom({TopUp("t1", "acct-1", "100"), Usage("u1", "acct-1", "5")},
+                          {{"billing.events", 3, 101}});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ((*first)[1].kind, AppendOutcome::Kind::kAppended);
+  EXPECT_EQ(Stored(3), 101);
+  // Duplicates only, or nothing at all: the offset still moves on.
+  auto again = AppendFrom({TopUp("t1", "acct-1", "100")}, {{"billing.events", 3, 102}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].kind, AppendOutcome::Kind::kDuplicate);
+  EXPECT_EQ(Stored(3), 102);
+  ASSERT_TRUE(AppendFrom({}, {{"billing.events", 3, 110}, {"billing.events", 4, 7}}).ok());
+  EXPECT_EQ(Stored(3), 110);
+  EXPECT_EQ(Stored(4), 7);
+  // Behind the stored offset: another consumer took the partition.
+  const uint64_t head = ledger_->head_seq();
+  auto fenced = AppendFrom({Usage("u2", "acct-1", "1")}, {{"billing.events", 3, 109}});
+  ASSERT_FALSE(fenced.ok());
+  EXPECT_EQ(fenced.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(fenced.status().message().find("another writer"), std::string::npos);
+  EXPECT_EQ(ledger_->head_seq(), head);
+  EXPECT_EQ(Stored(3), 110);
+  for (const SourceOffset& bad : {SourceOffset{"", 0, 1}, SourceOffset{"bad topic", 0, 1},
+                                  SourceOffset{"t", -1, 1}, SourceOffset{"t", 0, -1}}) {
+    EXPECT_EQ(AppendFrom({}, {bad}).status().code(), StatusCode::kInvalidArgument) << bad.topic;
+  }
+  Reopen();
+  EXPECT_EQ(Stored(3), 110);
+  EXPECT_EQ(Stored(4), 7);
+  EXPECT_TRUE(ledger_->Verify().status.ok());
+}
+
+}  // namespace
+}  // namespace tally
