@@ -1,0 +1,64 @@
+// Kafka ingest: billing events from Kafka topics into the ledger, exactly
+// once (docs/ledger.md, "Source offsets").
+//
+// A consumer in a consumer group takes the partitions it is assigned from
+// the offsets the ledger stored for them (not from Kafka's committed
+// offsets), appends each polled batch with AppendFrom, so the batch and the
+// next offset of every partition in it land in one synced write, and sends
+// malformed messages to a dead-letter topic with the original bytes and the
+// reason in headers. Any failure stops ingest with a Status; a new
+// KafkaIngest resumes from the stored offsets.
+//
+// Message format: the key is the event's account; the value is one event,
+// JSON (docs/events.md) or, with the header `content-type:
+// application/x-capnp`, a Cap'n Proto message.
+//
+// Thread-safety: one thread calls PollOnce.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "events/status.h"
+#include "ledger/ledger.h"
+
+namespace tally {
+
+struct KafkaIngestOptions {
+  std::string brokers;              // bootstrap servers, host:port[,...]
+  std::vector<std::string> topics;  // the billing events topics
+  std::string group_id = "tally";
+  std::string dead_letter_topic = "tally.dead-letter";
+  size_t batch_messages_max = 4096;  // polled per append
+  int poll_timeout_ms = 100;         // wait for the first message of a batch
+};
+
+struct IngestCounts {
+  uint64_t messages = 0;      // taken from Kafka
+  uint64_t appended = 0;      // events appended
+  uint64_t duplicates = 0;    // already in the log
+  uint64_t rejected = 0;      // refused by the ledger's rules (to the dead-letter topic)
+  uint64_t dead_letters = 0;  // malformed or rejected, sent to the dead-letter topic
+};
+
+class KafkaIngest {
+ public:
+  // Connects and subscribes; partitions arrive with the group's assignment.
+  static Result<std::unique_ptr<KafkaIngest>> Create(Ledger& ledger,
+                                                     const KafkaIngestOptions& options);
+  ~KafkaIngest();
+  KafkaIngest(const KafkaIngest&) = delete;
+  KafkaIngest& operator=(const KafkaIngest&) = delete;
+
+  // Polls one batch and appends it with its offsets; adds to `counts`.
+  Status PollOnce(IngestCounts& counts);
+
+ private:
+  struct Impl;
+  explicit KafkaIngest(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tally
