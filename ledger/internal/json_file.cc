@@ -2,6 +2,7 @@
 
 #include <capnp/message.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -14,8 +15,10 @@ Status ReadJsonObject(
     return kind == JsonFileKind::kWrittenByTally ? Status::Corruption(path + ": " + what)
                                                  : Status::InvalidArgument(path + ": " + what);
   };
+  std::error_code error;
+  if (!std::filesystem::exists(path, error) && !error) return Status::NotFound("no file at " + path);
   std::ifstream in(path);
-  if (!in) return Status::NotFound("no file at " + path);
+  if (!in) return Status::IoError(path + " exists but cannot be read");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   capnp::JsonCodec json;
   capnp::MallocMessageBuilder message;

@@ -17,7 +17,8 @@ enum class JsonFileKind {
 };
 
 // Reads `path` as one JSON object and calls `visit` for each field, stopping
-// at the first non-ok Status. NotFound if the file does not exist.
+// at the first non-ok Status. NotFound only if the file does not exist (an
+// unreadable one is IoError: a policy must never silently fall back).
 Status ReadJsonObject(
     const std::string& path, JsonFileKind kind,
     const std::function<Status(std::string_view name, capnp::JsonValue::Reader value)>& visit);

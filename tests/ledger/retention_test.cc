@@ -73,6 +73,11 @@ TEST(RetentionPolicyTest, TheLongestMinimumWinsAndMistakesAreRefused) {
   }
   EXPECT_EQ(RetentionPolicy::LoadFile(dir.path() + "/absent.json").status().code(),
             StatusCode::kNotFound);
+  // Present but unreadable is an error, never the default.
+  std::filesystem::create_directory(dir.path() + "/unreadable.json");
+  auto unreadable = RetentionPolicy::LoadFile(dir.path() + "/unreadable.json");
+  ASSERT_FALSE(unreadable.ok());
+  EXPECT_NE(unreadable.status().code(), StatusCode::kNotFound);
 }
 
 class RetentionTest : public testing::LedgerFixture {
