@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "ledger/internal/keys.h"
+#include "ledger/internal/read_file.h"
 
 namespace tally {
 namespace {
@@ -23,9 +24,9 @@ std::string Message(uint64_t seq, const Hash& hash, int64_t signed_at_micros) {
 }
 
 Result<std::string> ReadFile(const std::string& path, size_t size) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read " + path);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = internal::ReadWholeFile(path);
+  if (!read.ok()) return read.status();
+  const std::string& bytes = *read;
   if (bytes.size() != size) {
     return Status::InvalidArgument(path + " is " + std::to_string(bytes.size()) + " bytes, not " +
                                    std::to_string(size));

@@ -10,6 +10,7 @@
 
 #include "ledger/internal/json_file.h"
 #include "ledger/internal/keys.h"
+#include "ledger/internal/read_file.h"
 #include "ledger/internal/record.h"
 #include "ledger/internal/replay.h"
 
@@ -117,8 +118,12 @@ ExportReport VerifyExport(const std::string& dir, const PublicKey* key) {
     report.status = manifest.status();
     return report;
   }
-  std::ifstream in(dir + "/records", std::ios::binary);
-  std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = internal::ReadWholeFile(dir + "/records");
+  if (!read.ok()) {
+    report.status = read.status();
+    return report;
+  }
+  const std::string& file = *read;
   unsigned char sum[kHashBytes];
   crypto_generichash(sum, sizeof(sum), reinterpret_cast<const unsigned char*>(file.data()),
                      file.size(), nullptr, 0);

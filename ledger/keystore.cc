@@ -24,6 +24,7 @@
 
 #include "events/big_endian.h"
 #include "events/check.h"
+#include "ledger/internal/read_file.h"
 #include "ledger/internal/rocks_status.h"
 
 namespace tally {
@@ -109,9 +110,11 @@ const char* KeyPurposeName(KeyPurpose purpose) {
 }
 
 Result<MasterKey> MasterKey::LoadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::InvalidArgument("master key file " + path + " cannot be read");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = internal::ReadWholeFile(path);
+  if (!read.ok()) {
+    return Status::InvalidArgument("master key file: " + read.status().message());
+  }
+  std::string bytes = std::move(read).value();
   if (bytes.size() != kMasterKeyBytes) {
     return Status::InvalidArgument("master key file " + path + " must hold exactly " +
                                    std::to_string(kMasterKeyBytes) + " random bytes, not " +

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "ledger/internal/read_file.h"
+
 namespace tally::internal {
 
 Status ReadJsonObject(
@@ -15,11 +17,9 @@ Status ReadJsonObject(
     return kind == JsonFileKind::kWrittenByTally ? Status::Corruption(path + ": " + what)
                                                  : Status::InvalidArgument(path + ": " + what);
   };
-  std::error_code error;
-  if (!std::filesystem::exists(path, error) && !error) return Status::NotFound("no file at " + path);
-  std::ifstream in(path);
-  if (!in) return Status::IoError(path + " exists but cannot be read");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = ReadWholeFile(path);
+  if (!read.ok()) return read.status();
+  const std::string& text = *read;
   capnp::JsonCodec json;
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<capnp::JsonValue>();

@@ -563,3 +563,24 @@ TEST_F(CliPrivacyTest, RetentionPlanAndApplyOnTheDemoData) {
 
 }  // namespace
 }  // namespace tally
+
+namespace tally {
+namespace {
+
+// A directory where a file is expected is an error message, never a crash.
+TEST_F(CliPrivacyTest, ADirectoryGivenForAKeyFileIsAnErrorNotACrash) {
+  ASSERT_EQ(Tally("demo --data " + Path("d")).exit_code, 0);
+  const std::string data = "--data " + Path("d/ledger");
+  for (const std::string& command : {"audit checkpoint " + data + " --key " + Path("d") +
+                                         " --master-key-file " + Path("d/master.key"),
+                                     "events " + data + " --master-key-file " + Path("d"),
+                                     "audit verify " + data + " --public-key " + Path("d")}) {
+    CliRun run = Tally(command);
+    EXPECT_NE(run.exit_code, 0) << command;
+    EXPECT_EQ(run.err.find("internal error"), std::string::npos) << command << ": " << run.err;
+    EXPECT_NE(run.err.find(Path("d")), std::string::npos) << command << ": " << run.err;
+  }
+}
+
+}  // namespace
+}  // namespace tally

@@ -150,6 +150,8 @@ TEST_F(KeyStoreTest, MasterKeyFilesMustHoldExactly32Bytes) {
   auto loaded = MasterKey::LoadFile(path);
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded->bytes, master_.bytes);
+  // A directory given as the key file is refused, not a crash.
+  EXPECT_EQ(MasterKey::LoadFile(dir_.path()).status().code(), StatusCode::kInvalidArgument);
 }
 
 // A sealed field opens only with its key, event id and field name, and not
