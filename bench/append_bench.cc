@@ -74,7 +74,9 @@ class BenchLedger {
   std::unique_ptr<Ledger> ledger_;
 };
 
-void BM_AppendBatch(benchmark::State& state) {
+// Appends batches of state.range(0) events made by `make`, one per call.
+template <typename Make>
+void AppendBatches(benchmark::State& state, Make make) {
   const size_t batch_size = static_cast<size_t>(state.range(0));
   BenchLedger bench;
   EventCodec codec;
@@ -83,13 +85,15 @@ void BM_AppendBatch(benchmark::State& state) {
     state.PauseTiming();
     std::vector<Event> events;
     events.reserve(batch_size);
-    for (size_t i = 0; i < batch_size; ++i) events.push_back(UsageEvent(codec, next++));
+    for (size_t i = 0; i < batch_size; ++i) events.push_back(make(codec, next++));
     state.ResumeTiming();
     auto outcomes = bench.ledger().Append(events);
     if (!outcomes.ok()) state.SkipWithError(outcomes.status().ToString().c_str());
   }
   state.SetItemsProcessed(static_cast<int64_t>(next));
 }
+
+void BM_AppendBatch(benchmark::State& state) { AppendBatches(state, UsageEvent); }
 BENCHMARK(BM_AppendBatch)->RangeMultiplier(8)->Range(1, 8192)->UseRealTime()->MinTime(2.0);
 
 // A profile update of account i % kAccounts: an email (profile key) and a
@@ -104,22 +108,7 @@ Event ProfileEvent(const EventCodec& codec, uint64_t i) {
   return *event;
 }
 
-void BM_AppendPersonal(benchmark::State& state) {
-  const size_t batch_size = static_cast<size_t>(state.range(0));
-  BenchLedger bench;
-  EventCodec codec;
-  uint64_t next = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    std::vector<Event> events;
-    events.reserve(batch_size);
-    for (size_t i = 0; i < batch_size; ++i) events.push_back(ProfileEvent(codec, next++));
-    state.ResumeTiming();
-    auto outcomes = bench.ledger().Append(events);
-    if (!outcomes.ok()) state.SkipWithError(outcomes.status().ToString().c_str());
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(next));
-}
+void BM_AppendPersonal(benchmark::State& state) { AppendBatches(state, ProfileEvent); }
 BENCHMARK(BM_AppendPersonal)->RangeMultiplier(8)->Range(1, 8192)->UseRealTime()->MinTime(2.0);
 
 BenchLedger* shared_ledger = nullptr;

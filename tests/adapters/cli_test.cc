@@ -401,27 +401,8 @@ TEST_F(CliTest, HelpAndUsageErrors) {
   EXPECT_EQ(Tally("append " + Data()).exit_code, 2);
 }
 
-}  // namespace
-}  // namespace tally
-
-namespace tally {
-namespace {
-
-class CliPrivacyTest : public ::testing::Test {
+class CliPrivacyTest : public CliTest {
  protected:
-  std::string Path(const std::string& name) { return dir_.path() + "/" + name; }
-  std::string Read(const std::string& name) {
-    std::ifstream in(Path(name));
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-  CliRun Tally(const std::string& args) {
-    std::string command = std::string(TALLY_BINARY) + " " + args + " </dev/null >" + Path("out") +
-                          " 2>" + Path("err");
-    int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Read("out"), Read("err")};
-  }
   // Every file under the demo's ledger directory that holds `needle`.
   bool OnDisk(const std::string& needle) {
     for (const auto& entry : std::filesystem::recursive_directory_iterator(Path("d/ledger"))) {
@@ -432,8 +413,6 @@ class CliPrivacyTest : public ::testing::Test {
     }
     return false;
   }
-
-  testing::TempDir dir_;
 };
 
 TEST_F(CliPrivacyTest, ShredAndLegalHoldOnTheDemoData) {
@@ -503,12 +482,6 @@ TEST_F(CliPrivacyTest, ShredAndLegalHoldOnTheDemoData) {
   EXPECT_NE(rotated.out.find("tax_id 91310115MA1K3L8Q2X"), std::string::npos) << rotated.out;
 }
 
-}  // namespace
-}  // namespace tally
-
-namespace tally {
-namespace {
-
 // Retention on the demo data: its imported 2018 history is past the 7-year
 // horizon, the rest is not. Every interface that removes anything is tried
 // on a record younger than its horizon: `retention apply --through` is
@@ -560,12 +533,6 @@ TEST_F(CliPrivacyTest, RetentionPlanAndApplyOnTheDemoData) {
   EXPECT_EQ(typo.exit_code, 3);
   EXPECT_NE(typo.err.find("retention.json"), std::string::npos) << typo.err;
 }
-
-}  // namespace
-}  // namespace tally
-
-namespace tally {
-namespace {
 
 // A directory where a file is expected is an error message, never a crash.
 TEST_F(CliPrivacyTest, ADirectoryGivenForAKeyFileIsAnErrorNotACrash) {

@@ -157,12 +157,6 @@ TEST_F(LedgerTest, OpeningAMissingLogWithoutCreateIsNotFound) {
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
 }
 
-}  // namespace
-}  // namespace tally
-
-namespace tally {
-namespace {
-
 using testing::TopUp;
 using testing::Usage;
 
