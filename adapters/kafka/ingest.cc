@@ -205,8 +205,12 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
     if (!s.failure.ok()) failed = s.failure;
     if (message == nullptr) break;
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (failed.ok() && message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        failed = Status::Unavailable(std::string("kafka: ") + rd_kafka_message_errstr(message));
+      if (message->err == RD_KAFKA_RESP_ERR__FATAL) {
+        char reason[512];
+        rd_kafka_fatal_error(s.consumer, reason, sizeof(reason));
+        failed = Status::Unavailable(std::string("kafka: fatal: ") + reason);
+      } else if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        ++counts.broker_errors;  // librdkafka reconnects and fetches again
       }
       rd_kafka_message_destroy(message);
       if (!failed.ok()) break;

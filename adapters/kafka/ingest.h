@@ -6,8 +6,9 @@
 // offsets), appends each polled batch with AppendFrom, so the batch and the
 // next offset of every partition in it land in one synced write, and sends
 // malformed messages to a dead-letter topic with the original bytes and the
-// reason in headers. Any failure stops ingest with a Status; a new
-// KafkaIngest resumes from the stored offsets.
+// reason in headers. Transient broker errors are counted and ingest goes
+// on (librdkafka reconnects); a fatal client error or a ledger failure stops
+// ingest with a Status, and a new KafkaIngest resumes from the stored offsets.
 //
 // Message format: the key is the event's account; the value is one event,
 // JSON (docs/events.md) or, with the header `content-type:
@@ -36,11 +37,12 @@ struct KafkaIngestOptions {
 };
 
 struct IngestCounts {
-  uint64_t messages = 0;      // taken from Kafka
-  uint64_t appended = 0;      // events appended
-  uint64_t duplicates = 0;    // already in the log
-  uint64_t rejected = 0;      // refused by the ledger's rules (to the dead-letter topic)
-  uint64_t dead_letters = 0;  // malformed or rejected, sent to the dead-letter topic
+  uint64_t messages = 0;       // taken from Kafka
+  uint64_t appended = 0;       // events appended
+  uint64_t duplicates = 0;     // already in the log
+  uint64_t rejected = 0;       // refused by the ledger's rules (to the dead-letter topic)
+  uint64_t dead_letters = 0;   // malformed or rejected, sent to the dead-letter topic
+  uint64_t broker_errors = 0;  // transient (a broker down): librdkafka retries by itself
 };
 
 class KafkaIngest {

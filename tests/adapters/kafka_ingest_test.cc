@@ -53,6 +53,10 @@ class MockCluster {
   }
 
   const std::string& bootstraps() const { return bootstraps_; }
+  void SetBrokerUp(bool up) {
+    TALLY_CHECK((up ? rd_kafka_mock_broker_set_up(cluster_, 1)
+                    : rd_kafka_mock_broker_set_down(cluster_, 1)) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
 
   void Publish(const std::string& key, const std::string& value) {
     TALLY_CHECK(rd_kafka_producev(publisher_, RD_KAFKA_V_TOPIC(kTopic),
@@ -112,9 +116,10 @@ class MockCluster {
 
 class KafkaIngestTest : public testing::LedgerFixture {
  protected:
-  // Ingests until `done` or 30 s pass.
-  IngestCounts IngestUntil(const std::function<bool(const IngestCounts&)>& done,
-                           const std::string& group_id = "tally") {
+  // Ingests until `done` or 30 s pass; `between` runs after every poll.
+  IngestCounts IngestUntil(
+      const std::function<bool(const IngestCounts&)>& done, const std::string& group_id = "tally",
+      const std::function<void(const IngestCounts&)>& between = [](const IngestCounts&) {}) {
     KafkaIngestOptions options;
     options.brokers = cluster_.bootstraps();
     options.topics = {kTopic};
@@ -128,6 +133,7 @@ class KafkaIngestTest : public testing::LedgerFixture {
       Status status = (*ingest)->PollOnce(counts);
       EXPECT_TRUE(status.ok()) << status.ToString();
       if (!status.ok()) break;
+      between(counts);
     }
     return counts;
   }
@@ -186,6 +192,45 @@ TEST_F(KafkaIngestTest, EveryMessageIsAppendedOnceAcrossRestarts) {
     EXPECT_TRUE(ids.insert(e.event.reader().getId().cStr()).second);
   }
   EXPECT_EQ(producer_events, static_cast<uint64_t>(kFirst + kSecond));
+}
+
+// The broker goes down once the first half is taken; the second half is
+// published while it is down (the producer holds it) and arrives when it is
+// back. One ingest rides it out: every message appended once.
+TEST_F(KafkaIngestTest, ABrokerDownAndUpAgainLosesAndRepeatsNothing) {
+  constexpr int kHalf = 100;
+  auto publish = [&](int from) {
+    for (int i = from; i < from + kHalf; ++i) {
+      std::string account = "acct-" + std::to_string(i % 5);
+      cluster_.Publish(account, Usage("u" + std::to_string(i), account, "1"));
+    }
+  };
+  publish(0);
+  cluster_.Flush();
+  bool went_down = false;
+  bool came_back = false;
+  auto down_since = std::chrono::steady_clock::now();
+  IngestCounts counts = IngestUntil(
+      [&](const IngestCounts& c) { return c.messages >= 2 * kHalf; }, "tally",
+      [&](const IngestCounts& c) {
+        if (!went_down && c.messages >= kHalf) {
+          cluster_.SetBrokerUp(false);
+          went_down = true;
+          down_since = std::chrono::steady_clock::now();
+          publish(kHalf);  // queued by the producer until the broker is back
+        } else if (went_down && !came_back &&
+                   std::chrono::steady_clock::now() - down_since > std::chrono::seconds(2)) {
+          cluster_.SetBrokerUp(true);
+          came_back = true;
+        }
+      });
+  EXPECT_TRUE(came_back);
+  EXPECT_EQ(counts.messages, static_cast<uint64_t>(2 * kHalf));
+  EXPECT_EQ(counts.appended, static_cast<uint64_t>(2 * kHalf));
+  EXPECT_EQ(counts.duplicates, 0u);
+  uint64_t producer_events = 0;
+  for (const LoggedEvent& e : Log()) producer_events += IsLedgerMade(e.event) ? 0 : 1;
+  EXPECT_EQ(producer_events, static_cast<uint64_t>(2 * kHalf));
 }
 
 TEST_F(KafkaIngestTest, MalformedMessagesGoToTheDeadLetterTopicAndIngestGoesOn) {
