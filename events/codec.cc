@@ -130,4 +130,12 @@ std::string EventCodec::ToJson(const Event& event) const {
   return impl_->json.encode(event.reader()).cStr();
 }
 
+std::string EventCodec::ToBinary(const Event& event) const {
+  capnp::MallocMessageBuilder message;
+  message.setRoot(event.reader());
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asChars();
+  return std::string(bytes.begin(), bytes.size());
+}
+
 }  // namespace tally

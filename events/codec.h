@@ -38,6 +38,8 @@ class EventCodec {
 
   // One-line JSON. Fields at their defaults are omitted.
   std::string ToJson(const Event& event) const;
+  // A standard Cap'n Proto message, as ParseBinary reads.
+  std::string ToBinary(const Event& event) const;
 
  private:
   struct Impl;

@@ -23,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "events/event.h"
@@ -136,6 +137,27 @@ struct SourceOffset {
   int64_t next_offset = 0;
 };
 
+// A message that did not become an event (it did not parse, or the ledger
+// rejected it), kept in the log's store until the caller has delivered it
+// to its dead-letter destination (docs/kafka.md, "Dead letters").
+struct DeadLetter {
+  uint64_t id = 0;     // given by the ledger when stored, from 1
+  std::string reason;  // why it is a dead letter
+  std::string key;     // the original message key
+  std::string value;   // the original message bytes
+  std::vector<std::pair<std::string, std::string>> headers;  // name, value
+};
+
+// What AppendFrom stores beside the events, in the same write.
+struct SourceBatch {
+  std::span<const SourceOffset> offsets = {};
+  // Kept as given (messages that did not parse).
+  std::span<const DeadLetter> dead_letters = {};
+  // Empty, or one per event: kept, with the rejection's reason, for each
+  // event the ledger rejects.
+  std::span<const DeadLetter> if_rejected = {};
+};
+
 struct ArchivedSegment {
   std::string name;  // segment-<first>-<last>
   uint64_t first_seq = 0;
@@ -215,15 +237,27 @@ class Ledger : public Log {
   // the batch was written; retry the whole batch.
   virtual Result<std::vector<AppendOutcome>> Append(std::span<const Event> events) = 0;
 
-  // Append, and stores `offsets` in the same synced write, even when every
-  // event was a duplicate or rejected (or `events` is empty). An offset
-  // below the stored one for its partition means another writer took the
-  // partition: InvalidArgument, nothing of the call is written.
+  // Append, and stores `source` (offsets, dead letters) in the same synced
+  // write, even when every event was a duplicate or rejected (or `events`
+  // is empty). An offset below the stored one for its partition means
+  // another writer took the partition: Conflict, nothing of the call is
+  // written.
   virtual Result<std::vector<AppendOutcome>> AppendFrom(std::span<const Event> events,
-                                                        std::span<const SourceOffset> offsets) = 0;
+                                                        const SourceBatch& source) = 0;
   // The offset stored for (topic, partition); nullopt if none was.
   virtual Result<std::optional<int64_t>> StoredOffset(const std::string& topic,
                                                       int32_t partition) const = 0;
+
+  // The oldest `max` dead letters not yet removed, in the order stored.
+  virtual Result<std::vector<DeadLetter>> DeadLetters(size_t max) const = 0;
+  // Removes delivered dead letters (unknown ids are ignored).
+  virtual Status RemoveDeadLetters(std::span<const uint64_t> ids) = 0;
+
+  // A named reader's position in the log (the last seq it has handled; 0:
+  // none), kept in the log's store so that a publisher resumes after a
+  // crash where it stopped. StoreCursor writes it to disk before returning.
+  virtual Result<uint64_t> Cursor(const std::string& name) const = 0;
+  virtual Status StoreCursor(const std::string& name, uint64_t seq) = 0;
 
   // Appends the ledger-made events due by the clock's now (hold TTLs, lot
   // expiry). Append does this too; a server calls Tick when idle. Returns

@@ -3,45 +3,35 @@
 #include <librdkafka/rdkafka.h>
 
 #include <map>
+#include <set>
 #include <utility>
 
+#include "adapters/kafka/internal/client.h"
 #include "events/check.h"
 #include "events/codec.h"
 
 namespace tally {
 namespace {
 
-constexpr int kFlushTimeoutMs = 30'000;
+using kafka_internal::HeaderOf;
+using kafka_internal::PartitionName;
+
 constexpr const char* kBinaryContentType = "application/x-capnp";
 
-Status Configure(rd_kafka_conf_t* conf, const char* name, const std::string& value) {
-  char error[512];
-  if (rd_kafka_conf_set(conf, name, value.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
-    return Status::InvalidArgument(std::string("kafka setting ") + name + ": " + error);
-  }
-  return Status::Ok();
-}
+using Partition = std::pair<std::string, int32_t>;
 
-// A message that cannot be appended, for the dead-letter topic.
-struct DeadLetter {
-  std::string key;
-  std::string value;
-  std::string reason;
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = 0;
-};
-
-std::string HeaderOf(const rd_kafka_message_t* message, const char* name) {
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return "";
-  const void* value = nullptr;
-  size_t size = 0;
-  if (rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-      value == nullptr) {
-    return "";
+// A message as a dead letter: its key, bytes and where it came from.
+DeadLetter DeadLetterOf(const rd_kafka_message_t* message, std::string key, std::string value) {
+  DeadLetter letter;
+  letter.key = std::move(key);
+  letter.value = std::move(value);
+  letter.headers = {{"tally-source-topic", rd_kafka_topic_name(message->rkt)},
+                    {"tally-source-partition", std::to_string(message->partition)},
+                    {"tally-source-offset", std::to_string(message->offset)}};
+  if (std::string type = HeaderOf(message, "content-type"); !type.empty()) {
+    letter.headers.emplace_back("content-type", std::move(type));
   }
-  return std::string(static_cast<const char*>(value), size);
+  return letter;
 }
 
 }  // namespace
@@ -51,82 +41,65 @@ struct KafkaIngest::Impl {
       : ledger(ledger_in), options(std::move(options_in)) {}
   ~Impl() {
     if (consumer != nullptr) {
-      rd_kafka_consumer_close(consumer);
+      rd_kafka_consumer_close(consumer);  // leaves the group: its partitions move at once
       rd_kafka_destroy(consumer);
-    }
-    if (producer != nullptr) {
-      rd_kafka_flush(producer, kFlushTimeoutMs);
-      rd_kafka_destroy(producer);
     }
   }
 
-  // Assigned partitions start at the ledger's stored offsets.
+  // Assigned partitions start at the ledger's stored offsets; revoked ones
+  // are dropped from the batch being polled.
   static void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                         rd_kafka_topic_partition_list_t* partitions, void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
     if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      self->assigned.clear();
       rd_kafka_assign(rk, nullptr);
       return;
     }
+    if (auto status = self->StartAtStoredOffsets(partitions); !status.ok()) {
+      self->failure = status;
+      rd_kafka_assign(rk, nullptr);
+      return;
+    }
+    self->assigned.clear();
     for (int i = 0; i < partitions->cnt; ++i) {
-      rd_kafka_topic_partition_t& partition = partitions->elems[i];
-      auto stored = self->ledger.StoredOffset(partition.topic, partition.partition);
-      if (!stored.ok()) {
-        self->failure = stored.status();
-        rd_kafka_assign(rk, nullptr);
-        return;
-      }
-      partition.offset = *stored ? **stored : RD_KAFKA_OFFSET_BEGINNING;
+      self->assigned.emplace(partitions->elems[i].topic, partitions->elems[i].partition);
     }
     rd_kafka_assign(rk, partitions);
   }
 
-  Status SendDeadLetters(const std::vector<DeadLetter>& letters) {
-    for (const DeadLetter& letter : letters) {
-      const std::string partition = std::to_string(letter.partition);
-      const std::string offset = std::to_string(letter.offset);
-      rd_kafka_resp_err_t err = rd_kafka_producev(
-          producer, RD_KAFKA_V_TOPIC(options.dead_letter_topic.c_str()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_KEY(letter.key.data(), letter.key.size()),
-          RD_KAFKA_V_VALUE(const_cast<char*>(letter.value.data()), letter.value.size()),
-          RD_KAFKA_V_HEADER("tally-error", letter.reason.data(),
-                            static_cast<ssize_t>(letter.reason.size())),
-          RD_KAFKA_V_HEADER("tally-source-topic", letter.topic.data(),
-                            static_cast<ssize_t>(letter.topic.size())),
-          RD_KAFKA_V_HEADER("tally-source-partition", partition.data(),
-                            static_cast<ssize_t>(partition.size())),
-          RD_KAFKA_V_HEADER("tally-source-offset", offset.data(),
-                            static_cast<ssize_t>(offset.size())),
-          RD_KAFKA_V_END);
-      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return Status::Unavailable("dead-letter topic: " + std::string(rd_kafka_err2str(err)));
-      }
+  Status StartAtStoredOffsets(rd_kafka_topic_partition_list_t* partitions) const {
+    for (int i = 0; i < partitions->cnt; ++i) {
+      rd_kafka_topic_partition_t& partition = partitions->elems[i];
+      auto stored = ledger.StoredOffset(partition.topic, partition.partition);
+      if (!stored.ok()) return stored.status();
+      partition.offset = *stored ? **stored : RD_KAFKA_OFFSET_BEGINNING;
     }
-    if (!letters.empty() &&
-        rd_kafka_flush(producer, kFlushTimeoutMs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Status::Unavailable("dead-letter topic: not delivered within " +
-                                 std::to_string(kFlushTimeoutMs) + " ms");
-    }
-    if (delivery_failure.ok()) return Status::Ok();
-    return std::exchange(delivery_failure, Status::Ok());
+    return Status::Ok();
   }
 
-  static void Delivered(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
-    auto* self = static_cast<Impl*>(opaque);
-    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR && self->delivery_failure.ok()) {
-      self->delivery_failure =
-          Status::Unavailable("dead-letter topic: " + std::string(rd_kafka_err2str(message->err)));
+  // After a fenced append: fetch every assigned partition again from the
+  // ledger's stored offsets, so nothing polled and dropped is skipped.
+  Status Reseek() {
+    rd_kafka_topic_partition_list_t* partitions = nullptr;
+    if (rd_kafka_assignment(consumer, &partitions) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::Unavailable("kafka: reading the assignment failed");
     }
+    Status status = StartAtStoredOffsets(partitions);
+    if (status.ok() && rd_kafka_assign(consumer, partitions) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      status = Status::Unavailable("kafka: re-assigning the partitions failed");
+    }
+    rd_kafka_topic_partition_list_destroy(partitions);
+    return status;
   }
 
   Ledger& ledger;
   const KafkaIngestOptions options;
   rd_kafka_t* consumer = nullptr;
-  rd_kafka_t* producer = nullptr;
   EventCodec codec;
-  Status failure;           // from the rebalance callback
-  Status delivery_failure;  // from the delivery callback
+  std::set<Partition> assigned;  // by the last rebalance
+  Status failure;                // from the rebalance callback
+  KafkaHealth health;            // from the error callback
 };
 
 KafkaIngest::KafkaIngest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -137,47 +110,23 @@ Result<std::unique_ptr<KafkaIngest>> KafkaIngest::Create(Ledger& ledger,
   TALLY_CHECK(options.batch_messages_max > 0);
   if (options.topics.empty()) return Status::InvalidArgument("no topic to consume");
   auto impl = std::make_unique<Impl>(ledger, options);
-  char error[512];
-  {
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    for (auto [name, value] : std::initializer_list<std::pair<const char*, std::string>>{
-             {"bootstrap.servers", options.brokers},
-             {"group.id", options.group_id},
-             {"enable.auto.commit", "false"},  // the ledger stores the offsets
-             {"enable.auto.offset.store", "false"},
-             {"auto.offset.reset", "earliest"},
-             {"enable.partition.eof", "false"}}) {
-      if (auto status = Configure(conf, name, value); !status.ok()) {
-        rd_kafka_conf_destroy(conf);
-        return status;
-      }
-    }
-    rd_kafka_conf_set_opaque(conf, impl.get());
-    rd_kafka_conf_set_rebalance_cb(conf, &Impl::Rebalance);
-    impl->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof(error));
-    if (impl->consumer == nullptr) {
-      rd_kafka_conf_destroy(conf);
-      return Status::InvalidArgument(std::string("kafka consumer: ") + error);
-    }
-    rd_kafka_poll_set_consumer(impl->consumer);
-  }
-  {
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    for (auto [name, value] : std::initializer_list<std::pair<const char*, std::string>>{
-             {"bootstrap.servers", options.brokers}, {"enable.idempotence", "true"}}) {
-      if (auto status = Configure(conf, name, value); !status.ok()) {
-        rd_kafka_conf_destroy(conf);
-        return status;
-      }
-    }
-    rd_kafka_conf_set_opaque(conf, impl.get());
-    rd_kafka_conf_set_dr_msg_cb(conf, &Impl::Delivered);
-    impl->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
-    if (impl->producer == nullptr) {
-      rd_kafka_conf_destroy(conf);
-      return Status::InvalidArgument(std::string("kafka producer: ") + error);
-    }
-  }
+  kafka_internal::Settings settings = {
+      {"bootstrap.servers", options.brokers},
+      {"group.id", options.group_id},
+      {"session.timeout.ms", std::to_string(options.session_timeout_ms)},
+      {"enable.auto.commit", "false"},  // the ledger stores the offsets
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"enable.partition.eof", "false"},
+      {"fetch.wait.max.ms", "50"}};
+  if (!options.instance_id.empty()) settings.emplace_back("group.instance.id", options.instance_id);
+  auto consumer = kafka_internal::NewClient(RD_KAFKA_CONSUMER, settings,
+                                            {.opaque = impl.get(),
+                                             .error = &kafka_internal::RecordErrorOf<Impl>,
+                                             .rebalance = &Impl::Rebalance});
+  if (!consumer.ok()) return consumer.status();
+  impl->consumer = *consumer;
+  rd_kafka_poll_set_consumer(impl->consumer);
   rd_kafka_topic_partition_list_t* topics =
       rd_kafka_topic_partition_list_new(static_cast<int>(options.topics.size()));
   for (const std::string& topic : options.topics) {
@@ -194,12 +143,14 @@ Result<std::unique_ptr<KafkaIngest>> KafkaIngest::Create(Ledger& ledger,
 Status KafkaIngest::PollOnce(IngestCounts& counts) {
   Impl& s = *impl_;
   std::vector<Event> events;
-  std::vector<DeadLetter> sources;  // per event: where it came from, for a rejection
-  std::vector<DeadLetter> dead;
-  std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
+  std::vector<DeadLetter> if_rejected;  // per event: the message, should it be rejected
+  std::vector<Partition> partition_of;  // per event
+  std::vector<DeadLetter> malformed;
+  std::vector<Partition> malformed_partition_of;
+  std::map<Partition, int64_t> next_offsets;
   int timeout_ms = s.options.poll_timeout_ms;
   Status failed;
-  while (events.size() + dead.size() < s.options.batch_messages_max) {
+  while (events.size() + malformed.size() < s.options.batch_messages_max) {
     rd_kafka_message_t* message = rd_kafka_consumer_poll(s.consumer, timeout_ms);
     timeout_ms = 0;  // take what is already fetched, then append
     if (!s.failure.ok()) failed = s.failure;
@@ -216,61 +167,101 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
       if (!failed.ok()) break;
       continue;
     }
-    DeadLetter source;
-    source.topic = rd_kafka_topic_name(message->rkt);
-    source.partition = message->partition;
-    source.offset = message->offset;
-    if (message->key != nullptr) {
-      source.key.assign(static_cast<const char*>(message->key), message->key_len);
-    }
+    Partition partition{rd_kafka_topic_name(message->rkt), message->partition};
+    std::string key, value;
+    if (message->key != nullptr)
+      key.assign(static_cast<const char*>(message->key), message->key_len);
     if (message->payload != nullptr) {
-      source.value.assign(static_cast<const char*>(message->payload), message->len);
+      value.assign(static_cast<const char*>(message->payload), message->len);
     }
     const bool binary = HeaderOf(message, "content-type") == kBinaryContentType;
-    rd_kafka_message_destroy(message);
+    int64_t& next = next_offsets[partition];
+    next = std::max(next, message->offset + 1);
     ++counts.messages;
-    int64_t& next = next_offsets[{source.topic, source.partition}];
-    next = std::max(next, source.offset + 1);
-    auto event = binary ? s.codec.ParseBinary(source.value) : s.codec.ParseJson(source.value);
+    auto event = binary ? s.codec.ParseBinary(value) : s.codec.ParseJson(value);
+    std::string reason;
     if (!event.ok()) {
-      source.reason = event.status().message();
-    } else if (!source.key.empty() && source.key != event->reader().getAccount().cStr()) {
-      source.reason = "the message key \"" + source.key + "\" is not the event's account";
+      reason = event.status().message();
+    } else if (!key.empty() && key != event->reader().getAccount().cStr()) {
+      reason = "the message key \"" + key + "\" is not the event's account";
     }
-    if (!source.reason.empty()) {
-      dead.push_back(std::move(source));
+    DeadLetter letter = DeadLetterOf(message, std::move(key), std::move(value));
+    rd_kafka_message_destroy(message);
+    if (!reason.empty()) {
+      letter.reason = std::move(reason);
+      malformed.push_back(std::move(letter));
+      malformed_partition_of.push_back(std::move(partition));
       continue;
     }
     events.push_back(std::move(event).value());
-    sources.push_back(std::move(source));
+    if_rejected.push_back(std::move(letter));
+    partition_of.push_back(std::move(partition));
   }
   if (!failed.ok()) return failed;
+  // Messages of partitions revoked while polling are dropped: the process
+  // that takes the partition fetches them again from the stored offset.
+  auto revoked = [&](const Partition& partition) { return s.assigned.count(partition) == 0; };
+  if (std::any_of(next_offsets.begin(), next_offsets.end(),
+                  [&](const auto& entry) { return revoked(entry.first); })) {
+    auto keep = [&](auto& items, const std::vector<Partition>& partitions) {
+      size_t kept = 0;
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (!revoked(partitions[i])) items[kept++] = std::move(items[i]);
+      }
+      items.erase(items.begin() + static_cast<std::ptrdiff_t>(kept), items.end());
+    };
+    keep(events, partition_of);
+    keep(if_rejected, partition_of);
+    keep(malformed, malformed_partition_of);
+    std::erase_if(next_offsets, [&](const auto& entry) { return revoked(entry.first); });
+  }
   if (next_offsets.empty()) return Status::Ok();
-  // Dead letters first: once the offsets are stored they are not read again.
-  if (auto sent = s.SendDeadLetters(dead); !sent.ok()) return sent;
-  counts.dead_letters += dead.size();
   std::vector<SourceOffset> offsets;
   for (const auto& [partition, next] : next_offsets) {
     offsets.push_back({partition.first, partition.second, next});
   }
-  auto outcomes = s.ledger.AppendFrom(events, offsets);
-  if (!outcomes.ok()) return outcomes.status();
-  std::vector<DeadLetter> rejected;
-  for (size_t i = 0; i < outcomes->size(); ++i) {
-    const AppendOutcome& outcome = (*outcomes)[i];
+  auto outcomes = s.ledger.AppendFrom(
+      events, {.offsets = offsets, .dead_letters = malformed, .if_rejected = if_rejected});
+  if (!outcomes.ok()) {
+    if (outcomes.status().code() != StatusCode::kConflict) return outcomes.status();
+    // Fenced: a partition moved to another process, which stored a later
+    // offset; nothing was written. Fetch again from the stored offsets.
+    ++counts.fenced;
+    return s.Reseek();
+  }
+  counts.malformed += malformed.size();
+  for (const AppendOutcome& outcome : *outcomes) {
     switch (outcome.kind) {
       case AppendOutcome::Kind::kAppended: ++counts.appended; break;
       case AppendOutcome::Kind::kDuplicate: ++counts.duplicates; break;
-      case AppendOutcome::Kind::kRejected:
-        ++counts.rejected;
-        rejected.push_back(std::move(sources[i]));
-        rejected.back().reason = outcome.reason;
-        break;
+      case AppendOutcome::Kind::kRejected: ++counts.rejected; break;
     }
   }
-  if (auto sent = s.SendDeadLetters(rejected); !sent.ok()) return sent;
-  counts.dead_letters += rejected.size();
   return Status::Ok();
 }
+
+uint64_t KafkaIngest::Lag() const {
+  rd_kafka_topic_partition_list_t* partitions = nullptr;
+  if (rd_kafka_assignment(impl_->consumer, &partitions) != RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
+  rd_kafka_position(impl_->consumer, partitions);
+  uint64_t lag = 0;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const rd_kafka_topic_partition_t& partition = partitions->elems[i];
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(impl_->consumer, partition.topic, partition.partition, &low,
+                                       &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0) {
+      continue;
+    }
+    const int64_t position = partition.offset >= 0 ? partition.offset : low;
+    if (high > position) lag += static_cast<uint64_t>(high - position);
+  }
+  rd_kafka_topic_partition_list_destroy(partitions);
+  return lag;
+}
+
+size_t KafkaIngest::assigned_partitions() const { return impl_->assigned.size(); }
+
+const KafkaHealth& KafkaIngest::health() const { return impl_->health; }
 
 }  // namespace tally

@@ -3,12 +3,13 @@
 //
 // A consumer in a consumer group takes the partitions it is assigned from
 // the offsets the ledger stored for them (not from Kafka's committed
-// offsets), appends each polled batch with AppendFrom, so the batch and the
-// next offset of every partition in it land in one synced write, and sends
-// malformed messages to a dead-letter topic with the original bytes and the
-// reason in headers. Transient broker errors are counted and ingest goes
-// on (librdkafka reconnects); a fatal client error or a ledger failure stops
-// ingest with a Status, and a new KafkaIngest resumes from the stored offsets.
+// offsets) and appends each polled batch with AppendFrom, so the batch, the
+// next offset of every partition in it and the dead letters (messages that
+// did not parse, events the ledger rejected: original bytes, reason) land
+// in one synced write. KafkaPublisher delivers the dead letters. Transient
+// broker errors are counted and ingest goes on (librdkafka reconnects); a
+// fatal client error or a ledger failure stops ingest with a Status, and a
+// new KafkaIngest resumes from the stored offsets.
 //
 // Message format: the key is the event's account; the value is one event,
 // JSON (docs/events.md) or, with the header `content-type:
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/kafka/health.h"
 #include "events/status.h"
 #include "ledger/ledger.h"
 
@@ -31,7 +33,12 @@ struct KafkaIngestOptions {
   std::string brokers;              // bootstrap servers, host:port[,...]
   std::vector<std::string> topics;  // the billing events topics
   std::string group_id = "tally";
-  std::string dead_letter_topic = "tally.dead-letter";
+  // Static group membership (group.instance.id): a process restarted with
+  // the same id takes its partitions back at once instead of after the
+  // session timeout. Empty: dynamic membership. Never give two running
+  // processes the same id.
+  std::string instance_id;
+  int session_timeout_ms = 10'000;   // a silent member loses its partitions after this
   size_t batch_messages_max = 4096;  // polled per append
   int poll_timeout_ms = 100;         // wait for the first message of a batch
 };
@@ -40,9 +47,10 @@ struct IngestCounts {
   uint64_t messages = 0;       // taken from Kafka
   uint64_t appended = 0;       // events appended
   uint64_t duplicates = 0;     // already in the log
-  uint64_t rejected = 0;       // refused by the ledger's rules (to the dead-letter topic)
-  uint64_t dead_letters = 0;   // malformed or rejected, sent to the dead-letter topic
+  uint64_t rejected = 0;       // refused by the ledger's rules (kept as dead letters)
+  uint64_t malformed = 0;      // did not parse (kept as dead letters)
   uint64_t broker_errors = 0;  // transient (a broker down): librdkafka retries by itself
+  uint64_t fenced = 0;         // batches dropped: a partition had moved to another process
 };
 
 class KafkaIngest {
@@ -56,6 +64,12 @@ class KafkaIngest {
 
   // Polls one batch and appends it with its offsets; adds to `counts`.
   Status PollOnce(IngestCounts& counts);
+
+  // Messages in the assigned partitions not yet taken, as of the last fetch.
+  uint64_t Lag() const;
+  // Partitions assigned to this process now.
+  size_t assigned_partitions() const;
+  const KafkaHealth& health() const;
 
  private:
   struct Impl;

@@ -8,6 +8,8 @@
 //   'M' "format"                          u64be                 (layout version)
 //   'M' "base"                            the log base          (ledger/internal/base.h)
 //   'O' topic 0x00 partition:u32be        next_offset:u64be     (source offsets)
+//   'D' id:u64be                          dead letter           (ledger/internal/outbox.h)
+//   'C' name                              seq:u64be             (publisher cursors)
 //
 // Big-endian seqs make RocksDB's byte order equal to seq order. Ids and
 // accounts never contain 0x00 (events/codec.h rejects control characters),

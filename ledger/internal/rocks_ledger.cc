@@ -20,6 +20,7 @@
 #include "ledger/internal/batch.h"
 #include "ledger/internal/decider.h"
 #include "ledger/internal/keys.h"
+#include "ledger/internal/outbox.h"
 #include "ledger/internal/record.h"
 #include "ledger/internal/replay.h"
 #include "ledger/internal/segment.h"
@@ -165,7 +166,7 @@ class RocksLog final : public Log {
 struct Writer {
   std::span<const Event> events;
   std::span<const std::string> rejections;    // empty, or one per event
-  std::span<const SourceOffset> offsets;      // stored with the events
+  SourceBatch source;                         // stored with the events
   bool tick = false;                          // a Tick: no events, run due timers
   const CheckpointKey* checkpoint = nullptr;  // a Checkpoint: sign the head
   std::function<Status()> exclusive;          // runs alone, holding the queue (Archive)
@@ -195,12 +196,25 @@ class RocksLedger final : public Ledger {
   Status DestroyShreddedKeys();
 
   Result<std::vector<AppendOutcome>> Append(std::span<const Event> events) override {
-    return AppendFrom(events, {});
+    return AppendFrom(events, SourceBatch{});
   }
   Result<std::vector<AppendOutcome>> AppendFrom(std::span<const Event> events,
-                                                std::span<const SourceOffset> offsets) override;
+                                                const SourceBatch& source) override;
   Result<std::optional<int64_t>> StoredOffset(const std::string& topic,
                                               int32_t partition) const override;
+  Result<std::vector<DeadLetter>> DeadLetters(size_t max) const override {
+    return internal::ReadDeadLetters(db_.get(), max);
+  }
+  Status RemoveDeadLetters(std::span<const uint64_t> ids) override {
+    return internal::DeleteDeadLetters(db_.get(), ids);
+  }
+  Result<uint64_t> Cursor(const std::string& name) const override {
+    return internal::ReadCursor(db_.get(), name);
+  }
+  Status StoreCursor(const std::string& name, uint64_t seq) override {
+    return internal::WriteCursor(db_.get(), name, seq);
+  }
+  void set_last_dead_letter_id(uint64_t id) { last_dead_letter_id_ = id; }
   Result<uint64_t> Tick() override;
   Result<uint64_t> Checkpoint(const CheckpointKey& key) override;
   Result<ArchivedSegment> Archive(uint64_t through_seq, const RetentionPolicy& policy,
@@ -270,11 +284,15 @@ class RocksLedger final : public Ledger {
   internal::State state_;
   ChainHead head_;
   std::optional<internal::LogBase> base_;  // set once records were purged
+  uint64_t last_dead_letter_id_ = 0;       // under state_mutex_
 };
 
 Result<std::vector<AppendOutcome>> RocksLedger::AppendFrom(std::span<const Event> events,
-                                                           std::span<const SourceOffset> offsets) {
-  for (const SourceOffset& offset : offsets) {
+                                                           const SourceBatch& source) {
+  if (!source.if_rejected.empty() && source.if_rejected.size() != events.size()) {
+    return Status::InvalidArgument("if_rejected needs one dead letter per event");
+  }
+  for (const SourceOffset& offset : source.offsets) {
     if (auto valid = CheckSourceOffset(offset); !valid.ok()) return valid;
   }
   // Personal fields are sealed before anything else sees the event, so the
@@ -298,7 +316,7 @@ Result<std::vector<AppendOutcome>> RocksLedger::AppendFrom(std::span<const Event
   Writer writer;
   writer.events = personal ? std::span<const Event>(sealed) : events;
   writer.rejections = rejections;
-  writer.offsets = offsets;
+  writer.source = source;
   std::unique_lock lock(queue_mutex_);
   Lead(Enqueue(&writer, lock), lock);
   return std::move(writer.result);
@@ -371,6 +389,15 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
   internal::BatchBuilder builder(state_, head_, clock_->NowMicros(), decide,
                                  [this](const std::string& id) { return LookupId(id); });
   std::map<std::string, int64_t> staged_offsets;  // by offset key, for this write
+  uint64_t dead_letter_id = last_dead_letter_id_;
+  auto stage_dead_letter = [&](const DeadLetter& letter, const std::string& reason) {
+    DeadLetter stored = letter;
+    if (!reason.empty()) stored.reason = reason;
+    TALLY_CHECK(
+        builder.batch()
+            .Put(internal::DeadLetterKey(++dead_letter_id), internal::EncodeDeadLetter(stored))
+            .ok());
+  };
   Status status;
   for (Writer* writer : group) {
     uint64_t before = builder.appended();
@@ -383,13 +410,21 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
       writer->result = std::vector<AppendOutcome>();
     } else {
       // The offsets first: a writer that lost its partition adds nothing.
-      Status fenced = StageOffsets(writer->offsets, staged_offsets);
+      Status fenced = StageOffsets(writer->source.offsets, staged_offsets);
       if (!fenced.ok()) {
         writer->result = fenced;
         continue;
       }
       writer->result = builder.Add(writer->events, writer->rejections);
       status = writer->result.status();
+      if (status.ok()) {
+        for (const DeadLetter& letter : writer->source.dead_letters) stage_dead_letter(letter, "");
+        const std::vector<AppendOutcome>& outcomes = *writer->result;
+        for (size_t i = 0; i < writer->source.if_rejected.size(); ++i) {
+          if (outcomes[i].kind != AppendOutcome::Kind::kRejected) continue;
+          stage_dead_letter(writer->source.if_rejected[i], outcomes[i].reason);
+        }
+      }
     }
     if (!status.ok()) break;
   }
@@ -397,7 +432,8 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
     TALLY_CHECK(
         builder.batch().Put(key, internal::EncodeU64(static_cast<uint64_t>(next_offset))).ok());
   }
-  if (status.ok() && (builder.appended() > 0 || !staged_offsets.empty())) {
+  const bool dead_letters = dead_letter_id != last_dead_letter_id_;
+  if (status.ok() && (builder.appended() > 0 || !staged_offsets.empty() || dead_letters)) {
     std::string head_value = internal::EncodeU64(builder.head().seq);
     head_value.append(reinterpret_cast<const char*>(builder.head().hash.data()), kHashBytes);
     builder.batch().Put(std::string(internal::kHeadKey), head_value);
@@ -412,6 +448,7 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
   }
   state_.Release();
   head_ = builder.head();
+  last_dead_letter_id_ = dead_letter_id;
   lock.unlock();
   // The receipts are durable; now the keys go. A failure here is not the
   // append's: the events are written, and the keys are destroyed on the
@@ -596,10 +633,10 @@ Status RocksLedger::StageOffsets(std::span<const SourceOffset> offsets,
       if (*stored) current = **stored;
     }
     if (offset.next_offset < current) {
-      return Status::InvalidArgument(
-          offset.topic + "/" + std::to_string(offset.partition) + ": offset " +
-          std::to_string(offset.next_offset) + " is behind the stored " + std::to_string(current) +
-          " (another writer appended this partition); nothing was written");
+      return Status::Conflict(offset.topic + "/" + std::to_string(offset.partition) + ": offset " +
+                              std::to_string(offset.next_offset) + " is behind the stored " +
+                              std::to_string(current) +
+                              " (another writer appended this partition); nothing was written");
     }
     mine[key] = offset.next_offset;
   }
@@ -776,8 +813,11 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, const
   if (!head.ok()) return head.status();
   auto base = internal::ReadBase(db.get(), nullptr);
   if (!base.ok()) return base.status();
+  auto last_dead_letter = internal::LastDeadLetterId(db.get());
+  if (!last_dead_letter.ok()) return last_dead_letter.status();
   auto ledger = std::make_unique<RocksLedger>(std::move(db), std::move(keys).value(), clock,
                                               options, std::move(state), *head, *base);
+  ledger->set_last_dead_letter_id(*last_dead_letter);
   if (auto destroyed = ledger->DestroyShreddedKeys(); !destroyed.ok()) {
     return destroyed.WithContext("destroying the keys of shredded subjects");
   }

@@ -3,13 +3,15 @@
 // ledger, malformed messages to the dead-letter topic with their reason.
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
 #include <chrono>
 #include <map>
 #include <set>
 
+#include "adapters/kafka/embedded.h"
 #include "adapters/kafka/ingest.h"
+#include "adapters/kafka/producer.h"
+#include "adapters/kafka/publisher.h"
 #include "tests/events/event_fixtures.h"
 #include "tests/ledger/ledger_fixture.h"
 
@@ -22,56 +24,42 @@ using testing::Usage;
 constexpr const char* kTopic = "billing.events";
 constexpr int kPartitions = 4;
 
-// An in-process mock cluster, hosted by a producer handle that the tests
-// also use to publish.
+struct Message {
+  std::string key;
+  std::string value;
+  std::map<std::string, std::string> headers;
+};
+
+// The mock cluster (adapters/kafka/embedded.h) with the test's topics, a
+// producer to publish with, and a reader of whole topics.
 class MockCluster {
  public:
   MockCluster() {
-    char error[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    TALLY_CHECK(rd_kafka_conf_set(conf, "log_level", "3", error, sizeof(error)) ==
-                RD_KAFKA_CONF_OK);  // it only hosts the cluster: no bootstrap servers
-    producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
-    TALLY_CHECK(producer_ != nullptr);
-    cluster_ = rd_kafka_mock_cluster_new(producer_, 1);
-    TALLY_CHECK(cluster_ != nullptr);
-    TALLY_CHECK(rd_kafka_mock_topic_create(cluster_, kTopic, kPartitions, 1) ==
-                RD_KAFKA_RESP_ERR_NO_ERROR);
-    TALLY_CHECK(rd_kafka_mock_topic_create(cluster_, "tally.dead-letter", 1, 1) ==
-                RD_KAFKA_RESP_ERR_NO_ERROR);
-    bootstraps_ = rd_kafka_mock_cluster_bootstraps(cluster_);
-    rd_kafka_conf_t* publisher_conf = rd_kafka_conf_new();
-    TALLY_CHECK(rd_kafka_conf_set(publisher_conf, "bootstrap.servers", bootstraps_.c_str(), error,
-                                  sizeof(error)) == RD_KAFKA_CONF_OK);
-    publisher_ = rd_kafka_new(RD_KAFKA_PRODUCER, publisher_conf, error, sizeof(error));
-    TALLY_CHECK(publisher_ != nullptr);
-  }
-  ~MockCluster() {
-    rd_kafka_destroy(publisher_);
-    rd_kafka_mock_cluster_destroy(cluster_);
-    rd_kafka_destroy(producer_);
+    const TopicSpec topics[] = {{kTopic, kPartitions},
+                                {"tally.changelog", 1},
+                                {"tally.outcomes", 1},
+                                {"tally.dead-letter", 1}};
+    auto kafka = EmbeddedKafka::Start(topics);
+    TALLY_CHECK(kafka.ok());
+    kafka_ = std::move(kafka).value();
+    auto producer = EventProducer::Create({.brokers = kafka_->bootstrap(), .topic = kTopic});
+    TALLY_CHECK(producer.ok());
+    producer_ = std::move(producer).value();
   }
 
-  const std::string& bootstraps() const { return bootstraps_; }
-  void SetBrokerUp(bool up) {
-    TALLY_CHECK((up ? rd_kafka_mock_broker_set_up(cluster_, 1)
-                    : rd_kafka_mock_broker_set_down(cluster_, 1)) == RD_KAFKA_RESP_ERR_NO_ERROR);
-  }
+  const std::string& bootstraps() const { return kafka_->bootstrap(); }
+  void SetBrokerUp(bool up) { TALLY_CHECK(kafka_->SetBrokersUp(up).ok()); }
 
   void Publish(const std::string& key, const std::string& value) {
-    TALLY_CHECK(rd_kafka_producev(publisher_, RD_KAFKA_V_TOPIC(kTopic),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                  RD_KAFKA_V_KEY(key.data(), key.size()),
-                                  RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                                  RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    TALLY_CHECK(producer_->ProduceRaw(key, value, "").ok());
   }
-  void Flush() { TALLY_CHECK(rd_kafka_flush(publisher_, 30'000) == RD_KAFKA_RESP_ERR_NO_ERROR); }
+  void Flush() { TALLY_CHECK(producer_->Flush().ok()); }
 
-  // Every message of a topic's partition 0: value and the tally-error header.
-  std::vector<std::pair<std::string, std::string>> ReadAll(const std::string& topic) {
+  // Every message of a topic's partition 0, read until none came for 1 s.
+  std::vector<Message> ReadAll(const std::string& topic) {
     char error[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    TALLY_CHECK(rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps_.c_str(), error,
+    TALLY_CHECK(rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps().c_str(), error,
                                   sizeof(error)) == RD_KAFKA_CONF_OK);
     TALLY_CHECK(rd_kafka_conf_set(conf, "group.id", "reader", error, sizeof(error)) ==
                 RD_KAFKA_CONF_OK);
@@ -82,23 +70,30 @@ class MockCluster {
         RD_KAFKA_OFFSET_BEGINNING;
     TALLY_CHECK(rd_kafka_assign(consumer, partitions) == RD_KAFKA_RESP_ERR_NO_ERROR);
     rd_kafka_topic_partition_list_destroy(partitions);
-    std::vector<std::pair<std::string, std::string>> out;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (std::chrono::steady_clock::now() < deadline) {
-      rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 200);
+    std::vector<Message> out;
+    auto quiet_since = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - quiet_since < std::chrono::seconds(1)) {
+      rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 100);
       if (message == nullptr) continue;
       if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        std::string reason;
-        rd_kafka_headers_t* headers = nullptr;
-        const void* value = nullptr;
-        size_t size = 0;
-        if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-            rd_kafka_header_get_last(headers, "tally-error", &value, &size) ==
-                RD_KAFKA_RESP_ERR_NO_ERROR) {
-          reason.assign(static_cast<const char*>(value), size);
+        quiet_since = std::chrono::steady_clock::now();
+        Message read;
+        if (message->key != nullptr) {
+          read.key.assign(static_cast<const char*>(message->key), message->key_len);
         }
-        out.emplace_back(std::string(static_cast<const char*>(message->payload), message->len),
-                         reason);
+        read.value.assign(static_cast<const char*>(message->payload), message->len);
+        rd_kafka_headers_t* headers = nullptr;
+        if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          const char* name = nullptr;
+          const void* value = nullptr;
+          size_t size = 0;
+          for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+                             RD_KAFKA_RESP_ERR_NO_ERROR;
+               ++i) {
+            read.headers[name].assign(static_cast<const char*>(value), size);
+          }
+        }
+        out.push_back(std::move(read));
       }
       rd_kafka_message_destroy(message);
     }
@@ -108,34 +103,62 @@ class MockCluster {
   }
 
  private:
-  rd_kafka_t* producer_ = nullptr;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
-  rd_kafka_t* publisher_ = nullptr;
-  std::string bootstraps_;
+  std::unique_ptr<EmbeddedKafka> kafka_;
+  std::unique_ptr<EventProducer> producer_;
 };
+
+std::string Task(const std::string& id, const std::string& account, const std::string& estimate) {
+  return testing::JsonEvent(id, account, "task_submitted",
+                            R"({"task_id":")" + id + R"(","estimate":")" + estimate + R"("})");
+}
 
 class KafkaIngestTest : public testing::LedgerFixture {
  protected:
-  // Ingests until `done` or 30 s pass; `between` runs after every poll.
-  IngestCounts IngestUntil(
-      const std::function<bool(const IngestCounts&)>& done, const std::string& group_id = "tally",
-      const std::function<void(const IngestCounts&)>& between = [](const IngestCounts&) {}) {
+  std::unique_ptr<KafkaIngest> NewIngest(const std::string& group_id = "tally") {
     KafkaIngestOptions options;
     options.brokers = cluster_.bootstraps();
     options.topics = {kTopic};
     options.group_id = group_id;
     auto ingest = KafkaIngest::Create(*ledger_, options);
     EXPECT_TRUE(ingest.ok()) << ingest.status().ToString();
+    return ingest.ok() ? std::move(ingest).value() : nullptr;
+  }
+
+  // Ingests until `done` or 30 s pass; `between` runs after every poll.
+  IngestCounts IngestUntil(
+      const std::function<bool(const IngestCounts&)>& done, const std::string& group_id = "tally",
+      const std::function<void(const IngestCounts&)>& between = [](const IngestCounts&) {}) {
     IngestCounts counts;
-    if (!ingest.ok()) return counts;
+    auto ingest = NewIngest(group_id);
+    if (ingest == nullptr) return counts;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (!done(counts) && std::chrono::steady_clock::now() < deadline) {
-      Status status = (*ingest)->PollOnce(counts);
+      Status status = ingest->PollOnce(counts);
       EXPECT_TRUE(status.ok()) << status.ToString();
       if (!status.ok()) break;
       between(counts);
     }
     return counts;
+  }
+
+  std::unique_ptr<KafkaPublisher> NewPublisher(int delivery_timeout_ms = 30'000) {
+    KafkaPublisherOptions options;
+    options.brokers = cluster_.bootstraps();
+    options.batch_events_max = 64;
+    options.delivery_timeout_ms = delivery_timeout_ms;
+    auto publisher = KafkaPublisher::Create(*ledger_, options);
+    EXPECT_TRUE(publisher.ok()) << publisher.status().ToString();
+    return publisher.ok() ? std::move(publisher).value() : nullptr;
+  }
+
+  // Publishes until nothing is pending.
+  PublishCounts PublishAll(KafkaPublisher& publisher) {
+    PublishCounts counts;
+    for (;;) {
+      auto more = publisher.PublishOnce(counts);
+      EXPECT_TRUE(more.ok()) << more.status().ToString();
+      if (!more.ok() || !*more) return counts;
+    }
   }
 
   std::map<int32_t, int64_t> StoredOffsets() {
@@ -146,6 +169,17 @@ class KafkaIngestTest : public testing::LedgerFixture {
       if (stored.ok() && *stored) out[p] = **stored;
     }
     return out;
+  }
+
+  uint64_t ProducerEvents() {
+    uint64_t events = 0;
+    std::set<std::string> ids;
+    for (const LoggedEvent& e : Log()) {
+      if (IsLedgerMade(e.event)) continue;
+      ++events;
+      EXPECT_TRUE(ids.insert(e.event.reader().getId().cStr()).second);
+    }
+    return events;
   }
 
   MockCluster cluster_;
@@ -162,7 +196,7 @@ TEST_F(KafkaIngestTest, EveryMessageIsAppendedOnceAcrossRestarts) {
   IngestCounts first = IngestUntil([&](const IngestCounts& c) { return c.messages >= kFirst; });
   EXPECT_EQ(first.messages, static_cast<uint64_t>(kFirst));
   EXPECT_EQ(first.appended, static_cast<uint64_t>(kFirst));
-  EXPECT_EQ(first.dead_letters, 0u);
+  EXPECT_EQ(first.malformed + first.rejected, 0u);
   int64_t offsets_sum = 0;
   for (const auto& [partition, next] : StoredOffsets()) offsets_sum += next;
   EXPECT_EQ(offsets_sum, kFirst);  // every partition's offsets, stored by the ledger
@@ -184,19 +218,50 @@ TEST_F(KafkaIngestTest, EveryMessageIsAppendedOnceAcrossRestarts) {
   EXPECT_EQ(second.messages, static_cast<uint64_t>(kSecond + 1));
   EXPECT_EQ(second.appended, static_cast<uint64_t>(kSecond));
   EXPECT_EQ(second.duplicates, 1u);
-  std::set<std::string> ids;
-  uint64_t producer_events = 0;
-  for (const LoggedEvent& e : Log()) {
-    if (IsLedgerMade(e.event)) continue;
-    ++producer_events;
-    EXPECT_TRUE(ids.insert(e.event.reader().getId().cStr()).second);
+  EXPECT_EQ(ProducerEvents(), static_cast<uint64_t>(kFirst + kSecond));
+
+  // The same group again: the closed consumer left the group, so the
+  // restarted one gets the partitions at once and takes only the new one.
+  cluster_.Publish("acct-2", Usage("u-last", "acct-2", "1"));
+  cluster_.Flush();
+  Reopen();
+  IngestCounts third = IngestUntil([&](const IngestCounts& c) { return c.messages >= 1; });
+  EXPECT_EQ(third.messages, 1u);
+  EXPECT_EQ(third.appended, 1u);
+}
+
+// Two consumers in one group split the partitions; every message is
+// appended once, whichever took it.
+TEST_F(KafkaIngestTest, TwoConsumersInOneGroupSplitThePartitions) {
+  constexpr int kMessages = 400;
+  for (int i = 0; i < kMessages; ++i) {
+    std::string account = "acct-" + std::to_string(i % 11);
+    cluster_.Publish(account, Usage("u" + std::to_string(i), account, "1"));
   }
-  EXPECT_EQ(producer_events, static_cast<uint64_t>(kFirst + kSecond));
+  cluster_.Flush();
+  auto a = NewIngest();
+  auto b = NewIngest();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  IngestCounts counts_a, counts_b;
+  bool split = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (counts_a.messages + counts_b.messages < kMessages &&
+         std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(a->PollOnce(counts_a).ok());
+    ASSERT_TRUE(b->PollOnce(counts_b).ok());
+    split = split || (a->assigned_partitions() > 0 && b->assigned_partitions() > 0 &&
+                      a->assigned_partitions() + b->assigned_partitions() == kPartitions);
+  }
+  EXPECT_TRUE(split) << "the group never split the partitions";
+  EXPECT_EQ(counts_a.appended + counts_b.appended, static_cast<uint64_t>(kMessages));
+  EXPECT_EQ(ProducerEvents(), static_cast<uint64_t>(kMessages));
 }
 
 // The broker goes down once the first half is taken; the second half is
 // published while it is down (the producer holds it) and arrives when it is
-// back. One ingest rides it out: every message appended once.
+// back. One ingest rides it out: every message appended once, and the
+// outage is reported through the health counters.
 TEST_F(KafkaIngestTest, ABrokerDownAndUpAgainLosesAndRepeatsNothing) {
   constexpr int kHalf = 100;
   auto publish = [&](int from) {
@@ -210,49 +275,140 @@ TEST_F(KafkaIngestTest, ABrokerDownAndUpAgainLosesAndRepeatsNothing) {
   bool went_down = false;
   bool came_back = false;
   auto down_since = std::chrono::steady_clock::now();
-  IngestCounts counts = IngestUntil(
-      [&](const IngestCounts& c) { return c.messages >= 2 * kHalf; }, "tally",
-      [&](const IngestCounts& c) {
-        if (!went_down && c.messages >= kHalf) {
-          cluster_.SetBrokerUp(false);
-          went_down = true;
-          down_since = std::chrono::steady_clock::now();
-          publish(kHalf);  // queued by the producer until the broker is back
-        } else if (went_down && !came_back &&
-                   std::chrono::steady_clock::now() - down_since > std::chrono::seconds(2)) {
-          cluster_.SetBrokerUp(true);
-          came_back = true;
-        }
-      });
+  auto ingest = NewIngest();
+  ASSERT_NE(ingest, nullptr);
+  IngestCounts counts;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (counts.messages < 2 * kHalf && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(ingest->PollOnce(counts).ok());
+    if (!went_down && counts.messages >= kHalf) {
+      cluster_.SetBrokerUp(false);
+      went_down = true;
+      down_since = std::chrono::steady_clock::now();
+      publish(kHalf);  // queued by the producer until the broker is back
+    } else if (went_down && !came_back &&
+               std::chrono::steady_clock::now() - down_since > std::chrono::seconds(2)) {
+      EXPECT_GT(ingest->health().errors, 0u) << "the outage was not reported";
+      cluster_.SetBrokerUp(true);
+      came_back = true;
+    }
+  }
   EXPECT_TRUE(came_back);
+  EXPECT_FALSE(ingest->health().last_error.empty());
   EXPECT_EQ(counts.messages, static_cast<uint64_t>(2 * kHalf));
   EXPECT_EQ(counts.appended, static_cast<uint64_t>(2 * kHalf));
   EXPECT_EQ(counts.duplicates, 0u);
-  uint64_t producer_events = 0;
-  for (const LoggedEvent& e : Log()) producer_events += IsLedgerMade(e.event) ? 0 : 1;
-  EXPECT_EQ(producer_events, static_cast<uint64_t>(2 * kHalf));
+  EXPECT_EQ(ProducerEvents(), static_cast<uint64_t>(2 * kHalf));
 }
 
-TEST_F(KafkaIngestTest, MalformedMessagesGoToTheDeadLetterTopicAndIngestGoesOn) {
+// Malformed messages and events the ledger rejects are kept as dead letters
+// in the same write as the offsets, and the publisher delivers them to the
+// dead-letter topic with the original bytes and the reason.
+TEST_F(KafkaIngestTest, MalformedAndRejectedMessagesReachTheDeadLetterTopic) {
   cluster_.Publish("acct-1", TopUp("t1", "acct-1", "10"));
   cluster_.Publish("acct-1", "{not json");
   cluster_.Publish("acct-2", Usage("u1", "acct-1", "1"));  // key is not the account
   cluster_.Publish("acct-1", Usage("u2", "acct-1", "1"));
+  const std::string conflicting = Usage("u2", "acct-1", "7");  // same id, other content
+  cluster_.Publish("acct-1", conflicting);
   cluster_.Flush();
-  IngestCounts counts = IngestUntil([](const IngestCounts& c) { return c.messages >= 4; });
+  IngestCounts counts = IngestUntil([](const IngestCounts& c) { return c.messages >= 5; });
   EXPECT_EQ(counts.appended, 2u);
-  EXPECT_EQ(counts.dead_letters, 2u);
+  EXPECT_EQ(counts.malformed, 2u);
+  EXPECT_EQ(counts.rejected, 1u);
+  // Kept across a restart until delivered.
+  Reopen();
+  auto kept = ledger_->DeadLetters(10);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->size(), 3u);
+  auto publisher = NewPublisher();
+  ASSERT_NE(publisher, nullptr);
+  PublishCounts published = PublishAll(*publisher);
+  EXPECT_EQ(published.dead_letters, 3u);
+  EXPECT_TRUE(ledger_->DeadLetters(10)->empty());
   auto letters = cluster_.ReadAll("tally.dead-letter");
-  ASSERT_EQ(letters.size(), 2u);
-  std::map<std::string, std::string> by_value(letters.begin(), letters.end());
+  ASSERT_EQ(letters.size(), 3u);
+  std::map<std::string, Message> by_value;
+  for (const Message& letter : letters) by_value[letter.value] = letter;
   ASSERT_TRUE(by_value.contains("{not json"));  // the original bytes
-  EXPECT_NE(by_value["{not json"].find("not valid JSON"), std::string::npos)
-      << by_value["{not json"];
+  EXPECT_NE(by_value["{not json"].headers["tally-error"].find("not valid JSON"), std::string::npos);
+  EXPECT_EQ(by_value["{not json"].headers["tally-source-topic"], kTopic);
+  EXPECT_FALSE(by_value["{not json"].headers["tally-source-offset"].empty());
+  ASSERT_TRUE(by_value.contains(conflicting));
+  EXPECT_NE(by_value[conflicting].headers["tally-error"].find("u2"), std::string::npos)
+      << by_value[conflicting].headers["tally-error"];
+  EXPECT_EQ(by_value[conflicting].key, "acct-1");
   bool key_reason = false;
-  for (const auto& [value, reason] : letters) {
-    key_reason = key_reason || reason.find("is not the event's account") != std::string::npos;
+  for (const Message& letter : letters) {
+    key_reason =
+        key_reason ||
+        letter.headers.at("tally-error").find("is not the event's account") != std::string::npos;
   }
   EXPECT_TRUE(key_reason);
+}
+
+// Every appended event reaches the changelog with its seq and hash, in seq
+// order; hold decisions also reach the outcomes topic keyed by account. A
+// new publisher (a restart) goes on from the stored cursor.
+TEST_F(KafkaIngestTest, ChangelogAndOutcomesFollowTheLogFromTheirCursor) {
+  Append({TopUp("t1", "acct-1", "100"), Task("task-1", "acct-1", "60"),
+          Task("task-2", "acct-1", "60")});
+  {
+    auto publisher = NewPublisher();
+    ASSERT_NE(publisher, nullptr);
+    PublishCounts counts = PublishAll(*publisher);
+    EXPECT_EQ(counts.published_seq, ledger_->head_seq());
+    EXPECT_EQ(counts.outcomes, 2u);
+  }
+  for (int i = 0; i < 150; ++i) {
+    Append({Usage("u" + std::to_string(i), "acct-2", "1")});
+  }
+  auto publisher = NewPublisher();
+  ASSERT_NE(publisher, nullptr);
+  PublishCounts counts = PublishAll(*publisher);
+  EXPECT_EQ(counts.changelog, 150u);  // only what came after the cursor
+  EXPECT_EQ(*ledger_->Cursor(kChangelogCursor), ledger_->head_seq());
+
+  auto changelog = cluster_.ReadAll("tally.changelog");
+  std::vector<LoggedEvent> log = Log();
+  ASSERT_EQ(changelog.size(), log.size());
+  EventCodec codec;
+  for (size_t i = 0; i < log.size(); ++i) {
+    EXPECT_EQ(changelog[i].headers["tally-seq"], std::to_string(log[i].seq));
+    EXPECT_EQ(changelog[i].headers["tally-hash"], HashHex(log[i].hash));
+    EXPECT_EQ(changelog[i].key, log[i].event.reader().getAccount().cStr());
+    EXPECT_EQ(changelog[i].value,
+              codec.ToJson(log[i].event.WithLedgerFields(log[i].seq, log[i].recorded_at_micros)));
+  }
+  auto outcomes = cluster_.ReadAll("tally.outcomes");
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].key, "acct-1");
+  EXPECT_NE(outcomes[0].value.find("\"hold_accepted\""), std::string::npos) << outcomes[0].value;
+  EXPECT_NE(outcomes[1].value.find("\"hold_rejected\""), std::string::npos) << outcomes[1].value;
+}
+
+// With the broker down nothing is acknowledged: the cursor stays, and once
+// the broker is back delivery resumes from it. Whatever is repeated is the
+// same event (same seq, same bytes); nothing is missing.
+TEST_F(KafkaIngestTest, APublisherThatCannotDeliverKeepsItsCursor) {
+  for (int i = 0; i < 20; ++i) Append({Usage("u" + std::to_string(i), "a", "1")});
+  auto publisher = NewPublisher(/*delivery_timeout_ms=*/1500);
+  ASSERT_NE(publisher, nullptr);
+  cluster_.SetBrokerUp(false);
+  PublishCounts counts;
+  auto failed = publisher->PublishOnce(counts);
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(*ledger_->Cursor(kChangelogCursor), 0u);
+  cluster_.SetBrokerUp(true);
+  publisher = NewPublisher();
+  counts = PublishAll(*publisher);
+  EXPECT_EQ(*ledger_->Cursor(kChangelogCursor), ledger_->head_seq());
+  std::map<std::string, std::set<std::string>> values_by_seq;
+  for (const Message& message : cluster_.ReadAll("tally.changelog")) {
+    values_by_seq[message.headers.at("tally-seq")].insert(message.value);
+  }
+  ASSERT_EQ(values_by_seq.size(), ledger_->head_seq());
+  for (const auto& [seq, values] : values_by_seq) EXPECT_EQ(values.size(), 1u) << seq;
 }
 
 }  // namespace

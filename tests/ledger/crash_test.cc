@@ -254,9 +254,16 @@ constexpr const char* kCrashTopic = "crash.batches";
       if (!event.ok()) ChildFails(ack_fd, "bad event " + json + ": " + Describe(event.status()));
       events.push_back(std::move(event).value());
     }
-    // As a Kafka consumer would: the batch's next offset in the same write.
+    // As a Kafka consumer would: the batch's next offset, and a dead letter
+    // for a message that did not parse, in the same write.
     const SourceOffset offset{kCrashTopic, cycle, batch + 1};
-    auto outcomes = (*ledger)->AppendFrom(events, std::span<const SourceOffset>(&offset, 1));
+    DeadLetter letter;
+    letter.reason = "did not parse";
+    letter.key = std::to_string(cycle);
+    letter.value = "garbage of batch " + std::to_string(batch);
+    auto outcomes =
+        (*ledger)->AppendFrom(events, {.offsets = std::span<const SourceOffset>(&offset, 1),
+                                       .dead_letters = std::span<const DeadLetter>(&letter, 1)});
     if (!outcomes.ok()) ChildFails(ack_fd, "append: " + Describe(outcomes.status()));
     std::string ack = std::to_string(batch);
     for (const AppendOutcome& outcome : *outcomes) {
@@ -503,16 +510,23 @@ class LogModel {
   // Exactly once: each cycle's stored source offset counts exactly the
   // batches of it in the log, so a consumer resuming there neither skips
   // nor repeats one.
+  // The offsets and dead letters stored with the batches: one of each per batch.
   void CheckOffsets(const Ledger& ledger, Problems& problems) const {
     std::map<int, int64_t> batches;  // cycle -> batches in the log
     for (const auto& [batch, present] : log_.batch_events) ++batches[batch.cycle];
+    std::map<int, int64_t> dead_letters;  // cycle -> dead letters stored
+    auto letters = ledger.DeadLetters(SIZE_MAX);
+    if (!letters.ok()) problems.Add("dead letters: " + letters.status().ToString());
+    for (const DeadLetter& letter : letters.ok() ? *letters : std::vector<DeadLetter>()) {
+      ++dead_letters[std::stoi(letter.key)];
+    }
     for (const auto& [cycle, count] : batches) {
       auto stored = ledger.StoredOffset(kCrashTopic, cycle);
       const int64_t offset = stored.ok() && *stored ? **stored : -1;
-      if (offset != count) {
+      if (offset != count || dead_letters[cycle] != count) {
         problems.Add("cycle " + std::to_string(cycle) + ": stored offset " +
-                     std::to_string(offset) + " but " + std::to_string(count) +
-                     " batches in the log");
+                     std::to_string(offset) + " and " + std::to_string(dead_letters[cycle]) +
+                     " dead letters but " + std::to_string(count) + " batches in the log");
       }
     }
   }

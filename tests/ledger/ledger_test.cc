@@ -166,7 +166,7 @@ class SourceOffsetTest : public testing::LedgerFixture {
                                                 std::vector<SourceOffset> offsets) {
     std::vector<Event> events;
     for (const auto& line : lines) events.push_back(*codec_.ParseJson(line));
-    return ledger_->AppendFrom(events, offsets);
+    return ledger_->AppendFrom(events, {.offsets = offsets});
   }
   std::optional<int64_t> Stored(int32_t partition) {
     auto stored = ledger_->StoredOffset("billing.events", partition);
@@ -194,7 +194,7 @@ TEST_F(SourceOffsetTest, OffsetsAreStoredWithTheEventsAndNeverGoBack) {
   const uint64_t head = ledger_->head_seq();
   auto fenced = AppendFrom({Usage("u2", "acct-1", "1")}, {{"billing.events", 3, 109}});
   ASSERT_FALSE(fenced.ok());
-  EXPECT_EQ(fenced.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(fenced.status().code(), StatusCode::kConflict);
   EXPECT_NE(fenced.status().message().find("another writer"), std::string::npos);
   EXPECT_EQ(ledger_->head_seq(), head);
   EXPECT_EQ(Stored(3), 110);
@@ -205,6 +205,78 @@ TEST_F(SourceOffsetTest, OffsetsAreStoredWithTheEventsAndNeverGoBack) {
   Reopen();
   EXPECT_EQ(Stored(3), 110);
   EXPECT_EQ(Stored(4), 7);
+  EXPECT_TRUE(ledger_->Verify().status.ok());
+}
+
+DeadLetter Letter(const std::string& key, const std::string& value) {
+  DeadLetter letter;
+  letter.key = key;
+  letter.value = value;
+  letter.headers = {{"tally-source-offset", value}, {"empty", ""}};
+  return letter;
+}
+
+TEST_F(SourceOffsetTest, DeadLettersAreKeptWithTheOffsetsUntilRemoved) {
+  std::vector<Event> events;
+  for (const auto& line : {TopUp("t1", "acct-1", "100"), Usage("u1", "acct-1", "5"),
+                           // the same id with other content: rejected
+                           Usage("u1", "acct-1", "6")}) {
+    events.push_back(*codec_.ParseJson(line));
+  }
+  std::vector<DeadLetter> if_rejected = {Letter("acct-1", "0"), Letter("acct-1", "1"),
+                                         Letter("acct-1", "2")};
+  DeadLetter malformed = Letter("acct-9", "{not json");
+  malformed.reason = "does not parse";
+  const SourceOffset offset{"billing.events", 0, 4};
+  auto outcomes = ledger_->AppendFrom(
+      events,
+      {.offsets = {&offset, 1}, .dead_letters = {&malformed, 1}, .if_rejected = if_rejected});
+  ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();
+  ASSERT_EQ((*outcomes)[2].kind, AppendOutcome::Kind::kRejected);
+  // A fenced call keeps none of its dead letters.
+  const SourceOffset behind{"billing.events", 0, 3};
+  ASSERT_FALSE(
+      ledger_->AppendFrom({}, {.offsets = {&behind, 1}, .dead_letters = {&malformed, 1}}).ok());
+  // if_rejected must match the events one to one.
+  EXPECT_EQ(ledger_->AppendFrom(events, {.if_rejected = {&malformed, 1}}).status().code(),
+            StatusCode::kInvalidArgument);
+  Reopen();
+  auto letters = ledger_->DeadLetters(10);
+  ASSERT_TRUE(letters.ok()) << letters.status().ToString();
+  ASSERT_EQ(letters->size(), 2u);  // the malformed one and the rejection
+  EXPECT_EQ((*letters)[0].reason, "does not parse");
+  EXPECT_EQ((*letters)[0].value, "{not json");
+  EXPECT_EQ((*letters)[1].value, "2");
+  EXPECT_NE((*letters)[1].reason.find("u1"), std::string::npos) << (*letters)[1].reason;
+  EXPECT_EQ((*letters)[1].headers, if_rejected[2].headers);
+  EXPECT_LT((*letters)[0].id, (*letters)[1].id);
+  const std::vector<uint64_t> delivered = {(*letters)[0].id, (*letters)[1].id};
+  ASSERT_TRUE(ledger_->AppendFrom({}, {.dead_letters = {&malformed, 1}}).ok());
+  ASSERT_TRUE(ledger_->RemoveDeadLetters(delivered).ok());
+  Reopen();
+  letters = ledger_->DeadLetters(10);
+  ASSERT_TRUE(letters.ok());
+  ASSERT_EQ(letters->size(), 1u);
+  // New ones after a reopen get higher ids than any kept.
+  const uint64_t kept = (*letters)[0].id;
+  EXPECT_GT(kept, delivered[1]);
+  ASSERT_TRUE(ledger_->AppendFrom({}, {.dead_letters = {&malformed, 1}}).ok());
+  letters = ledger_->DeadLetters(10);
+  ASSERT_EQ(letters->size(), 2u);
+  EXPECT_GT((*letters)[1].id, kept);
+  EXPECT_TRUE(ledger_->Verify().status.ok());
+}
+
+TEST_F(SourceOffsetTest, CursorsAreKeptAcrossReopening) {
+  auto none = ledger_->Cursor("changelog");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 0u);
+  ASSERT_TRUE(ledger_->StoreCursor("changelog", 41).ok());
+  ASSERT_TRUE(ledger_->StoreCursor("other", 7).ok());
+  EXPECT_EQ(ledger_->StoreCursor("", 1).code(), StatusCode::kInvalidArgument);
+  Reopen();
+  EXPECT_EQ(*ledger_->Cursor("changelog"), 41u);
+  EXPECT_EQ(*ledger_->Cursor("other"), 7u);
   EXPECT_TRUE(ledger_->Verify().status.ok());
 }
 
