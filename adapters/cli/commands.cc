@@ -27,19 +27,6 @@
 namespace tally::cli {
 namespace {
 
-void PrintLineErrors(const NdjsonAppend& result, OutputFormat format, Io io) {
-  Report report{{{"line", Column::Kind::kInteger}, {"error"}}, {}};
-  for (const LineError& error : result.errors) {
-    io.err << "line " << error.line << ": " << error.message << '\n';
-    report.rows.push_back({std::to_string(error.line), error.message});
-  }
-  if (result.errors_total > result.errors.size()) {
-    io.err << "... and " << result.errors_total - result.errors.size() << " more invalid lines\n";
-  }
-  io.err << "tally: " << result.errors_total << " invalid line(s); nothing was appended\n";
-  if (format != OutputFormat::kTable) Render(report, format, io.out);
-}
-
 // Prints outcomes: a summary plus the events not appended (table), or every event (JSON/CSV).
 int PrintOutcomes(const NdjsonAppend& result, uint64_t head_seq, OutputFormat format, Io io) {
   Report report{{{"line", Column::Kind::kInteger},
@@ -86,7 +73,7 @@ int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat
   auto result = AppendNdjson(in, size_hint_bytes, codec, **ledger);
   if (!result.ok()) return Fail(result.status(), io);
   if (!result->errors.empty()) {
-    PrintLineErrors(*result, format, io);
+    PrintLineErrors(*result, "appended", format, io);
     return kExitInvalidInput;
   }
   // The events are durable; the projections follow them (a failure here

@@ -125,6 +125,35 @@ int RunAuditKeygen(const std::string& out, Io io);
 int RunAuditCheckpoint(const std::string& data_dir, const std::string& key_file,
                        OutputFormat format, Io io);
 
+struct ServeOptions {
+  std::string data_dir;
+  std::string brokers;  // empty: librdkafka's mock cluster, in process
+  std::vector<std::string> topics = {"tally.events"};
+  std::string group_id = "tally";
+  std::string instance_id;  // static group membership; empty: none
+  std::string changelog_topic = "tally.changelog";
+  std::string outcomes_topic = "tally.outcomes";
+  std::string dead_letter_topic = "tally.dead-letter";
+  int64_t status_every_ms = 10'000;  // a status line this often
+  int64_t exit_when_idle_ms = 0;     // stop after this long with nothing to do; 0: never
+  int partitions = 4;                // of the events topics of the mock cluster
+};
+
+// tally serve: Kafka in (exactly-once ingest) and out (changelog, hold
+// outcomes, dead letters) until SIGTERM or SIGINT (docs/kafka.md).
+int RunServe(const ServeOptions& options, OutputFormat format, Io io);
+
+struct PublishOptions {
+  std::string brokers;
+  std::string topic = "tally.events";
+  std::string file;     // NDJSON; - for stdin
+  bool binary = false;  // Cap'n Proto messages instead of JSON
+};
+
+// tally publish: validates an NDJSON file of events, then produces each one
+// keyed by its account, with the content-type header.
+int RunPublish(const PublishOptions& options, OutputFormat format, Io io);
+
 struct DemoOptions {
   std::string data_dir;  // empty: a new temporary directory
   bool keep = false;     // keep a temporary directory afterwards

@@ -332,6 +332,63 @@ int Main(int argc, char** argv) {
   checkpoint->callback(
       [&] { code = tally::cli::RunAuditCheckpoint(data_dir, key_file, flags.format(), io); });
 
+  tally::cli::ServeOptions serve_options;
+  auto* serve = app.add_subcommand(
+      "serve",
+      "Take billing events from Kafka exactly once; publish the changelog, hold outcomes and dead "
+      "letters (until SIGTERM or SIGINT)");
+  serve->add_option("--data", serve_options.data_dir, "ledger directory (created if missing)")
+      ->required();
+  serve->add_option("--kafka-brokers", serve_options.brokers,
+                    "bootstrap servers, HOST:PORT[,...] (default: librdkafka's mock cluster in "
+                    "this process, memory only, printed at start)");
+  serve->add_option("--topic", serve_options.topics, "billing events topic, repeatable")
+      ->default_str("tally.events");
+  serve->add_option("--group", serve_options.group_id, "consumer group")->default_str("tally");
+  serve->add_option("--instance-id", serve_options.instance_id,
+                    "static group membership: a restart with the same id takes its partitions "
+                    "back at once; never give two running processes the same id");
+  serve
+      ->add_option("--changelog-topic", serve_options.changelog_topic,
+                   "every appended event, with seq and hash")
+      ->default_str("tally.changelog");
+  serve
+      ->add_option("--outcomes-topic", serve_options.outcomes_topic,
+                   "hold_accepted and hold_rejected, keyed by account")
+      ->default_str("tally.outcomes");
+  serve
+      ->add_option("--dead-letter-topic", serve_options.dead_letter_topic,
+                   "messages not appended: original bytes, reason in the tally-error header")
+      ->default_str("tally.dead-letter");
+  serve
+      ->add_option("--status-every-ms", serve_options.status_every_ms,
+                   "print a status line this often")
+      ->default_str("10000")
+      ->check(CLI::PositiveNumber);
+  serve
+      ->add_option("--exit-when-idle-ms", serve_options.exit_when_idle_ms,
+                   "stop once there was nothing to take or publish for this long (default: "
+                   "run until stopped)")
+      ->check(CLI::NonNegativeNumber);
+  AddMasterKey(serve);
+  serve->add_flag("--json", flags.json, "status lines as JSON on stdout");
+  serve->callback([&] { code = tally::cli::RunServe(serve_options, flags.format(), io); });
+
+  tally::cli::PublishOptions publish_options;
+  auto* publish = app.add_subcommand(
+      "publish",
+      "Validate an NDJSON file of events, then produce each to Kafka keyed by its account");
+  publish->add_option("--brokers", publish_options.brokers, "bootstrap servers, HOST:PORT[,...]")
+      ->required();
+  publish->add_option("--topic", publish_options.topic, "topic")->default_str("tally.events");
+  publish->add_flag(
+      "--binary", publish_options.binary,
+      "send Cap'n Proto messages (content-type: application/x-capnp) instead of JSON");
+  publish->add_option("file", publish_options.file, "NDJSON file, one event per line; - for stdin")
+      ->required();
+  AddFormatFlags(publish, &flags);
+  publish->callback([&] { code = tally::cli::RunPublish(publish_options, flags.format(), io); });
+
   auto* demo = app.add_subcommand(
       "demo", "Append a small realistic day for four accounts and print their balances");
   tally::cli::DemoOptions demo_options;

@@ -12,10 +12,9 @@ bool IsBlank(const std::string& line) {
 
 }  // namespace
 
-Result<NdjsonAppend> AppendNdjson(std::istream& in, uint64_t size_hint_bytes,
-                                  const EventCodec& codec, Ledger& ledger) {
-  NdjsonAppend result;
-  std::vector<Event> events;
+Result<NdjsonEvents> ReadNdjson(std::istream& in, uint64_t size_hint_bytes, const EventCodec& codec,
+                                size_t events_max) {
+  NdjsonEvents result;
   std::string line;
   uint64_t line_number = 0;
   uint64_t bytes_read = 0;
@@ -33,22 +32,32 @@ Result<NdjsonAppend> AppendNdjson(std::istream& in, uint64_t size_hint_bytes,
       ++result.errors_total;
       continue;
     }
-    if (events.size() == limits::kBatchEventsMax) {
-      return Status::InvalidArgument("more than " + std::to_string(limits::kBatchEventsMax) +
+    if (result.events.size() == events_max) {
+      return Status::InvalidArgument("more than " + std::to_string(events_max) +
                                      " events in one file; split it");
     }
     auto id = event->reader().getId();
     result.ids.emplace_back(id.begin(), id.size());
     result.lines.push_back(line_number);
-    events.push_back(std::move(event).value());
+    result.events.push_back(std::move(event).value());
   }
   if (in.bad()) return Status::IoError("reading the input failed");
   if (result.errors_total > 0) {
     result.ids.clear();
     result.lines.clear();
-    return result;
+    result.events.clear();
   }
-  auto outcomes = ledger.Append(events);
+  return result;
+}
+
+Result<NdjsonAppend> AppendNdjson(std::istream& in, uint64_t size_hint_bytes,
+                                  const EventCodec& codec, Ledger& ledger) {
+  auto read = ReadNdjson(in, size_hint_bytes, codec, limits::kBatchEventsMax);
+  if (!read.ok()) return read.status();
+  NdjsonAppend result;
+  static_cast<NdjsonEvents&>(result) = std::move(read).value();
+  if (result.errors_total > 0) return result;
+  auto outcomes = ledger.Append(result.events);
   if (!outcomes.ok()) return outcomes.status();
   result.outcomes = std::move(outcomes).value();
   TALLY_CHECK(result.outcomes.size() == result.ids.size());

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "adapters/cli/exit_codes.h"
+#include "adapters/cli/report.h"
 #include "events/timestamp.h"
 
 namespace tally::cli {
@@ -101,6 +102,19 @@ Result<std::unique_ptr<ReadView>> OpenForReading(const std::string& data_dir) {
   view->projections = std::move(store).value();
   if (auto status = CatchUp(*view->projections); !status.ok()) return status;
   return view;
+}
+
+void PrintLineErrors(const NdjsonEvents& read, const char* verb, OutputFormat format, Io io) {
+  Report report{{{"line", Column::Kind::kInteger}, {"error"}}, {}};
+  for (const LineError& error : read.errors) {
+    io.err << "line " << error.line << ": " << error.message << '\n';
+    report.rows.push_back({std::to_string(error.line), error.message});
+  }
+  if (read.errors_total > read.errors.size()) {
+    io.err << "... and " << read.errors_total - read.errors.size() << " more invalid lines\n";
+  }
+  io.err << "tally: " << read.errors_total << " invalid line(s); nothing was " << verb << '\n';
+  if (format != OutputFormat::kTable) Render(report, format, io.out);
 }
 
 }  // namespace tally::cli

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "adapters/cli/commands.h"
+#include "adapters/cli/ndjson_append.h"
 #include "adapters/cli/progress.h"
 #include "events/status.h"
 #include "ledger/ledger.h"
@@ -17,6 +18,10 @@ namespace tally::cli {
 
 // Prints `status` on stderr and returns its exit code.
 int Fail(const Status& status, Io io);
+
+// Prints the invalid lines of an NDJSON file (stderr; and stdout as JSON or
+// CSV), then "nothing was <verb>".
+void PrintLineErrors(const NdjsonEvents& read, const char* verb, OutputFormat format, Io io);
 
 // The retention policy of `data_dir`: its retention.json, else the default.
 Result<RetentionPolicy> LoadRetentionPolicy(const std::string& data_dir);

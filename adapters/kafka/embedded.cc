@@ -3,8 +3,6 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include <array>
-
 #include "adapters/kafka/internal/client.h"
 
 namespace tally {
@@ -56,13 +54,6 @@ Status EmbeddedKafka::SetBrokersUp(bool up) {
     }
   }
   return Status::Ok();
-}
-
-std::span<const TopicSpec> DefaultTopics() {
-  static const std::array<TopicSpec, 4> kTopics = {
-      TopicSpec{"tally.events", 4}, TopicSpec{"tally.changelog", 1}, TopicSpec{"tally.outcomes", 1},
-      TopicSpec{"tally.dead-letter", 1}};
-  return kTopics;
 }
 
 }  // namespace tally

@@ -38,7 +38,4 @@ class EmbeddedKafka {
   std::unique_ptr<Impl> impl_;
 };
 
-// The topics Tally uses by default, with their partition counts.
-std::span<const TopicSpec> DefaultTopics();
-
 }  // namespace tally

@@ -240,23 +240,20 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
   return Status::Ok();
 }
 
-uint64_t KafkaIngest::Lag() const {
-  rd_kafka_topic_partition_list_t* partitions = nullptr;
-  if (rd_kafka_assignment(impl_->consumer, &partitions) != RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
-  rd_kafka_position(impl_->consumer, partitions);
+std::optional<uint64_t> KafkaIngest::Lag() const {
   uint64_t lag = 0;
-  for (int i = 0; i < partitions->cnt; ++i) {
-    const rd_kafka_topic_partition_t& partition = partitions->elems[i];
+  for (const auto& [topic, partition] : impl_->assigned) {
     int64_t low = 0, high = 0;
-    if (rd_kafka_get_watermark_offsets(impl_->consumer, partition.topic, partition.partition, &low,
-                                       &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+    if (rd_kafka_get_watermark_offsets(impl_->consumer, topic.c_str(), partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
         high < 0) {
-      continue;
+      return std::nullopt;  // not fetched yet
     }
-    const int64_t position = partition.offset >= 0 ? partition.offset : low;
-    if (high > position) lag += static_cast<uint64_t>(high - position);
+    auto stored = impl_->ledger.StoredOffset(topic, partition);
+    if (!stored.ok()) return std::nullopt;
+    const int64_t next = stored->value_or(std::max<int64_t>(low, 0));
+    if (high > next) lag += static_cast<uint64_t>(high - next);
   }
-  rd_kafka_topic_partition_list_destroy(partitions);
   return lag;
 }
 

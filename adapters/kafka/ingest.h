@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,8 +66,10 @@ class KafkaIngest {
   // Polls one batch and appends it with its offsets; adds to `counts`.
   Status PollOnce(IngestCounts& counts);
 
-  // Messages in the assigned partitions not yet taken, as of the last fetch.
-  uint64_t Lag() const;
+  // Messages in the assigned partitions not yet appended: the high
+  // watermarks of the last fetch less the offsets the ledger stored.
+  // nullopt until a fetch has reported every assigned partition's watermark.
+  std::optional<uint64_t> Lag() const;
   // Partitions assigned to this process now.
   size_t assigned_partitions() const;
   const KafkaHealth& health() const;

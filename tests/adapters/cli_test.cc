@@ -12,48 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "tests/adapters/cli_fixture.h"
 #include "tests/events/event_fixtures.h"
-#include "tests/temp_dir.h"
 
 namespace tally {
 namespace {
 
 using testing::TopUp;
 using testing::Usage;
-
-struct CliRun {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-class CliTest : public ::testing::Test {
- protected:
-  std::string Path(const std::string& name) { return dir_.path() + "/" + name; }
-
-  void Write(const std::string& name, const std::string& text) {
-    std::ofstream(Path(name)) << text;
-  }
-
-  std::string Read(const std::string& name) {
-    std::ifstream in(Path(name));
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-
-  // Runs `tally ARGS < stdin_file`.
-  CliRun Tally(const std::string& args, const std::string& stdin_file = "/dev/null") {
-    std::string command = std::string(TALLY_BINARY) + " " + args + " <" + stdin_file + " >" +
-                          Path("out") + " 2>" + Path("err");
-    int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Read("out"), Read("err")};
-  }
-
-  std::string Data() { return "--data " + Path("ledger"); }
-
-  testing::TempDir dir_;
-};
 
 TEST_F(CliTest, AppendThenBalance) {
   Write("day.ndjson", TopUp("t1", "acct-1", "100") + "\n\n" + Usage("u1", "acct-1", "12.5") + "\n" +
@@ -137,7 +103,11 @@ TEST_F(CliTest, DemoPrintsBalancesAndCleansUp) {
   CliRun demo = Tally("demo");
   EXPECT_EQ(demo.exit_code, 0) << demo.err;
   EXPECT_NE(demo.out.find("725.500000    150.000000"), std::string::npos) << demo.out;
-  EXPECT_NE(demo.out.find("1 duplicate acknowledged"), std::string::npos) << demo.out;
+  EXPECT_NE(demo.out.find("took 17 messages exactly once (16 appended, 1 redelivery acknowledged "
+                          "as a duplicate, 0 rejected, 0 malformed)"),
+            std::string::npos)
+      << demo.out;
+  EXPECT_NE(demo.out.find("2 hold outcomes"), std::string::npos) << demo.out;
   CliRun json = Tally("demo --json --data " + Path("demo"));
   EXPECT_EQ(json.exit_code, 0) << json.err;
   EXPECT_NE(json.out.find(R"("account":"acct-carol","available_credits":"0.000000",)"

@@ -1,0 +1,222 @@
+// tally serve and tally publish: Kafka in and out (docs/kafka.md).
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "adapters/cli/exit_codes.h"
+#include "adapters/cli/serve.h"
+#include "adapters/cli/support.h"
+#include "adapters/kafka/producer.h"
+#include "events/codec.h"
+#include "projections/store.h"
+
+namespace tally::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int64_t kTickEveryMs = 1'000;     // ledger timers, when idle
+constexpr int64_t kCatchUpEveryMs = 5'000;  // projections, when idle
+
+std::atomic<bool> g_stop{false};
+
+void OnStopSignal(int) { g_stop.store(true); }
+
+int64_t MillisSince(Clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
+}
+
+// The lag, or "null" before the first fetch.
+std::string LagText(const KafkaIngest& ingest) {
+  auto lag = ingest.Lag();
+  return lag ? std::to_string(*lag) : "null";
+}
+
+void PrintStatus(const ServeTotals& totals, const KafkaIngest& ingest,
+                 const KafkaPublisher& publisher, const Ledger& ledger,
+                 const std::string& publish_error, OutputFormat format, Io io) {
+  const IngestCounts& in = totals.ingest;
+  const PublishCounts& out = totals.published;
+  const uint64_t errors = ingest.health().errors + publisher.health().errors;
+  std::string last_error = publisher.health().last_error;
+  if (last_error.empty()) last_error = ingest.health().last_error;
+  if (format == OutputFormat::kJson) {
+    io.out << "{\"head_seq\":" << ledger.head_seq() << ",\"messages\":" << in.messages
+           << ",\"appended\":" << in.appended << ",\"duplicates\":" << in.duplicates
+           << ",\"rejected\":" << in.rejected << ",\"malformed\":" << in.malformed
+           << ",\"fenced\":" << in.fenced << ",\"ticked\":" << totals.ticked
+           << ",\"published_seq\":" << out.published_seq << ",\"changelog\":" << out.changelog
+           << ",\"outcomes\":" << out.outcomes << ",\"dead_letters\":" << out.dead_letters
+           << ",\"lag\":" << LagText(ingest) << ",\"partitions\":" << ingest.assigned_partitions()
+           << ",\"kafka_errors\":" << errors << ",\"last_kafka_error\":" << JsonQuote(last_error)
+           << ",\"publish_error\":" << JsonQuote(publish_error) << "}" << std::endl;
+    return;
+  }
+  io.err << "serve: head seq " << ledger.head_seq() << " | in: " << in.messages << " messages, "
+         << in.appended << " appended, " << in.duplicates << " duplicates, " << in.rejected
+         << " rejected, " << in.malformed << " malformed, lag " << LagText(ingest) << ", "
+         << ingest.assigned_partitions() << " partitions | out: published through seq "
+         << out.published_seq << " (" << out.changelog << " changelog, " << out.outcomes
+         << " outcomes, " << out.dead_letters << " dead letters) | kafka errors " << errors;
+  if (!last_error.empty()) io.err << " (last: " << last_error << ")";
+  if (!publish_error.empty()) io.err << " | publishing waits: " << publish_error;
+  io.err << std::endl;
+}
+
+// Brings the projections up to the log, if no other command holds them.
+void CatchUpProjections(const Ledger& ledger, const std::string& data_dir) {
+  auto store = ProjectionStore::Open(ledger, data_dir);
+  if (store.ok()) (void)(*store)->CatchUp();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EmbeddedKafka>> StartEmbeddedKafka(const ServeOptions& options) {
+  std::vector<TopicSpec> topics;
+  for (const std::string& topic : options.topics) topics.push_back({topic, options.partitions});
+  for (const std::string* topic :
+       {&options.changelog_topic, &options.outcomes_topic, &options.dead_letter_topic}) {
+    topics.push_back({*topic, 1});
+  }
+  return EmbeddedKafka::Start(topics);
+}
+
+Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const std::string& brokers,
+                          const std::atomic<bool>& stop, OutputFormat format, Io io) {
+  KafkaIngestOptions in;
+  in.brokers = brokers;
+  in.topics = options.topics;
+  in.group_id = options.group_id;
+  in.instance_id = options.instance_id;
+  auto ingest = KafkaIngest::Create(ledger, in);
+  if (!ingest.ok()) return ingest.status();
+  KafkaPublisherOptions out;
+  out.brokers = brokers;
+  out.changelog_topic = options.changelog_topic;
+  out.outcomes_topic = options.outcomes_topic;
+  out.dead_letter_topic = options.dead_letter_topic;
+  auto publisher = KafkaPublisher::Create(ledger, out);
+  if (!publisher.ok()) return publisher.status();
+
+  ServeTotals totals;
+  std::string publish_error;
+  auto idle_since = Clock::now();
+  auto last_status = Clock::now();
+  auto last_tick = Clock::now();
+  auto last_catch_up = Clock::now();
+  while (!stop.load()) {
+    const uint64_t taken = totals.ingest.messages;
+    if (auto status = (*ingest)->PollOnce(totals.ingest); !status.ok()) return status;
+    auto more = (*publisher)->PublishOnce(totals.published);
+    if (!more.ok() && more.status().code() != StatusCode::kUnavailable) return more.status();
+    publish_error = more.ok() ? "" : more.status().message();
+    const bool idle = totals.ingest.messages == taken && more.ok() && !*more;
+    if (idle && MillisSince(last_tick) >= kTickEveryMs) {
+      auto ticked = ledger.Tick();
+      if (!ticked.ok()) return ticked.status();
+      totals.ticked += *ticked;
+      last_tick = Clock::now();
+    }
+    if (idle && MillisSince(last_catch_up) >= kCatchUpEveryMs) {
+      CatchUpProjections(ledger, options.data_dir);
+      last_catch_up = Clock::now();
+    }
+    if (MillisSince(last_status) >= options.status_every_ms) {
+      PrintStatus(totals, **ingest, **publisher, ledger, publish_error, format, io);
+      last_status = Clock::now();
+    }
+    // Idle only once partitions are assigned and fully taken.
+    if (!idle || (*ingest)->assigned_partitions() == 0 || (*ingest)->Lag() != uint64_t{0}) {
+      idle_since = Clock::now();
+    } else if (options.exit_when_idle_ms > 0 &&
+               MillisSince(idle_since) >= options.exit_when_idle_ms) {
+      break;
+    }
+  }
+  PrintStatus(totals, **ingest, **publisher, ledger, publish_error, format, io);
+  return totals;
+}
+
+int RunServe(const ServeOptions& options, OutputFormat format, Io io) {
+  if (options.topics.empty()) return Fail(Status::InvalidArgument("no --topic to consume"), io);
+  SystemClock clock;
+  auto ledger = OpenLedger(options.data_dir, &clock, /*create_if_missing=*/true);
+  if (!ledger.ok()) return Fail(ledger.status(), io);
+  std::unique_ptr<EmbeddedKafka> embedded;
+  std::string brokers = options.brokers;
+  if (brokers.empty()) {
+    auto started = StartEmbeddedKafka(options);
+    if (!started.ok()) return Fail(started.status(), io);
+    embedded = std::move(started).value();
+    brokers = embedded->bootstrap();
+    io.err << "serve: no --kafka-brokers: librdkafka's mock cluster in this process at " << brokers
+           << " (memory only; for trying things, not for production)\n"
+           << "serve: publish to it with: tally publish --brokers " << brokers << " FILE.ndjson\n";
+  }
+  io.err << "serve: consuming " << options.topics.front()
+         << (options.topics.size() > 1 ? " and more" : "") << " at " << brokers << " as group "
+         << options.group_id << "; appending to " << options.data_dir << std::endl;
+  g_stop.store(false);
+  struct sigaction action = {};
+  action.sa_handler = &OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  auto totals = Serve(**ledger, options, brokers, g_stop, format, io);
+  if (!totals.ok()) return Fail(totals.status(), io);
+  io.err << "serve: stopped cleanly at head seq " << (*ledger)->head_seq() << '\n';
+  return kExitOk;
+}
+
+int RunPublish(const PublishOptions& options, OutputFormat format, Io io) {
+  std::ifstream stream;
+  uint64_t size_hint_bytes = 0;
+  if (options.file != "-") {
+    stream.open(options.file, std::ios::binary);
+    if (!stream) return Fail(Status::InvalidArgument("cannot open " + options.file), io);
+    std::error_code ignored;
+    size_hint_bytes = std::filesystem::file_size(options.file, ignored);
+  }
+  EventCodec codec;
+  std::istream& in = options.file == "-" ? std::cin : stream;
+  auto read = ReadNdjson(in, size_hint_bytes, codec, SIZE_MAX);
+  if (!read.ok()) return Fail(read.status(), io);
+  if (read->errors_total > 0) {
+    PrintLineErrors(*read, "published", format, io);
+    return kExitInvalidInput;
+  }
+  auto producer = EventProducer::Create(
+      {.brokers = options.brokers, .topic = options.topic, .binary = options.binary});
+  if (!producer.ok()) return Fail(producer.status(), io);
+  {
+    Progress progress("publishing", read->events.size());
+    for (size_t i = 0; i < read->events.size(); ++i) {
+      if (auto status = (*producer)->Produce(read->events[i]); !status.ok())
+        return Fail(status, io);
+      progress.Update(i + 1);
+    }
+    if (auto status = (*producer)->Flush(); !status.ok()) {
+      return Fail(status.WithContext(std::to_string((*producer)->acknowledged()) + " of " +
+                                     std::to_string(read->events.size()) + " events acknowledged"),
+                  io);
+    }
+  }
+  const uint64_t published = (*producer)->acknowledged();
+  if (format == OutputFormat::kJson) {
+    io.out << "{\"published\":" << published << ",\"topic\":" << JsonQuote(options.topic)
+           << ",\"format\":\"" << (options.binary ? "capnp" : "json") << "\"}\n";
+  } else if (format == OutputFormat::kCsv) {
+    io.out << "published,topic,format\n"
+           << published << ',' << options.topic << ',' << (options.binary ? "capnp" : "json")
+           << '\n';
+  } else {
+    io.out << "Published " << published << " events to " << options.topic << " at "
+           << options.brokers << " (" << (options.binary ? "Cap'n Proto" : "JSON")
+           << ", key = account).\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace tally::cli
