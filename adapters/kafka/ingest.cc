@@ -162,6 +162,7 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
         failed = Status::Unavailable(std::string("kafka: fatal: ") + reason);
       } else if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         ++counts.broker_errors;  // librdkafka reconnects and fetches again
+        kafka_internal::RecordError(s.health, message->err, rd_kafka_message_errstr(message));
       }
       rd_kafka_message_destroy(message);
       if (!failed.ok()) break;
