@@ -19,60 +19,12 @@
 #include <filesystem>
 #include <mutex>
 
+#include "bench/bench_ledger.h"
 #include "events/codec.h"
 #include "ledger/ledger.h"
 
 namespace tally {
 namespace {
-
-constexpr int kAccounts = 1000;
-
-// A usage event for account i % kAccounts with a unique id.
-Event UsageEvent(const EventCodec& codec, uint64_t i) {
-  std::string n = std::to_string(i);
-  auto event = codec.ParseJson(
-      R"({"id":"u-)" + n + R"(","account":"acct-)" + std::to_string(i % kAccounts) +
-      R"(","occurred_at":"2026-11-20T08:05:40Z","producer":"bench","type":"usage_recorded",)"
-      R"("data":{"usage_id":"u-)" +
-      n + R"(","credits":"1.5","model":"image-xl"}})");
-  return *event;
-}
-
-// A fresh ledger whose accounts each hold a paid lot, so usage burns lots
-// and recognises revenue (three postings pairs per event at most).
-class BenchLedger {
- public:
-  BenchLedger() {
-    dir_ = (std::filesystem::temp_directory_path() / "tally-bench-XXXXXX").string();
-    TALLY_CHECK(mkdtemp(dir_.data()) != nullptr);
-    LedgerOptions options{dir_, true};
-    TALLY_CHECK(sodium_init() >= 0);
-    options.master_key = MasterKey{};
-    randombytes_buf(options.master_key->bytes.data(), options.master_key->bytes.size());
-    ledger_ = std::move(Ledger::Open(options, &clock_)).value();
-    EventCodec codec;
-    std::vector<Event> topups;
-    for (int a = 0; a < kAccounts; ++a) {
-      topups.push_back(*codec.ParseJson(
-          R"({"id":"t-)" + std::to_string(a) + R"(","account":"acct-)" + std::to_string(a) +
-          R"(","occurred_at":"2026-11-20T08:00:00Z","producer":"bench","type":"top_up_settled",)"
-          R"("data":{"provider":"stripe","reference":"r-)" +
-          std::to_string(a) +
-          R"(","amount":{"currency":"USD","value":"1000000.00"},"credits":"100000000"}})"));
-    }
-    TALLY_CHECK(ledger_->Append(topups).ok());
-  }
-  ~BenchLedger() {
-    ledger_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  Ledger& ledger() { return *ledger_; }
-
- private:
-  std::string dir_;
-  SystemClock clock_;
-  std::unique_ptr<Ledger> ledger_;
-};
 
 // Appends batches of state.range(0) events made by `make`, one per call.
 template <typename Make>

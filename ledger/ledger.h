@@ -153,9 +153,10 @@ struct SourceBatch {
   std::span<const SourceOffset> offsets = {};
   // Kept as given (messages that did not parse).
   std::span<const DeadLetter> dead_letters = {};
-  // Empty, or one per event: kept, with the rejection's reason, for each
-  // event the ledger rejects.
-  std::span<const DeadLetter> if_rejected = {};
+  // If set: called with the index of each event the ledger rejects; the
+  // dead letter it returns is kept with the rejection's reason. It runs
+  // inside the write, on whichever thread leads it.
+  std::function<DeadLetter(size_t event_index)> if_rejected = nullptr;
 };
 
 struct ArchivedSegment {

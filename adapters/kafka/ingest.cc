@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <future>
 #include <map>
 #include <set>
 #include <utility>
@@ -21,10 +22,14 @@ constexpr const char* kBinaryContentType = "application/x-capnp";
 using Partition = std::pair<std::string, int32_t>;
 
 // A message as a dead letter: its key, bytes and where it came from.
-DeadLetter DeadLetterOf(const rd_kafka_message_t* message, std::string key, std::string value) {
+DeadLetter DeadLetterOf(const rd_kafka_message_t* message) {
   DeadLetter letter;
-  letter.key = std::move(key);
-  letter.value = std::move(value);
+  if (message->key != nullptr) {
+    letter.key.assign(static_cast<const char*>(message->key), message->key_len);
+  }
+  if (message->payload != nullptr) {
+    letter.value.assign(static_cast<const char*>(message->payload), message->len);
+  }
   letter.headers = {{"tally-source-topic", rd_kafka_topic_name(message->rkt)},
                     {"tally-source-partition", std::to_string(message->partition)},
                     {"tally-source-offset", std::to_string(message->offset)}};
@@ -34,12 +39,32 @@ DeadLetter DeadLetterOf(const rd_kafka_message_t* message, std::string key, std:
   return letter;
 }
 
+struct MessageDeleter {
+  void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
+};
+using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+
+// One polled batch. Its messages live until its append is done: events
+// are parsed from them in place, and a rejected one is copied out as a
+// dead letter only then.
+struct Batch {
+  std::vector<MessagePtr> messages;
+  std::vector<Event> events;
+  std::vector<const rd_kafka_message_t*> message_of;  // per event
+  std::vector<Partition> partition_of;                // per event
+  std::vector<DeadLetter> malformed;
+  std::vector<Partition> malformed_partition_of;
+  std::map<Partition, int64_t> next_offsets;
+  Result<std::vector<AppendOutcome>> outcomes = Status::Unavailable("not appended yet");
+};
+
 }  // namespace
 
 struct KafkaIngest::Impl {
   Impl(Ledger& ledger_in, KafkaIngestOptions options_in)
       : ledger(ledger_in), options(std::move(options_in)) {}
   ~Impl() {
+    (void)FinishAppend(nullptr);
     if (consumer != nullptr) {
       rd_kafka_consumer_close(consumer);  // leaves the group: its partitions move at once
       rd_kafka_destroy(consumer);
@@ -51,6 +76,12 @@ struct KafkaIngest::Impl {
   static void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                         rd_kafka_topic_partition_list_t* partitions, void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
+    // The batch being appended stores its offsets first: a partition moves
+    // on, and a new assignment starts, only from offsets on disk.
+    if (auto status = self->FinishAppend(&self->finished_in_rebalance);
+        !status.ok() && status.code() != StatusCode::kConflict) {
+      self->failure = status;
+    }
     if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       self->assigned.clear();
       rd_kafka_assign(rk, nullptr);
@@ -93,9 +124,51 @@ struct KafkaIngest::Impl {
     return status;
   }
 
+  // Waits for the batch being appended, if any, and counts it. Conflict:
+  // a partition had moved to another process (nothing of it was written).
+  Status FinishAppend(IngestCounts* counts) {
+    if (!in_flight.valid()) return Status::Ok();
+    in_flight.wait();
+    in_flight = {};
+    std::unique_ptr<Batch> batch = std::move(appending);
+    if (!batch->outcomes.ok()) return batch->outcomes.status();
+    if (counts == nullptr) return Status::Ok();
+    counts->messages += batch->messages.size();
+    counts->malformed += batch->malformed.size();
+    for (const AppendOutcome& outcome : *batch->outcomes) {
+      switch (outcome.kind) {
+        case AppendOutcome::Kind::kAppended: ++counts->appended; break;
+        case AppendOutcome::Kind::kDuplicate: ++counts->duplicates; break;
+        case AppendOutcome::Kind::kRejected: ++counts->rejected; break;
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Appends `batch` on another thread, so that the next batch is fetched
+  // and parsed while this one is written and synced.
+  void StartAppend(std::unique_ptr<Batch> batch) {
+    appending = std::move(batch);
+    in_flight = std::async(std::launch::async, [this, batch_ptr = appending.get()] {
+      std::vector<SourceOffset> offsets;
+      for (const auto& [partition, next] : batch_ptr->next_offsets) {
+        offsets.push_back({partition.first, partition.second, next});
+      }
+      batch_ptr->outcomes =
+          ledger.AppendFrom(batch_ptr->events, {.offsets = offsets,
+                                                .dead_letters = batch_ptr->malformed,
+                                                .if_rejected = [batch_ptr](size_t i) {
+                                                  return DeadLetterOf(batch_ptr->message_of.at(i));
+                                                }});
+    });
+  }
+
   Ledger& ledger;
   const KafkaIngestOptions options;
   rd_kafka_t* consumer = nullptr;
+  std::unique_ptr<Batch> appending;  // the batch in_flight appends
+  std::future<void> in_flight;
+  IngestCounts finished_in_rebalance;  // counted by the next PollOnce
   EventCodec codec;
   std::set<Partition> assigned;  // by the last rebalance
   Status failure;                // from the rebalance callback
@@ -142,102 +215,103 @@ Result<std::unique_ptr<KafkaIngest>> KafkaIngest::Create(Ledger& ledger,
 
 Status KafkaIngest::PollOnce(IngestCounts& counts) {
   Impl& s = *impl_;
-  std::vector<Event> events;
-  std::vector<DeadLetter> if_rejected;  // per event: the message, should it be rejected
-  std::vector<Partition> partition_of;  // per event
-  std::vector<DeadLetter> malformed;
-  std::vector<Partition> malformed_partition_of;
-  std::map<Partition, int64_t> next_offsets;
+  auto batch = std::make_unique<Batch>();
   int timeout_ms = s.options.poll_timeout_ms;
   Status failed;
-  while (events.size() + malformed.size() < s.options.batch_messages_max) {
-    rd_kafka_message_t* message = rd_kafka_consumer_poll(s.consumer, timeout_ms);
+  while (batch->messages.size() < s.options.batch_messages_max) {
+    rd_kafka_message_t* polled = rd_kafka_consumer_poll(s.consumer, timeout_ms);
     timeout_ms = 0;  // take what is already fetched, then append
     if (!s.failure.ok()) failed = s.failure;
-    if (message == nullptr) break;
+    if (polled == nullptr) break;
+    MessagePtr message(polled);
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (message->err == RD_KAFKA_RESP_ERR__FATAL) {
         char reason[512];
         rd_kafka_fatal_error(s.consumer, reason, sizeof(reason));
         failed = Status::Unavailable(std::string("kafka: fatal: ") + reason);
-      } else if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        ++counts.broker_errors;  // librdkafka reconnects and fetches again
-        kafka_internal::RecordError(s.health, message->err, rd_kafka_message_errstr(message));
+        break;
       }
-      rd_kafka_message_destroy(message);
-      if (!failed.ok()) break;
+      if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        ++counts.broker_errors;  // librdkafka reconnects and fetches again
+        kafka_internal::RecordError(s.health, message->err, rd_kafka_message_errstr(message.get()));
+      }
       continue;
     }
     Partition partition{rd_kafka_topic_name(message->rkt), message->partition};
-    std::string key, value;
-    if (message->key != nullptr)
-      key.assign(static_cast<const char*>(message->key), message->key_len);
-    if (message->payload != nullptr) {
-      value.assign(static_cast<const char*>(message->payload), message->len);
-    }
-    const bool binary = HeaderOf(message, "content-type") == kBinaryContentType;
-    int64_t& next = next_offsets[partition];
+    int64_t& next = batch->next_offsets[partition];
     next = std::max(next, message->offset + 1);
-    ++counts.messages;
+    std::string_view value;
+    if (message->payload != nullptr)
+      value = {static_cast<const char*>(message->payload), message->len};
+    std::string_view key;
+    if (message->key != nullptr) key = {static_cast<const char*>(message->key), message->key_len};
+    const bool binary = HeaderOf(message.get(), "content-type") == kBinaryContentType;
     auto event = binary ? s.codec.ParseBinary(value) : s.codec.ParseJson(value);
     std::string reason;
     if (!event.ok()) {
       reason = event.status().message();
     } else if (!key.empty() && key != event->reader().getAccount().cStr()) {
-      reason = "the message key \"" + key + "\" is not the event's account";
+      reason = "the message key \"" + std::string(key) + "\" is not the event's account";
     }
-    DeadLetter letter = DeadLetterOf(message, std::move(key), std::move(value));
-    rd_kafka_message_destroy(message);
     if (!reason.empty()) {
+      DeadLetter letter = DeadLetterOf(message.get());
       letter.reason = std::move(reason);
-      malformed.push_back(std::move(letter));
-      malformed_partition_of.push_back(std::move(partition));
-      continue;
+      batch->malformed.push_back(std::move(letter));
+      batch->malformed_partition_of.push_back(std::move(partition));
+    } else {
+      batch->events.push_back(std::move(event).value());
+      batch->message_of.push_back(message.get());
+      batch->partition_of.push_back(std::move(partition));
     }
-    events.push_back(std::move(event).value());
-    if_rejected.push_back(std::move(letter));
-    partition_of.push_back(std::move(partition));
+    batch->messages.push_back(std::move(message));
   }
+  // The previous batch, appended meanwhile.
+  Status previous = s.FinishAppend(&counts);
+  auto add = [](uint64_t& to, uint64_t& from) { to += std::exchange(from, 0); };
+  add(counts.messages, s.finished_in_rebalance.messages);
+  add(counts.appended, s.finished_in_rebalance.appended);
+  add(counts.duplicates, s.finished_in_rebalance.duplicates);
+  add(counts.rejected, s.finished_in_rebalance.rejected);
+  add(counts.malformed, s.finished_in_rebalance.malformed);
   if (!failed.ok()) return failed;
-  // Messages of partitions revoked while polling are dropped: the process
-  // that takes the partition fetches them again from the stored offset.
-  auto revoked = [&](const Partition& partition) { return s.assigned.count(partition) == 0; };
-  if (std::any_of(next_offsets.begin(), next_offsets.end(),
-                  [&](const auto& entry) { return revoked(entry.first); })) {
-    auto keep = [&](auto& items, const std::vector<Partition>& partitions) {
-      size_t kept = 0;
-      for (size_t i = 0; i < items.size(); ++i) {
-        if (!revoked(partitions[i])) items[kept++] = std::move(items[i]);
-      }
-      items.erase(items.begin() + static_cast<std::ptrdiff_t>(kept), items.end());
-    };
-    keep(events, partition_of);
-    keep(if_rejected, partition_of);
-    keep(malformed, malformed_partition_of);
-    std::erase_if(next_offsets, [&](const auto& entry) { return revoked(entry.first); });
-  }
-  if (next_offsets.empty()) return Status::Ok();
-  std::vector<SourceOffset> offsets;
-  for (const auto& [partition, next] : next_offsets) {
-    offsets.push_back({partition.first, partition.second, next});
-  }
-  auto outcomes = s.ledger.AppendFrom(
-      events, {.offsets = offsets, .dead_letters = malformed, .if_rejected = if_rejected});
-  if (!outcomes.ok()) {
-    if (outcomes.status().code() != StatusCode::kConflict) return outcomes.status();
-    // Fenced: a partition moved to another process, which stored a later
-    // offset; nothing was written. Fetch again from the stored offsets.
+  if (previous.code() == StatusCode::kConflict) {
+    // A partition moved to another process, which stored a later offset;
+    // nothing of that batch was written. This one is dropped too, and both
+    // are fetched again from the stored offsets.
     ++counts.fenced;
     return s.Reseek();
   }
-  counts.malformed += malformed.size();
-  for (const AppendOutcome& outcome : *outcomes) {
-    switch (outcome.kind) {
-      case AppendOutcome::Kind::kAppended: ++counts.appended; break;
-      case AppendOutcome::Kind::kDuplicate: ++counts.duplicates; break;
-      case AppendOutcome::Kind::kRejected: ++counts.rejected; break;
+  if (!previous.ok()) return previous;
+  // Messages of partitions revoked while polling are dropped: the process
+  // that takes the partition fetches them again from the stored offset.
+  auto revoked = [&](const Partition& partition) { return s.assigned.count(partition) == 0; };
+  if (std::any_of(batch->next_offsets.begin(), batch->next_offsets.end(),
+                  [&](const auto& entry) { return revoked(entry.first); })) {
+    size_t kept = 0;
+    for (size_t i = 0; i < batch->events.size(); ++i) {
+      if (revoked(batch->partition_of[i])) continue;
+      batch->events[kept] = std::move(batch->events[i]);
+      batch->message_of[kept] = batch->message_of[i];
+      batch->partition_of[kept++] = batch->partition_of[i];
     }
+    batch->events.erase(batch->events.begin() + static_cast<std::ptrdiff_t>(kept),
+                        batch->events.end());
+    batch->message_of.resize(kept);
+    batch->partition_of.resize(kept);
+    kept = 0;
+    for (size_t i = 0; i < batch->malformed.size(); ++i) {
+      if (revoked(batch->malformed_partition_of[i])) continue;
+      batch->malformed[kept] = std::move(batch->malformed[i]);
+      batch->malformed_partition_of[kept++] = batch->malformed_partition_of[i];
+    }
+    batch->malformed.resize(kept);
+    std::erase_if(batch->next_offsets, [&](const auto& entry) { return revoked(entry.first); });
+    std::erase_if(batch->messages, [&](const MessagePtr& message) {
+      return revoked({rd_kafka_topic_name(message->rkt), message->partition});
+    });
   }
+  if (batch->next_offsets.empty()) return Status::Ok();
+  s.StartAppend(std::move(batch));
   return Status::Ok();
 }
 

@@ -15,7 +15,7 @@
 // JSON (docs/events.md) or, with the header `content-type:
 // application/x-capnp`, a Cap'n Proto message.
 //
-// Thread-safety: one thread calls PollOnce.
+// Thread-safety: one thread calls PollOnce and the accessors.
 #pragma once
 
 #include <cstdint>
@@ -63,7 +63,11 @@ class KafkaIngest {
   KafkaIngest(const KafkaIngest&) = delete;
   KafkaIngest& operator=(const KafkaIngest&) = delete;
 
-  // Polls one batch and appends it with its offsets; adds to `counts`.
+  // Polls and parses one batch, then starts appending it (with its offsets
+  // and dead letters) on another thread, so that the next call fetches and
+  // parses while this batch is written and synced. A batch is counted in
+  // `counts` once its append is done: by the next call (or by the
+  // destructor, which waits for it).
   Status PollOnce(IngestCounts& counts);
 
   // Messages in the assigned partitions not yet appended: the high

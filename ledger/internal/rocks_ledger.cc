@@ -289,9 +289,6 @@ class RocksLedger final : public Ledger {
 
 Result<std::vector<AppendOutcome>> RocksLedger::AppendFrom(std::span<const Event> events,
                                                            const SourceBatch& source) {
-  if (!source.if_rejected.empty() && source.if_rejected.size() != events.size()) {
-    return Status::InvalidArgument("if_rejected needs one dead letter per event");
-  }
   for (const SourceOffset& offset : source.offsets) {
     if (auto valid = CheckSourceOffset(offset); !valid.ok()) return valid;
   }
@@ -420,9 +417,9 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
       if (status.ok()) {
         for (const DeadLetter& letter : writer->source.dead_letters) stage_dead_letter(letter, "");
         const std::vector<AppendOutcome>& outcomes = *writer->result;
-        for (size_t i = 0; i < writer->source.if_rejected.size(); ++i) {
+        for (size_t i = 0; writer->source.if_rejected && i < outcomes.size(); ++i) {
           if (outcomes[i].kind != AppendOutcome::Kind::kRejected) continue;
-          stage_dead_letter(writer->source.if_rejected[i], outcomes[i].reason);
+          stage_dead_letter(writer->source.if_rejected(i), outcomes[i].reason);
         }
       }
     }
