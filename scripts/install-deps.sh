@@ -8,6 +8,8 @@ packages=(
   librocksdb-dev librdkafka-dev capnproto libcapnp-dev libboost-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   clang-format clang-tidy
+  # The end-to-end tests against a real Apache Kafka broker (tests/kafka/).
+  openjdk-17-jre-headless maven python3
 )
 
 missing=()
