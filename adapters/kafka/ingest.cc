@@ -104,7 +104,9 @@ struct KafkaIngest::Impl {
       rd_kafka_topic_partition_t& partition = partitions->elems[i];
       auto stored = ledger.StoredOffset(partition.topic, partition.partition);
       if (!stored.ok()) return stored.status();
-      partition.offset = *stored ? **stored : RD_KAFKA_OFFSET_BEGINNING;
+      // Never appended here: where the group got to (another process's
+      // ledger took the partition before), else the beginning.
+      partition.offset = *stored ? **stored : RD_KAFKA_OFFSET_STORED;
     }
     return Status::Ok();
   }
@@ -132,6 +134,7 @@ struct KafkaIngest::Impl {
     in_flight = {};
     std::unique_ptr<Batch> batch = std::move(appending);
     if (!batch->outcomes.ok()) return batch->outcomes.status();
+    CommitToGroup(*batch);
     if (counts == nullptr) return Status::Ok();
     counts->messages += batch->messages.size();
     counts->malformed += batch->malformed.size();
@@ -143,6 +146,20 @@ struct KafkaIngest::Impl {
       }
     }
     return Status::Ok();
+  }
+
+  // Tells the group how far this process got, once the ledger has it: a
+  // hint for a process whose ledger never had a partition that moves to
+  // it, never read back by this one (the ledger's offsets rule here).
+  void CommitToGroup(const Batch& batch) {
+    rd_kafka_topic_partition_list_t* list =
+        rd_kafka_topic_partition_list_new(static_cast<int>(batch.next_offsets.size()));
+    for (const auto& [partition, next] : batch.next_offsets) {
+      rd_kafka_topic_partition_list_add(list, partition.first.c_str(), partition.second)->offset =
+          next;
+    }
+    (void)rd_kafka_commit(consumer, list, /*async=*/1);
+    rd_kafka_topic_partition_list_destroy(list);
   }
 
   // Appends `batch` on another thread, so that the next batch is fetched
