@@ -105,16 +105,21 @@ void DirectAppend(uint64_t events, bool parse) {
          SecondsSince(start));
 }
 
+std::unique_ptr<KafkaIngest> NewIngest(Ledger& ledger, const std::string& brokers,
+                                       const std::string& topic) {
+  KafkaIngestOptions options;
+  options.brokers = brokers;
+  options.topics = {topic};
+  options.group_id = "bench-" + topic;
+  return std::move(KafkaIngest::Create(ledger, options)).value();
+}
+
 // Ingests `events` published to `topic`; timed from the first message taken.
 void Ingest(const std::string& brokers, const std::string& topic, uint64_t events, bool binary,
             bool publish_changelog, const char* name) {
   Publish(brokers, topic, events, binary);
   BenchLedger bench;
-  KafkaIngestOptions options;
-  options.brokers = brokers;
-  options.topics = {topic};
-  options.group_id = "bench-" + topic;
-  auto ingest = std::move(KafkaIngest::Create(bench.ledger(), options)).value();
+  auto ingest = NewIngest(bench.ledger(), brokers, topic);
   std::unique_ptr<KafkaPublisher> publisher;
   std::atomic<bool> ingest_done{false};
   std::thread publishing;
@@ -154,11 +159,7 @@ void Ingest(const std::string& brokers, const std::string& topic, uint64_t event
 // (messages published, not yet appended) sampled every 100 ms.
 void SteadyLoad(const std::string& brokers, const std::string& topic, uint64_t rate, int seconds) {
   BenchLedger bench;
-  KafkaIngestOptions options;
-  options.brokers = brokers;
-  options.topics = {topic};
-  options.group_id = "bench-" + topic;
-  auto ingest = std::move(KafkaIngest::Create(bench.ledger(), options)).value();
+  auto ingest = NewIngest(bench.ledger(), brokers, topic);
   IngestCounts counts;
   while (ingest->assigned_partitions() == 0) TALLY_CHECK(ingest->PollOnce(counts).ok());
   const uint64_t total = rate * static_cast<uint64_t>(seconds);
