@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "adapters/cli/exit_codes.h"
@@ -34,13 +35,71 @@ std::string LagText(const KafkaIngest& ingest) {
   return lag ? std::to_string(*lag) : "null";
 }
 
+// KafkaPublisher on a thread of its own, so that reading the log and
+// encoding the changelog run beside ingest. The serve loop reads snapshots.
+class PublishingThread {
+ public:
+  struct Snapshot {
+    PublishCounts counts;
+    bool pending = true;     // more to publish, as of the last pass
+    std::string wait_error;  // the broker did not acknowledge: retrying
+    Status fatal;            // a ledger failure: publishing stopped
+    KafkaHealth health;
+  };
+
+  explicit PublishingThread(KafkaPublisher& publisher)
+      : publisher_(publisher), thread_([this] { Run(); }) {}
+  ~PublishingThread() { Stop(); }
+  PublishingThread(const PublishingThread&) = delete;
+  PublishingThread& operator=(const PublishingThread&) = delete;
+
+  // Finishes the pass under way (at most the delivery timeout) and stops.
+  void Stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+
+  Snapshot Read() const {
+    std::lock_guard lock(mutex_);
+    return snapshot_;
+  }
+
+ private:
+  void Run() {
+    PublishCounts counts;
+    while (!stop_.load()) {
+      auto more = publisher_.PublishOnce(counts);
+      const bool retry = !more.ok() && more.status().code() == StatusCode::kUnavailable;
+      {
+        std::lock_guard lock(mutex_);
+        snapshot_.counts = counts;
+        snapshot_.health = publisher_.health();
+        snapshot_.pending = !more.ok() || *more;
+        snapshot_.wait_error = retry ? more.status().message() : "";
+        if (!more.ok() && !retry) {
+          snapshot_.fatal = more.status();
+          return;
+        }
+      }
+      if (more.ok() && !*more) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  KafkaPublisher& publisher_;
+  mutable std::mutex mutex_;
+  Snapshot snapshot_;  // under mutex_
+  std::atomic<bool> stop_{false};
+  std::thread thread_;  // last: starts once the rest is ready
+};
+
 void PrintStatus(const ServeTotals& totals, const KafkaIngest& ingest,
-                 const KafkaPublisher& publisher, const Ledger& ledger,
-                 const std::string& publish_error, OutputFormat format, Io io) {
+                 const PublishingThread::Snapshot& publishing, const Ledger& ledger,
+                 OutputFormat format, Io io) {
   const IngestCounts& in = totals.ingest;
-  const PublishCounts& out = totals.published;
-  const uint64_t errors = ingest.health().errors + publisher.health().errors;
-  std::string last_error = publisher.health().last_error;
+  const PublishCounts& out = publishing.counts;
+  const std::string& publish_error = publishing.wait_error;
+  const uint64_t errors = ingest.health().errors + publishing.health.errors;
+  std::string last_error = publishing.health.last_error;
   if (last_error.empty()) last_error = ingest.health().last_error;
   if (format == OutputFormat::kJson) {
     io.out << "{\"head_seq\":" << ledger.head_seq() << ",\"messages\":" << in.messages
@@ -101,21 +160,22 @@ Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const std
   if (!publisher.ok()) return publisher.status();
 
   ServeTotals totals;
-  std::string publish_error;
+  PublishingThread publishing(**publisher);
   auto idle_since = Clock::now();
   auto last_status = Clock::now();
   auto last_tick = Clock::now();
   auto last_catch_up = Clock::now();
+  Status failed;
   while (!stop.load()) {
     const uint64_t taken = totals.ingest.messages;
-    if (auto status = (*ingest)->PollOnce(totals.ingest); !status.ok()) return status;
-    auto more = (*publisher)->PublishOnce(totals.published);
-    if (!more.ok() && more.status().code() != StatusCode::kUnavailable) return more.status();
-    publish_error = more.ok() ? "" : more.status().message();
-    const bool idle = totals.ingest.messages == taken && more.ok() && !*more;
+    if (failed = (*ingest)->PollOnce(totals.ingest); !failed.ok()) break;
+    const PublishingThread::Snapshot published = publishing.Read();
+    if (failed = published.fatal; !failed.ok()) break;
+    const bool idle = totals.ingest.messages == taken && !published.pending &&
+                      published.counts.published_seq == ledger.head_seq();
     if (idle && MillisSince(last_tick) >= kTickEveryMs) {
       auto ticked = ledger.Tick();
-      if (!ticked.ok()) return ticked.status();
+      if (failed = ticked.status(); !failed.ok()) break;
       totals.ticked += *ticked;
       last_tick = Clock::now();
     }
@@ -124,7 +184,7 @@ Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const std
       last_catch_up = Clock::now();
     }
     if (MillisSince(last_status) >= options.status_every_ms) {
-      PrintStatus(totals, **ingest, **publisher, ledger, publish_error, format, io);
+      PrintStatus(totals, **ingest, published, ledger, format, io);
       last_status = Clock::now();
     }
     // Idle only once partitions are assigned and fully taken.
@@ -135,7 +195,12 @@ Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const std
       break;
     }
   }
-  PrintStatus(totals, **ingest, **publisher, ledger, publish_error, format, io);
+  publishing.Stop();
+  Status finished = (*ingest)->Finish(totals.ingest);
+  if (failed.ok()) failed = finished;
+  totals.published = publishing.Read().counts;
+  PrintStatus(totals, **ingest, publishing.Read(), ledger, format, io);
+  if (!failed.ok()) return failed;
   return totals;
 }
 

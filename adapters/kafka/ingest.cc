@@ -332,6 +332,15 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
   return Status::Ok();
 }
 
+Status KafkaIngest::Finish(IngestCounts& counts) {
+  Status status = impl_->FinishAppend(&counts);
+  if (status.code() == StatusCode::kConflict) {
+    ++counts.fenced;
+    return impl_->Reseek();
+  }
+  return status;
+}
+
 std::optional<uint64_t> KafkaIngest::Lag() const {
   uint64_t lag = 0;
   for (const auto& [topic, partition] : impl_->assigned) {

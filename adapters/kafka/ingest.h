@@ -69,6 +69,9 @@ class KafkaIngest {
   // `counts` once its append is done: by the next call (or by the
   // destructor, which waits for it).
   Status PollOnce(IngestCounts& counts);
+  // Waits for the batch being appended, if any, and counts it: before
+  // reading final counts.
+  Status Finish(IngestCounts& counts);
 
   // Messages in the assigned partitions not yet appended: the high
   // watermarks of the last fetch less the offsets the ledger stored.
