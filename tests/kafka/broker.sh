@@ -12,7 +12,8 @@
 #   broker.sh produce DIR TOPIC  produce stdin's lines KEY|VALUE as they are
 #                                (what a faulty producer would send)
 #   broker.sh consume DIR TOPIC N
-#                                print the first N messages: headers|key|value
+#                                print the first N messages (or all there are
+#                                after 10 s without one): headers|key|value
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -124,9 +125,9 @@ produce() {
 
 consume() {
   java_run kafka.tools.ConsoleConsumer --bootstrap-server "$(cat "$1/bootstrap")" --topic "$2" \
-    --from-beginning --max-messages "$3" --timeout-ms 30000 \
+    --from-beginning --max-messages "$3" --timeout-ms 10000 \
     --property print.headers=true --property print.key=true \
-    --property 'headers.separator=;' --property 'key.separator=|' 2>/dev/null
+    --property 'headers.separator=;' --property 'key.separator=|' 2>/dev/null || true
 }
 
 case "${1:-}" in

@@ -113,6 +113,16 @@ def tally(*args):
     return run.stdout
 
 
+def changelog(broker_dir, topic):
+    """Every message of a one-partition topic: (headers, value)."""
+    run = subprocess.run([BROKER, "consume", broker_dir, topic, "10000000"], text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=300)
+    for line in run.stdout.splitlines():
+        header_text, _key, value = line.split("|", 2)
+        headers = dict(h.split(":", 1) for h in header_text.split(";"))
+        yield headers, value
+
+
 def comparable_log(data):
     """The log as `tally events` prints it, without the instants of this run:
     recorded_at, and occurred_at of the ledger's own events."""
@@ -203,6 +213,16 @@ class E2E(unittest.TestCase):
         tally("audit", "verify", "--data", killed)
         self.assertEqual(tally("trial-balance", "--data", killed, "--csv"),
                          tally("trial-balance", "--data", reference, "--csv"))
+        # The changelog of the killed runs: every seq, a repeat only as the
+        # same event.
+        by_seq = {}
+        for headers, value in changelog(self.broker_dir, "e2e.kill.changelog"):
+            by_seq.setdefault(int(headers["tally-seq"]), set()).add(value)
+        self.assertEqual(sorted(by_seq), list(range(1, status["head_seq"] + 1)))
+        self.assertTrue(all(len(values) == 1 for values in by_seq.values()))
+        print("changelog after %d kills: %d messages for %d seqs" % (
+            kills, sum(1 for _ in changelog(self.broker_dir, "e2e.kill.changelog")),
+            len(by_seq)), file=sys.stderr)
 
     def test_3_poison_messages_go_to_the_dead_letter_topic(self):
         good = [top_up("p-t1", "acct-p", "100"), usage("p-u1", "acct-p", "5")]
