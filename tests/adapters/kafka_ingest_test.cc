@@ -12,6 +12,7 @@
 #include "adapters/kafka/ingest.h"
 #include "adapters/kafka/producer.h"
 #include "adapters/kafka/publisher.h"
+#include "events/codec.h"
 #include "tests/events/event_fixtures.h"
 #include "tests/ledger/ledger_fixture.h"
 
@@ -50,8 +51,9 @@ class MockCluster {
   const std::string& bootstraps() const { return kafka_->bootstrap(); }
   void SetBrokerUp(bool up) { TALLY_CHECK(kafka_->SetBrokersUp(up).ok()); }
 
-  void Publish(const std::string& key, const std::string& value) {
-    TALLY_CHECK(producer_->ProduceRaw(key, value, "").ok());
+  void Publish(const std::string& key, const std::string& value,
+               const std::string& content_type = "") {
+    TALLY_CHECK(producer_->ProduceRaw(key, value, content_type).ok());
   }
   void Flush() { TALLY_CHECK(producer_->Flush().ok()); }
 
@@ -311,23 +313,29 @@ TEST_F(KafkaIngestTest, MalformedAndRejectedMessagesReachTheDeadLetterTopic) {
   cluster_.Publish("acct-1", Usage("u2", "acct-1", "1"));
   const std::string conflicting = Usage("u2", "acct-1", "7");  // same id, other content
   cluster_.Publish("acct-1", conflicting);
+  const std::string garbage("\x01\x00\x00\x00\xff\xff\xff\x7f garbage", 17);
+  cluster_.Publish("acct-1", garbage, "application/x-capnp");  // not a Cap'n Proto message
+  // A valid Cap'n Proto event after all that: ingest went on.
+  EventCodec codec;
+  cluster_.Publish("acct-1", codec.ToBinary(*codec.ParseJson(Usage("u3", "acct-1", "1"))),
+                   "application/x-capnp");
   cluster_.Flush();
-  IngestCounts counts = IngestUntil([](const IngestCounts& c) { return c.messages >= 5; });
-  EXPECT_EQ(counts.appended, 2u);
-  EXPECT_EQ(counts.malformed, 2u);
+  IngestCounts counts = IngestUntil([](const IngestCounts& c) { return c.messages >= 7; });
+  EXPECT_EQ(counts.appended, 3u);
+  EXPECT_EQ(counts.malformed, 3u);
   EXPECT_EQ(counts.rejected, 1u);
   // Kept across a restart until delivered.
   Reopen();
   auto kept = ledger_->DeadLetters(10);
   ASSERT_TRUE(kept.ok());
-  EXPECT_EQ(kept->size(), 3u);
+  EXPECT_EQ(kept->size(), 4u);
   auto publisher = NewPublisher();
   ASSERT_NE(publisher, nullptr);
   PublishCounts published = PublishAll(*publisher);
-  EXPECT_EQ(published.dead_letters, 3u);
+  EXPECT_EQ(published.dead_letters, 4u);
   EXPECT_TRUE(ledger_->DeadLetters(10)->empty());
   auto letters = cluster_.ReadAll("tally.dead-letter");
-  ASSERT_EQ(letters.size(), 3u);
+  ASSERT_EQ(letters.size(), 4u);
   std::map<std::string, Message> by_value;
   for (const Message& letter : letters) by_value[letter.value] = letter;
   ASSERT_TRUE(by_value.contains("{not json"));  // the original bytes
@@ -338,6 +346,10 @@ TEST_F(KafkaIngestTest, MalformedAndRejectedMessagesReachTheDeadLetterTopic) {
   EXPECT_NE(by_value[conflicting].headers["tally-error"].find("u2"), std::string::npos)
       << by_value[conflicting].headers["tally-error"];
   EXPECT_EQ(by_value[conflicting].key, "acct-1");
+  ASSERT_TRUE(by_value.contains(garbage));  // binary bytes kept exactly
+  EXPECT_EQ(by_value[garbage].headers["content-type"], "application/x-capnp");
+  EXPECT_NE(by_value[garbage].headers["tally-error"].find("binary event"), std::string::npos)
+      << by_value[garbage].headers["tally-error"];
   bool key_reason = false;
   for (const Message& letter : letters) {
     key_reason =
