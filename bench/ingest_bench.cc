@@ -6,6 +6,7 @@
 //   kafka ingest (JSON)       published first, then KafkaIngest::PollOnce
 //   kafka ingest (Cap'n Proto)
 //   kafka serve               ingest and, beside it, KafkaPublisher's changelog
+//                             (JSON, then Cap'n Proto: tally serve --out-format)
 //   lag                       a producer at a steady rate while ingest runs
 //
 // Run: build/bench/ingest_bench [--events N] [--brokers HOST:PORT] [--rate R]
@@ -116,7 +117,7 @@ std::unique_ptr<KafkaIngest> NewIngest(Ledger& ledger, const std::string& broker
 
 // Ingests `events` published to `topic`; timed from the first message taken.
 void Ingest(const std::string& brokers, const std::string& topic, uint64_t events, bool binary,
-            bool publish_changelog, const char* name) {
+            bool publish_changelog, const char* name, bool binary_out = false) {
   Publish(brokers, topic, events, binary);
   BenchLedger bench;
   auto ingest = NewIngest(bench.ledger(), brokers, topic);
@@ -129,6 +130,7 @@ void Ingest(const std::string& brokers, const std::string& topic, uint64_t event
     out.changelog_topic = topic + ".changelog";
     out.outcomes_topic = topic + ".outcomes";
     out.dead_letter_topic = topic + ".dead";
+    out.binary = binary_out;
     publisher = std::move(KafkaPublisher::Create(bench.ledger(), out)).value();
   }
   IngestCounts counts;
@@ -213,12 +215,14 @@ int main(int argc, char** argv) {
   }
   const std::string run = std::to_string(::getpid());
   const std::vector<std::string> topics = {"bench.json." + run, "bench.capnp." + run,
-                                           "bench.serve." + run, "bench.steady." + run};
+                                           "bench.serve." + run, "bench.steady." + run,
+                                           "bench.serve-capnp." + run};
   std::unique_ptr<EmbeddedKafka> embedded;
   if (brokers.empty()) {
     std::vector<TopicSpec> specs;
     for (const std::string& topic : topics) specs.push_back({topic, kPartitions});
     specs.push_back({topics[2] + ".changelog", 1});
+    specs.push_back({topics[4] + ".changelog", 1});
     embedded = std::move(EmbeddedKafka::Start(specs)).value();
     brokers = embedded->bootstrap();
     std::printf("Kafka: librdkafka's mock cluster in process\n\n");
@@ -234,6 +238,8 @@ int main(int argc, char** argv) {
   Ingest(brokers, topics[1], events, /*binary=*/true, false, "kafka ingest (Cap'n Proto)");
   Ingest(brokers, topics[2], events, /*binary=*/false, true,
          "kafka serve (JSON in, changelog out)");
+  Ingest(brokers, topics[4], events, /*binary=*/false, true,
+         "kafka serve (JSON in, capnp changelog out)", /*binary_out=*/true);
   SteadyLoad(brokers, topics[3], rate, 10);
   return 0;
 }

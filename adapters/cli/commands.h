@@ -134,6 +134,7 @@ struct ServeOptions {
   std::string changelog_topic = "tally.changelog";
   std::string outcomes_topic = "tally.outcomes";
   std::string dead_letter_topic = "tally.dead-letter";
+  bool binary_out = false;           // changelog and outcomes as Cap'n Proto
   int64_t status_every_ms = 10'000;  // a status line this often
   int64_t exit_when_idle_ms = 0;     // stop after this long with nothing to do; 0: never
   int partitions = 4;                // of the events topics of the mock cluster

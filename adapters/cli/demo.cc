@@ -198,8 +198,8 @@ int RunDemo(const DemoOptions& options, Io io) {
     if (options.format == OutputFormat::kTable) {
       io.out << "Imported a 2018 history for one account, then published one day of events for 4 "
                 "accounts to Kafka (librdkafka's mock cluster, in this process); tally serve took "
-             << totals->ingest.messages << " messages exactly once ("
-             << totals->ingest.appended << " appended, " << totals->ingest.duplicates
+             << totals->ingest.messages << " messages exactly once (" << totals->ingest.appended
+             << " appended, " << totals->ingest.duplicates
              << " redelivery acknowledged as a duplicate, " << totals->ingest.rejected
              << " rejected, " << totals->ingest.malformed
              << " malformed) and published the log to the changelog topic ("

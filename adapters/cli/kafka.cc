@@ -156,6 +156,7 @@ Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const std
   out.changelog_topic = options.changelog_topic;
   out.outcomes_topic = options.outcomes_topic;
   out.dead_letter_topic = options.dead_letter_topic;
+  out.binary = options.binary_out;
   auto publisher = KafkaPublisher::Create(ledger, out);
   if (!publisher.ok()) return publisher.status();
 

@@ -361,6 +361,13 @@ int Main(int argc, char** argv) {
                    "messages not appended: original bytes, reason in the tally-error header")
       ->default_str("tally.dead-letter");
   serve
+      ->add_option_function<std::string>(
+          "--out-format",
+          [&](const std::string& name) { serve_options.binary_out = name == "capnp"; },
+          "changelog and outcomes as json (default) or capnp (Cap'n Proto, content-type: "
+          "application/x-capnp; cheaper to encode)")
+      ->check(CLI::IsMember({"json", "capnp"}));
+  serve
       ->add_option("--status-every-ms", serve_options.status_every_ms,
                    "print a status line this often")
       ->default_str("10000")

@@ -12,6 +12,7 @@ namespace tally {
 namespace {
 
 constexpr const char* kJsonContentType = "application/json";
+constexpr const char* kBinaryContentType = "application/x-capnp";
 
 bool IsHoldOutcome(const Event& event) {
   auto which = event.reader().which();
@@ -80,10 +81,12 @@ Result<bool> KafkaPublisher::PublishOnce(PublishCounts& counts) {
   auto scanned = s.ledger.Scan(*cursor + 1, [&](const LoggedEvent& record) {
     const Event event = record.event.WithLedgerFields(record.seq, record.recorded_at_micros);
     const std::string key = event.reader().getAccount().cStr();
-    const std::string value = s.codec.ToJson(event);
-    const kafka_internal::Settings headers = {{"content-type", kJsonContentType},
-                                              {"tally-seq", std::to_string(record.seq)},
-                                              {"tally-hash", HashHex(record.hash)}};
+    const bool binary = s.options.binary;
+    const std::string value = binary ? s.codec.ToBinary(event) : s.codec.ToJson(event);
+    const kafka_internal::Settings headers = {
+        {"content-type", binary ? kBinaryContentType : kJsonContentType},
+        {"tally-seq", std::to_string(record.seq)},
+        {"tally-hash", HashHex(record.hash)}};
     failed = s.producer->Produce(s.options.changelog_topic, key, value, headers);
     if (failed.ok() && IsHoldOutcome(event)) {
       failed = s.producer->Produce(s.options.outcomes_topic, key, value, headers);

@@ -10,9 +10,10 @@
 // id and seq. Dead letters kept by the ledger (ingest) are produced to the
 // dead-letter topic and removed once acknowledged.
 //
-// Messages: key = the event's account; value = the event as JSON
-// (docs/events.md) with seq and recorded_at; headers content-type
-// (application/json), tally-seq, tally-hash (hex chain hash at seq).
+// Messages: key = the event's account; value = the event with seq and
+// recorded_at, as JSON (docs/events.md) or, with `binary`, a Cap'n Proto
+// message; headers content-type (application/json or application/x-capnp),
+// tally-seq, tally-hash (hex chain hash at seq).
 // Personal fields are sealed as in the log: no plaintext leaves.
 //
 // Thread-safety: one thread calls PublishOnce.
@@ -33,7 +34,8 @@ struct KafkaPublisherOptions {
   std::string changelog_topic = "tally.changelog";
   std::string outcomes_topic = "tally.outcomes";
   std::string dead_letter_topic = "tally.dead-letter";
-  size_t batch_events_max = 4096;    // read from the log per PublishOnce
+  bool binary = false;             // changelog and outcomes as Cap'n Proto messages instead of JSON
+  size_t batch_events_max = 4096;  // read from the log per PublishOnce
   int delivery_timeout_ms = 30'000;  // a batch not acknowledged by then is retried
 };
 

@@ -103,9 +103,11 @@ TEST_F(CliKafkaTest, ServeNeedsADataDirectoryAndPublishNeedsBrokers) {
   EXPECT_EQ(help.exit_code, 0);
   for (const char* option :
        {"--kafka-brokers", "--topic", "--group", "--instance-id", "--changelog-topic",
-        "--outcomes-topic", "--dead-letter-topic", "--exit-when-idle-ms"}) {
+        "--outcomes-topic", "--dead-letter-topic", "--exit-when-idle-ms", "--out-format",
+        "--status-every-ms", "--master-key-file", "--json"}) {
     EXPECT_NE(help.out.find(option), std::string::npos) << option;
   }
+  EXPECT_EQ(Tally("serve " + Data() + " --out-format xml").exit_code, 2);
 }
 
 }  // namespace

@@ -143,9 +143,11 @@ class KafkaIngestTest : public testing::LedgerFixture {
     return counts;
   }
 
-  std::unique_ptr<KafkaPublisher> NewPublisher(int delivery_timeout_ms = 30'000) {
+  std::unique_ptr<KafkaPublisher> NewPublisher(int delivery_timeout_ms = 30'000,
+                                               bool binary = false) {
     KafkaPublisherOptions options;
     options.brokers = cluster_.bootstraps();
+    options.binary = binary;
     options.batch_events_max = 64;
     options.delivery_timeout_ms = delivery_timeout_ms;
     auto publisher = KafkaPublisher::Create(*ledger_, options);
@@ -397,6 +399,24 @@ TEST_F(KafkaIngestTest, ChangelogAndOutcomesFollowTheLogFromTheirCursor) {
   EXPECT_EQ(outcomes[0].key, "acct-1");
   EXPECT_NE(outcomes[0].value.find("\"hold_accepted\""), std::string::npos) << outcomes[0].value;
   EXPECT_NE(outcomes[1].value.find("\"hold_rejected\""), std::string::npos) << outcomes[1].value;
+}
+
+// --out-format capnp: the same messages as Cap'n Proto, labelled so.
+TEST_F(KafkaIngestTest, TheChangelogCanBeCapnProto) {
+  Append({TopUp("t1", "acct-1", "100"), Task("task-1", "acct-1", "60")});
+  auto publisher = NewPublisher(30'000, /*binary=*/true);
+  ASSERT_NE(publisher, nullptr);
+  PublishAll(*publisher);
+  auto changelog = cluster_.ReadAll("tally.changelog");
+  std::vector<LoggedEvent> log = Log();
+  ASSERT_EQ(changelog.size(), log.size());
+  EventCodec codec;
+  for (size_t i = 0; i < log.size(); ++i) {
+    EXPECT_EQ(changelog[i].headers["content-type"], "application/x-capnp");
+    EXPECT_EQ(changelog[i].value,
+              codec.ToBinary(log[i].event.WithLedgerFields(log[i].seq, log[i].recorded_at_micros)));
+  }
+  EXPECT_EQ(cluster_.ReadAll("tally.outcomes").size(), 1u);
 }
 
 // With the broker down nothing is acknowledged: the cursor stays, and once
