@@ -64,7 +64,8 @@ struct KafkaIngest::Impl {
   Impl(Ledger& ledger_in, KafkaIngestOptions options_in)
       : ledger(ledger_in), options(std::move(options_in)) {}
   ~Impl() {
-    (void)FinishAppend(nullptr);
+    // The batch in flight reaches disk (or fails) before the group is left.
+    if (in_flight.valid()) in_flight.wait();
     if (consumer != nullptr) {
       rd_kafka_consumer_close(consumer);  // leaves the group: its partitions move at once
       rd_kafka_destroy(consumer);
