@@ -2,11 +2,13 @@
 // once (docs/ledger.md, "Source offsets").
 //
 // A consumer in a consumer group takes the partitions it is assigned from
-// the offsets the ledger stored for them (not from Kafka's committed
-// offsets) and appends each polled batch with AppendFrom, so the batch, the
-// next offset of every partition in it and the dead letters (messages that
-// did not parse, events the ledger rejected: original bytes, reason) land
-// in one synced write. KafkaPublisher delivers the dead letters. Transient
+// the offsets the ledger stored for them (the group's committed offsets,
+// which it writes after each append, only for a partition this ledger never
+// appended: docs/kafka.md) and appends each polled batch with AppendFrom,
+// pipelined with the next poll, so the batch, the next offset of every
+// partition in it and the dead letters (messages that did not parse, events
+// the ledger rejected: original bytes, reason) land in one synced write.
+// KafkaPublisher delivers the dead letters. Transient
 // broker errors are counted and ingest goes on (librdkafka reconnects); a
 // fatal client error or a ledger failure stops ingest with a Status, and a
 // new KafkaIngest resumes from the stored offsets.
