@@ -8,10 +8,10 @@
 // pipelined with the next poll, so the batch, the next offset of every
 // partition in it and the dead letters (messages that did not parse, events
 // the ledger rejected: original bytes, reason) land in one synced write.
-// KafkaPublisher delivers the dead letters. Transient
-// broker errors are counted and ingest goes on (librdkafka reconnects); a
-// fatal client error or a ledger failure stops ingest with a Status, and a
-// new KafkaIngest resumes from the stored offsets.
+// KafkaPublisher delivers the dead letters. Transient broker errors are
+// counted and ingest goes on (librdkafka reconnects); a fatal client error
+// or a ledger failure stops ingest with a Status, and a new KafkaIngest
+// resumes from the stored offsets.
 //
 // Message format: the key is the event's account; the value is one event,
 // JSON (docs/events.md) or, with the header `content-type:
