@@ -51,9 +51,9 @@ struct Batch {
   std::vector<MessagePtr> messages;
   std::vector<Event> events;
   std::vector<const rd_kafka_message_t*> message_of;  // per event
-  std::vector<Partition> partition_of;                // per event
+  std::vector<const Partition*> partition_of;         // per event, a key of next_offsets
   std::vector<DeadLetter> malformed;
-  std::vector<Partition> malformed_partition_of;
+  std::vector<const Partition*> malformed_partition_of;
   std::map<Partition, int64_t> next_offsets;
   Result<std::vector<AppendOutcome>> outcomes = Status::Unavailable("not appended yet");
 };
@@ -236,6 +236,10 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
   auto batch = std::make_unique<Batch>();
   int timeout_ms = s.options.poll_timeout_ms;
   Status failed;
+  // Messages come in runs per partition: its entry is looked up once a run.
+  const rd_kafka_topic_t* run_topic = nullptr;
+  int32_t run_partition = -1;
+  std::map<Partition, int64_t>::iterator run;
   while (batch->messages.size() < s.options.batch_messages_max) {
     rd_kafka_message_t* polled = rd_kafka_consumer_poll(s.consumer, timeout_ms);
     timeout_ms = 0;  // take what is already fetched, then append
@@ -255,9 +259,15 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
       }
       continue;
     }
-    Partition partition{rd_kafka_topic_name(message->rkt), message->partition};
-    int64_t& next = batch->next_offsets[partition];
-    next = std::max(next, message->offset + 1);
+    if (message->rkt != run_topic || message->partition != run_partition) {
+      run_topic = message->rkt;
+      run_partition = message->partition;
+      run = batch->next_offsets
+                .try_emplace(Partition{rd_kafka_topic_name(message->rkt), message->partition}, 0)
+                .first;
+    }
+    run->second = std::max(run->second, message->offset + 1);
+    const Partition* partition = &run->first;
     std::string_view value;
     if (message->payload != nullptr)
       value = {static_cast<const char*>(message->payload), message->len};
@@ -275,11 +285,11 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
       DeadLetter letter = DeadLetterOf(message.get());
       letter.reason = std::move(reason);
       batch->malformed.push_back(std::move(letter));
-      batch->malformed_partition_of.push_back(std::move(partition));
+      batch->malformed_partition_of.push_back(partition);
     } else {
       batch->events.push_back(std::move(event).value());
       batch->message_of.push_back(message.get());
-      batch->partition_of.push_back(std::move(partition));
+      batch->partition_of.push_back(partition);
     }
     batch->messages.push_back(std::move(message));
   }
@@ -307,7 +317,7 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
                   [&](const auto& entry) { return revoked(entry.first); })) {
     size_t kept = 0;
     for (size_t i = 0; i < batch->events.size(); ++i) {
-      if (revoked(batch->partition_of[i])) continue;
+      if (revoked(*batch->partition_of[i])) continue;
       batch->events[kept] = std::move(batch->events[i]);
       batch->message_of[kept] = batch->message_of[i];
       batch->partition_of[kept++] = batch->partition_of[i];
@@ -318,11 +328,12 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
     batch->partition_of.resize(kept);
     kept = 0;
     for (size_t i = 0; i < batch->malformed.size(); ++i) {
-      if (revoked(batch->malformed_partition_of[i])) continue;
+      if (revoked(*batch->malformed_partition_of[i])) continue;
       batch->malformed[kept] = std::move(batch->malformed[i]);
       batch->malformed_partition_of[kept++] = batch->malformed_partition_of[i];
     }
     batch->malformed.resize(kept);
+    batch->malformed_partition_of.resize(kept);
     std::erase_if(batch->next_offsets, [&](const auto& entry) { return revoked(entry.first); });
     std::erase_if(batch->messages, [&](const MessagePtr& message) {
       return revoked({rd_kafka_topic_name(message->rkt), message->partition});
