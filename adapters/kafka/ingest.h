@@ -9,9 +9,9 @@
 // partition in it and the dead letters (messages that did not parse, events
 // the ledger rejected: original bytes, reason) land in one synced write.
 // KafkaPublisher delivers the dead letters. Transient broker errors are
-// counted and ingest goes on (librdkafka reconnects); a fatal client error
-// or a ledger failure stops ingest with a Status, and a new KafkaIngest
-// resumes from the stored offsets.
+// recorded in health() and ingest goes on (librdkafka reconnects); a fatal
+// client error or a ledger failure stops ingest with a Status, and a new
+// KafkaIngest resumes from the stored offsets.
 //
 // Message format: the key is the event's account; the value is one event,
 // JSON (docs/events.md) or, with the header `content-type:
@@ -47,13 +47,12 @@ struct KafkaIngestOptions {
 };
 
 struct IngestCounts {
-  uint64_t messages = 0;       // taken from Kafka
-  uint64_t appended = 0;       // events appended
-  uint64_t duplicates = 0;     // already in the log
-  uint64_t rejected = 0;       // refused by the ledger's rules (kept as dead letters)
-  uint64_t malformed = 0;      // did not parse (kept as dead letters)
-  uint64_t broker_errors = 0;  // transient (a broker down): librdkafka retries by itself
-  uint64_t fenced = 0;         // batches dropped: a partition had moved to another process
+  uint64_t messages = 0;    // taken from Kafka
+  uint64_t appended = 0;    // events appended
+  uint64_t duplicates = 0;  // already in the log
+  uint64_t rejected = 0;    // refused by the ledger's rules (kept as dead letters)
+  uint64_t malformed = 0;   // did not parse (kept as dead letters)
+  uint64_t fenced = 0;      // batches dropped: a partition had moved to another process
 };
 
 class KafkaIngest {

@@ -132,8 +132,4 @@ std::string HeaderOf(const rd_kafka_message_t* message, const char* name) {
   return std::string(static_cast<const char*>(value), size);
 }
 
-std::string PartitionName(const std::string& topic, int32_t partition) {
-  return topic + "/" + std::to_string(partition);
-}
-
 }  // namespace tally::kafka_internal

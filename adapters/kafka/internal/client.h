@@ -82,7 +82,4 @@ class Producer {
 // The value of the last header `name` of `message`; empty if absent.
 std::string HeaderOf(const rd_kafka_message_t* message, const char* name);
 
-// "topic/partition", as messages and errors name a partition.
-std::string PartitionName(const std::string& topic, int32_t partition);
-
 }  // namespace tally::kafka_internal
