@@ -7,7 +7,10 @@ packages=(
   build-essential cmake ninja-build pkg-config
   librocksdb-dev librdkafka-dev capnproto libcapnp-dev libboost-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+  libsimdjson-dev
   clang-format clang-tidy
+  # libFuzzer targets (tests/fuzz/): clang with its fuzzer and sanitizer runtimes.
+  clang libclang-rt-14-dev
   # The end-to-end tests against a real Apache Kafka broker (tests/kafka/).
   openjdk-17-jre-headless maven python3
 )
