@@ -10,6 +10,7 @@
 #include "events/internal/json_diagnose.h"
 #include "events/internal/names.h"
 #include "events/internal/validate.h"
+#include "events/json_reader.h"
 #include "events/limits.h"
 #include "events/timestamp.h"
 
@@ -76,7 +77,8 @@ struct EventCodec::Impl {
     json.handleByAnnotation<schema::Event>();
   }
   TimestampHandler timestamps;
-  capnp::JsonCodec json;
+  capnp::JsonCodec json;  // JsonValue <-> schema::Event, and ToJson
+  JsonReader reader;      // text -> JsonValue (never capnp-json's text parser)
 };
 
 EventCodec::EventCodec() : impl_(std::make_unique<Impl>()) {}
@@ -89,11 +91,7 @@ Result<Event> EventCodec::ParseJson(std::string_view text, EventSource source) c
   }
   capnp::MallocMessageBuilder raw_message;
   auto raw = raw_message.initRoot<capnp::JsonValue>();
-  try {
-    impl_->json.decodeRaw(kj::arrayPtr(text.data(), text.size()), raw);
-  } catch (const kj::Exception& e) {
-    return Status::InvalidArgument("not valid JSON: " + Describe(e));
-  }
+  if (auto status = impl_->reader.Read(text, raw); !status.ok()) return status;
   if (auto status = CheckType(raw.asReader()); !status.ok()) return status;
   capnp::MallocMessageBuilder message;
   auto event = message.initRoot<schema::Event>();

@@ -18,6 +18,9 @@ inline constexpr uint32_t kTextBytesMax = 256;
 inline constexpr uint32_t kPersonalTextBytesMax = 1024;
 // Entries in any list field (invoice lines).
 inline constexpr uint32_t kListEntriesMax = 1000;
+// A JSON file Tally reads whole (retention policy, archive manifest): a
+// few hundred bytes in practice; the bound keeps a wrong path from filling memory.
+inline constexpr size_t kJsonFileBytesMax = 1024 * 1024;
 // JSON nesting: the deepest event is envelope > data > period > money (4).
 inline constexpr uint32_t kJsonNestingMax = 16;
 // Events in one appended batch (one atomic, synced RocksDB write).

@@ -2,6 +2,11 @@
 
 #include <capnp/schema.h>
 
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+
 #include "events/internal/names.h"
 #include "events/timestamp.h"
 #include "schema/event.capnp.h"
@@ -20,6 +25,48 @@ std::string Join(const std::string& path, std::string_view name) {
 }
 
 Problem Expected(const std::string& path, const char* what) { return path + ": expected " + what; }
+
+// The range of an integer type, as doubles (exact for every bound but the
+// 64-bit ones, which are only compared against).
+std::pair<double, double> IntegerRange(capnp::schema::Type::Which which) {
+  using T = capnp::schema::Type;
+  switch (which) {
+    case T::INT8: return {INT8_MIN, INT8_MAX};
+    case T::INT16: return {INT16_MIN, INT16_MAX};
+    case T::INT32: return {INT32_MIN, INT32_MAX};
+    case T::INT64: return {-9223372036854775808.0, 9223372036854775807.0};
+    case T::UINT8: return {0, UINT8_MAX};
+    case T::UINT16: return {0, UINT16_MAX};
+    case T::UINT32: return {0, UINT32_MAX};
+    default: return {0, 18446744073709551615.0};
+  }
+}
+
+// An integer field: a whole number within the type's range, or a string
+// holding one.
+Problem Integer(JsonValue::Reader value, capnp::schema::Type::Which which,
+                const std::string& path) {
+  double number = 0;
+  if (value.isNumber()) {
+    number = value.getNumber();
+  } else if (value.isString()) {
+    std::string_view text = value.getString().cStr();
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (error != std::errc() || end != text.data() + text.size() || text.empty()) {
+      return path + ": expected a whole number";
+    }
+  } else {
+    return Expected(path, "a number");
+  }
+  auto [low, high] = IntegerRange(which);
+  if (number != std::trunc(number)) return path + ": expected a whole number";
+  if (number < low || number > high) {
+    char bounds[64];
+    std::snprintf(bounds, sizeof bounds, "%.0f to %.0f", low, high);
+    return path + ": out of range; expected " + bounds;
+  }
+  return std::nullopt;
+}
 
 Problem Enum(JsonValue::Reader value, capnp::EnumSchema schema, const std::string& path) {
   if (!value.isString()) return Expected(path, "a string");
@@ -76,8 +123,10 @@ Problem Value(JsonValue::Reader value, capnp::Type type, const std::string& path
       }
       return std::nullopt;
     }
-    default:  // integers: a number, or a string holding one
-      return value.isNumber() || value.isString() ? std::nullopt : Expected(path, "a number");
+    case capnp::schema::Type::FLOAT32:
+    case capnp::schema::Type::FLOAT64:
+      return value.isNumber() ? std::nullopt : Expected(path, "a number");
+    default: return Integer(value, type.which(), path);
   }
 }
 

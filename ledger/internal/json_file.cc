@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "events/json_reader.h"
+#include "events/limits.h"
 #include "ledger/internal/read_file.h"
 
 namespace tally::internal {
@@ -20,14 +22,10 @@ Status ReadJsonObject(
   auto read = ReadWholeFile(path);
   if (!read.ok()) return read.status();
   const std::string& text = *read;
-  capnp::JsonCodec json;
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<capnp::JsonValue>();
-  try {
-    json.decodeRaw(kj::arrayPtr(text.data(), text.size()), root);
-  } catch (const kj::Exception& e) {
-    return bad("not JSON: " + std::string(e.getDescription().cStr()));
-  }
+  JsonReader reader(limits::kJsonFileBytesMax, limits::kJsonNestingMax);
+  if (auto status = reader.Read(text, root); !status.ok()) return bad(status.message());
   if (!root.isObject()) return bad("not a JSON object");
   for (auto field : root.asReader().getObject()) {
     if (auto status = visit(field.getName().cStr(), field.getValue()); !status.ok()) return status;

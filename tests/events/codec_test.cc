@@ -16,6 +16,8 @@ using testing::JsonEvent;
 using testing::TopUp;
 using testing::Usage;
 
+std::string TextOfReader(capnp::Text::Reader text) { return std::string(text.cStr(), text.size()); }
+
 class CodecTest : public ::testing::Test {
  protected:
   // Expects `json` to be rejected with a message containing `fragment`.
@@ -189,6 +191,104 @@ TEST_F(CodecTest, UnderscoreAccountsAreReservedForTheLedger) {
 TEST_F(CodecTest, RejectsControlCharacters) {
   ExpectRejected(Usage("u\\u0000x", "a", "1"), "id: contains a control character");
   ExpectRejected(Usage("u\\nx", "a", "1"), "id: contains a control character");
+}
+
+// Issue 12.1: every JSON escape decodes to the character it names, so an
+// escaped event is the same event as the one sent literally (same bytes, same
+// id, same account). Python's json.dumps escapes all non-ASCII by default.
+TEST_F(CodecTest, EscapedTextIsTheSameEventAsLiteralText) {
+  struct Case {
+    std::string escaped, literal;
+  };
+  const Case cases[] = {
+      {R"(acct-\u00e9)", "acct-\xC3\xA9"},  // é
+      {R"(acct-\u00E9\u00ea\u00fF)", "acct-\xC3\xA9\xC3\xAA\xC3\xBF"},
+      {R"(\u4e2d\u6587)", "\xE4\xB8\xAD\xE6\x96\x87"},  // 中文
+      {R"(x\ud83d\ude00y)", "x\xF0\x9F\x98\x80y"},      // an emoji: a surrogate pair
+      {R"(a\/b\u0041\u007e)", "a/bA~"},
+      {R"(\uffff\u0800\u07ff)", "\xEF\xBF\xBF\xE0\xA0\x80\xDF\xBF"},
+  };
+  for (const auto& c : cases) {
+    auto escaped = codec_.ParseJson(JsonEvent(
+        "t-" + c.escaped, c.escaped, "task_submitted",
+        R"({"task_id":")" + c.escaped + R"(","model":")" + c.escaped + R"(","estimate":"1"})"));
+    auto literal = codec_.ParseJson(JsonEvent(
+        "t-" + c.literal, c.literal, "task_submitted",
+        R"({"task_id":")" + c.literal + R"(","model":")" + c.literal + R"(","estimate":"1"})"));
+    ASSERT_TRUE(escaped.ok()) << c.escaped << ": " << escaped.status().ToString();
+    ASSERT_TRUE(literal.ok()) << c.literal << ": " << literal.status().ToString();
+    EXPECT_EQ(escaped->bytes(), literal->bytes()) << c.escaped;
+    EXPECT_EQ(TextOfReader(escaped->reader().getAccount()), c.literal);
+    EXPECT_EQ(TextOfReader(escaped->reader().getId()), "t-" + c.literal);
+    EXPECT_EQ(TextOfReader(escaped->reader().getTaskSubmitted().getModel()), c.literal);
+  }
+}
+
+TEST_F(CodecTest, RejectsBrokenEscapes) {
+  ExpectRejected(Usage(R"(u\ud800)", "a", "1"), "not valid JSON");        // lone high surrogate
+  ExpectRejected(Usage(R"(u\udc00)", "a", "1"), "not valid JSON");        // lone low surrogate
+  ExpectRejected(Usage(R"(u\ud800\u0041)", "a", "1"), "not valid JSON");  // high + non-low
+  ExpectRejected(Usage(R"(u\u00g1)", "a", "1"), "not valid JSON");
+  ExpectRejected(Usage(R"(u\x41)", "a", "1"), "not valid JSON");
+}
+
+// Issue 12.2: a repeated key is refused, never "last one wins".
+TEST_F(CodecTest, RejectsDuplicateKeysNamingTheField) {
+  ExpectRejected(JsonEvent("u", "a", "usage_recorded",
+                           R"({"usage_id":"u","credits":"1000","credits":"5000000"})"),
+                 "data.credits: duplicate key");
+  ExpectRejected(R"({"id":"u","account":"a","account":"b","occurred_at":"2026-03-01T10:00:00Z",)"
+                 R"("producer":"p","type":"usage_recorded","data":{"usage_id":"u","credits":"1"}})",
+                 "account: duplicate key");
+  // The same name escaped differently is the same key.
+  ExpectRejected(
+      JsonEvent("u", "a", "usage_recorded", R"({"usage_id":"u","credits":"1","cr\u0065dits":"2"})"),
+      "data.credits: duplicate key");
+}
+
+// Issue 12.3: text that is not UTF-8 is refused at the edge, naming the field.
+TEST_F(CodecTest, RejectsInvalidUtf8NamingTheField) {
+  ExpectRejected(Usage("u", "acct-\xFF", "1"), "account: is not valid UTF-8");
+  ExpectRejected(Usage("u\xC0\xAF", "a", "1"), "id: is not valid UTF-8");          // overlong '/'
+  ExpectRejected(Usage("u\xED\xA0\x80", "a", "1"), "id: is not valid UTF-8");      // a surrogate
+  ExpectRejected(Usage("u\xF4\x90\x80\x80", "a", "1"), "id: is not valid UTF-8");  // > U+10FFFF
+  ExpectRejected(Usage("u", "a\xE4\xB8", "1"), "account: is not valid UTF-8");     // truncated
+  ExpectRejected(JsonEvent("u", "a", "usage_recorded", "{\"usage_id\":\"u\",\"cr\xFF\":\"1\"}"),
+                 "data.cr\xEF\xBF\xBD: is not valid UTF-8");
+}
+
+// Issue 12.17: nothing may follow the event, not even a NUL.
+TEST_F(CodecTest, RejectsAnythingAfterTheEvent) {
+  ExpectRejected(Usage("u", "a", "1") + std::string(1, '\0'), "not valid JSON");
+  ExpectRejected(Usage("u", "a", "1") + "x", "not valid JSON");
+  ExpectRejected(Usage("u", "a", "1") + Usage("v", "a", "1"), "not valid JSON");
+  EXPECT_TRUE(codec_.ParseJson(Usage("u", "a", "1") + " \n").ok());
+}
+
+// Issue 12.17: integers out of their field's range name the field.
+TEST_F(CodecTest, RejectsIntegersOutOfRangeNamingTheField) {
+  auto task = [](const std::string& ttl) {
+    return JsonEvent("t", "a", "task_submitted",
+                     R"({"task_id":"t","estimate":"1","hold_ttl_ms":)" + ttl + "}");
+  };
+  ExpectRejected(task("-1"), "data.hold_ttl_ms: out of range; expected 0 to 4294967295");
+  ExpectRejected(task("1e11"), "data.hold_ttl_ms: out of range");
+  ExpectRejected(task("1.5"), "data.hold_ttl_ms: expected a whole number");
+  ExpectRejected(task("\"12x\""), "data.hold_ttl_ms: expected a whole number");
+  ExpectRejected(task("9007199254740993"), "data.hold_ttl_ms: 9007199254740993 is too large");
+  ExpectRejected(task("18446744073709551615"),
+                 "data.hold_ttl_ms: 18446744073709551615 is too large");
+  ExpectRejected(task("1e400"), "not valid JSON");
+  ExpectRejected(JsonEvent("f", "a", "subscription_payment_failed",
+                           R"({"subscription_id":"s","amount":{"currency":"USD","value":"1.00"},)"
+                           R"("attempt":1e11})"),
+                 "data.attempt: out of range");
+  EXPECT_TRUE(codec_.ParseJson(task("60000")).ok());
+}
+
+TEST_F(CodecTest, RejectsNestingBeyondTheLimit) {
+  std::string deep = std::string(40, '[') + std::string(40, ']');
+  ExpectRejected(JsonEvent("u", "a", "usage_recorded", deep), "nested deeper than");
 }
 
 TEST_F(CodecTest, ProducersCannotSetLedgerFieldsOrSendLedgerTypes) {
