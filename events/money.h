@@ -9,14 +9,16 @@
 //
 // Rules (docs/money.md):
 //   - Parsed from and formatted to decimal strings only; never from double.
-//   - Arithmetic is checked: overflow throws MoneyError, never wraps.
-//   - Mixing currencies throws MoneyError.
+//   - Arithmetic is checked: overflow is a failed invariant, never a wrap.
+//   - Mixing currencies is a failed invariant.
 //   - Rounding happens only in the functions that take a RoundingMode.
 //   - Allocate() splits a total into parts that sum exactly to the total.
 //
 // Errors: Parse*() return Result (bad input is expected). Arithmetic on values
-// that passed validation can only fail by overflow or currency mixing, which
-// is a bug or hostile input; it throws MoneyError, caught at the edges.
+// that passed validation cannot overflow (every amount is at most
+// kAmountUnitsMax) and never mixes currencies unless the code is wrong, so
+// either stops the process through TALLY_FAIL (events/check.h): no exception
+// leaves the money path with a half-applied batch behind it.
 #pragma once
 
 #include <boost/multiprecision/cpp_int.hpp>
@@ -29,18 +31,13 @@
 #include <string_view>
 #include <vector>
 
+#include "events/check.h"
 #include "events/status.h"
 
 namespace tally {
 
 // Signed 128-bit integer that throws std::overflow_error instead of wrapping.
 using Int128 = boost::multiprecision::checked_int128_t;
-
-// Thrown on overflow or on mixing currencies.
-class MoneyError : public std::domain_error {
- public:
-  using std::domain_error::domain_error;
-};
 
 enum class RoundingMode {
   kHalfEven,  // banker's rounding: ties to the even neighbour (the default)
@@ -56,7 +53,7 @@ Result<RoundingMode> ParseRoundingMode(std::string_view name);
 const char* RoundingModeName(RoundingMode mode);
 
 // Divides `numerator` by `denominator` (> 0 or < 0, not 0), rounding with `mode`.
-// Throws MoneyError on division by zero.
+// REQUIRES: denominator != 0 (else TALLY_FAIL).
 Int128 DivideRounded(const Int128& numerator, const Int128& denominator, RoundingMode mode);
 
 // An ISO-4217 currency known to Tally, with its number of minor-unit digits.
@@ -99,7 +96,7 @@ class Credits {
   // Canonical form with exactly 6 decimals: "12.500000", "-0.000001".
   std::string ToString() const;
 
-  // Throw MoneyError on overflow.
+  // Overflow is TALLY_FAIL.
   Credits operator+(const Credits& o) const;
   Credits operator-(const Credits& o) const;
   Credits operator-() const { return Credits(-micros_); }
@@ -139,14 +136,14 @@ class Money {
   // "USD 10.50"
   std::string ToDisplayString() const;
 
-  // Throw MoneyError when currencies differ or on overflow.
+  // TALLY_FAIL when currencies differ or on overflow.
   Money operator+(const Money& o) const;
   Money operator-(const Money& o) const;
   Money operator-() const { return Money(currency_, -minor_); }
   Money& operator+=(const Money& o) { return *this = *this + o; }
   Money& operator-=(const Money& o) { return *this = *this - o; }
   // Equality requires the same currency and amount. Ordering across
-  // currencies throws MoneyError.
+  // currencies is TALLY_FAIL.
   friend bool operator==(const Money& a, const Money& b) {
     return a.currency_ == b.currency_ && a.minor_ == b.minor_;
   }
@@ -164,7 +161,7 @@ class UnitPrice {
   // not negative, at most kUnitPriceUnitsMax.
   static Result<UnitPrice> Parse(Currency currency, std::string_view text);
   // The exact price of one credit when `total` buys `credits` (> 0), rounded
-  // to kUnitPriceScale decimals with `mode`. Throws MoneyError if credits <= 0.
+  // to kUnitPriceScale decimals with `mode`. REQUIRES: credits > 0 (else TALLY_FAIL).
   static UnitPrice Of(const Money& total, const Credits& credits,
                       RoundingMode mode = RoundingMode::kHalfEven);
   static UnitPrice Zero(Currency currency) { return UnitPrice(currency, 0); }
@@ -193,7 +190,7 @@ class UnitPrice {
 // the parts sum exactly to `total`. Each part is first rounded toward zero;
 // the leftover units go one each to the parts with the largest remainders
 // (ties: lower index first). Negative totals split like their absolute value,
-// negated. REQUIRES (else MoneyError): weights non-empty, every weight >= 0,
+// negated. REQUIRES (else TALLY_FAIL): weights non-empty, every weight >= 0,
 // sum of weights > 0.
 std::vector<Int128> Allocate(const Int128& total, std::span<const Int128> weights);
 std::vector<Money> Allocate(const Money& total, std::span<const Int128> weights);

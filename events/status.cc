@@ -10,6 +10,10 @@ void CheckFailed(const char* condition, const char* file, int line) {
   std::fprintf(stderr, "tally: invariant violated: %s at %s:%d\n", condition, file, line);
   std::abort();
 }
+void Failed(const std::string& message, const char* file, int line) {
+  std::fprintf(stderr, "tally: invariant violated: %s at %s:%d\n", message.c_str(), file, line);
+  std::abort();
+}
 }  // namespace internal
 
 const char* StatusCodeName(StatusCode code) {

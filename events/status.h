@@ -85,7 +85,10 @@ class [[nodiscard]] Result {
   bool ok() const { return std::holds_alternative<T>(value_); }
   // REQUIRES: ok()
   const T& value() const& { return Get(); }
-  T& value() & { return std::get<T>(value_); }
+  T& value() & {
+    TALLY_CHECK(ok());
+    return std::get<T>(value_);
+  }
   T&& value() && {
     TALLY_CHECK(ok());
     return std::get<T>(std::move(value_));

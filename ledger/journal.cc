@@ -1,5 +1,7 @@
 #include "ledger/journal.h"
 
+#include "events/check.h"
+
 namespace tally {
 
 std::map<std::string, Int128> SumByAsset(const Postings& postings) {
@@ -9,7 +11,7 @@ std::map<std::string, Int128> SumByAsset(const Postings& postings) {
     try {
       sum += posting.amount;
     } catch (const std::overflow_error&) {
-      throw MoneyError("amount overflow summing postings of " + posting.asset);
+      TALLY_FAIL("amount overflow summing postings of " + posting.asset);
     }
   }
   return sums;

@@ -59,12 +59,22 @@ struct Batch {
 
 }  // namespace
 
+// Waits for the append in flight. It reports through its batch's outcomes;
+// an exception from it is a bug and stops the process (never dropped).
+void Settle(std::future<void>& in_flight) {
+  try {
+    in_flight.get();
+  } catch (const std::exception& e) {
+    TALLY_FAIL(std::string("the append in flight threw: ") + e.what());
+  }
+}
+
 struct KafkaIngest::Impl {
   Impl(Ledger& ledger_in, KafkaIngestOptions options_in)
       : ledger(ledger_in), options(std::move(options_in)) {}
   ~Impl() {
     // The batch in flight reaches disk (or fails) before the group is left.
-    if (in_flight.valid()) in_flight.wait();
+    if (in_flight.valid()) Settle(in_flight);
     if (consumer != nullptr) {
       rd_kafka_consumer_close(consumer);  // leaves the group: its partitions move at once
       rd_kafka_destroy(consumer);
@@ -130,8 +140,7 @@ struct KafkaIngest::Impl {
   // a partition had moved to another process (nothing of it was written).
   Status FinishAppend(IngestCounts* counts) {
     if (!in_flight.valid()) return Status::Ok();
-    in_flight.wait();
-    in_flight = {};
+    Settle(in_flight);
     std::unique_ptr<Batch> batch = std::move(appending);
     if (!batch->outcomes.ok()) return batch->outcomes.status();
     CommitToGroup(*batch);

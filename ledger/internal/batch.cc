@@ -11,6 +11,20 @@
 namespace tally::internal {
 namespace {
 
+// Decide and Apply compute on validated amounts, bounded so that no sum or
+// product overflows (events/money.h). An exception from them (boost's
+// overflow check, an allocation failure) is therefore a bug: the process
+// stops here, before anything of the half-judged batch is written, and the
+// next start rebuilds the state from the log.
+template <typename F>
+auto Guarded(const char* step, F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    TALLY_FAIL(std::string(step) + " threw: " + e.what());
+  }
+}
+
 AppendOutcome Rejected(std::string reason) {
   return {AppendOutcome::Kind::kRejected, 0, std::move(reason)};
 }
@@ -127,7 +141,8 @@ Result<AppendOutcome> BatchBuilder::AddEvent(const Event& event, const std::stri
                     std::to_string(state_.time()) + "; import history in time order, first");
   }
   if (auto status = RunTimers(t); !status.ok()) return status;
-  Decision decision = Decide(state_, event, t, head_.seq + 1, options_);
+  Decision decision =
+      Guarded("Decide", [&] { return Decide(state_, event, t, head_.seq + 1, options_); });
   if (!decision.rejection.empty()) return Rejected(decision.rejection);
   TALLY_CHECK(decision.events[0].bytes() == event.bytes());
   uint64_t seq = head_.seq + 1;
@@ -188,7 +203,8 @@ void BatchBuilder::AppendRecord(const Event& event, const std::string& digest) {
   auto reader = event.reader();
   LoggedEvent record{head_.seq + 1, now_, {}, event, {}};
   record.hash = ChainHash(head_.hash, record.seq, record.recorded_at_micros, event.bytes());
-  record.postings = Apply(state_, event, record.seq, record.recorded_at_micros);
+  record.postings =
+      Guarded("Apply", [&] { return Apply(state_, event, record.seq, record.recorded_at_micros); });
   std::string id = TextOf(reader.getId());
   batch_.Put(EventKey(record.seq), EncodeRecord(record));
   batch_.Put(IdKey(id), EncodeU64(record.seq) + digest);
