@@ -67,14 +67,7 @@ Int128 Pow10(int exponent) {
 
 Int128 Abs(const Int128& value) { return value < 0 ? Int128(-value) : value; }
 
-// Built by append, not operator+: g++ 12 at -O3 reports a false -Wrestrict
-// overlap for "\"" + std::string (GCC bug 105329).
-std::string Quote(std::string_view text) {
-  std::string quoted;
-  quoted.reserve(text.size() + 2);
-  quoted.append(1, '"').append(text).append(1, '"');
-  return quoted;
-}
+std::string Quote(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
 // Formats `value` (in units of 10^-scale) with exactly `scale` decimals.
 // Never produces "-0": the sign is only written for values below zero.
