@@ -91,6 +91,7 @@ int RunBalance(const std::string& data_dir, const std::vector<std::string>& acco
   if (!range.ok()) return Fail(range.status(), io);
   auto view = OpenForReading(data_dir);
   if (!view.ok()) return Fail(view.status(), io);
+  if (auto status = CheckInLog(*range, *(*view)->log); !status.ok()) return Fail(status, io);
   const ProjectionStore& store = *(*view)->projections;
   std::vector<AccountBalance> balances;
   if (accounts.empty()) {
@@ -103,7 +104,7 @@ int RunBalance(const std::string& data_dir, const std::vector<std::string>& acco
     if (!balance.ok()) return Fail(balance.status(), io);
     balances.push_back(*balance);
   }
-  const bool now = as_of.at_seq == 0 && as_of.as_of.empty();
+  const bool now = as_of.at_seq.empty() && as_of.as_of.empty();
   Report report{{{"account"},
                  {"available_credits", Column::Kind::kAmount},
                  {"held_credits", Column::Kind::kAmount},

@@ -22,8 +22,8 @@ int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat
 
 // Which prefix of the log a report reads: --at-seq N and/or --as-of TIME.
 struct AsOf {
-  uint64_t at_seq = 0;  // 0: the head
-  std::string as_of;    // RFC 3339; empty: now
+  std::string at_seq;  // a seq from 1 to the head; empty: the head
+  std::string as_of;   // RFC 3339; empty: now
 };
 
 // tally balance --data DIR [ACCOUNT...] [--at-seq N] [--as-of T]; no account: every account.

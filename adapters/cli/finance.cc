@@ -28,6 +28,7 @@ Result<Opened> Open(const std::string& data_dir, const AsOf& as_of) {
   if (!range.ok()) return range.status();
   auto view = OpenForReading(data_dir);
   if (!view.ok()) return view.status();
+  if (auto status = CheckInLog(*range, *(*view)->log); !status.ok()) return status;
   return Opened{std::move(view).value(), *range};
 }
 

@@ -29,7 +29,8 @@ struct FormatFlags {
 };
 
 void AddAsOf(CLI::App* command, tally::cli::AsOf* as_of) {
-  command->add_option("--at-seq", as_of->at_seq, "report the log up to this seq (inclusive)");
+  command->add_option("--at-seq", as_of->at_seq,
+                      "report the log up to this seq (inclusive; 1 to the head)");
   command->add_option("--as-of", as_of->as_of,
                       "report the log up to this instant, RFC 3339 (recorded_at, inclusive)");
 }
@@ -160,7 +161,9 @@ int Main(int argc, char** argv) {
   uint64_t from_seq = 1;
   uint64_t limit = 0;
   events->add_option("--data", data_dir, "ledger directory")->required();
-  events->add_option("--from-seq", from_seq, "first seq to print")->capture_default_str();
+  events->add_option("--from-seq", from_seq, "first seq to print (seqs start at 1)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   events->add_option("--limit", limit, "print at most this many events (0: all)")
       ->capture_default_str();
   bool sealed = false;
@@ -229,7 +232,9 @@ int Main(int argc, char** argv) {
   uint64_t journal_from_seq = 1;
   journal->add_option("--data", data_dir, "ledger directory")->required();
   journal->add_option("--account", journal_account, "only this customer account's events");
-  journal->add_option("--from-seq", journal_from_seq, "first seq to print")->capture_default_str();
+  journal->add_option("--from-seq", journal_from_seq, "first seq to print (seqs start at 1)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   AddFormatFlags(journal, &flags);
   journal->callback([&] {
     code = tally::cli::RunJournal(data_dir, journal_account, journal_from_seq, flags.format(), io);

@@ -1,5 +1,6 @@
 #include "adapters/cli/support.h"
 
+#include <charconv>
 #include <filesystem>
 #include <iostream>
 
@@ -70,13 +71,29 @@ Result<std::unique_ptr<KeyStore>> OpenKeysForReading(const std::string& data_dir
 
 Result<LogRange> RangeOf(const AsOf& as_of) {
   LogRange range;
-  if (as_of.at_seq > 0) range.at_seq = as_of.at_seq;
+  if (!as_of.at_seq.empty()) {
+    const std::string& text = as_of.at_seq;
+    uint64_t seq = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seq);
+    if (error != std::errc() || end != text.data() + text.size() || seq == 0) {
+      return Status::InvalidArgument("--at-seq: \"" + text.substr(0, 32) +
+                                     "\" is not a seq; seqs start at 1");
+    }
+    range.at_seq = seq;
+  }
   if (!as_of.as_of.empty()) {
     auto micros = ParseTimestamp(as_of.as_of);
     if (!micros.ok()) return micros.status().WithContext("--as-of");
     range.as_of_micros = *micros;
   }
   return range;
+}
+
+Status CheckInLog(const LogRange& range, const Log& log) {
+  if (range.at_seq == LogRange{}.at_seq || range.at_seq <= log.head_seq()) return Status::Ok();
+  return Status::InvalidArgument("--at-seq: seq " + std::to_string(range.at_seq) +
+                                 " is past the log's head (seq " + std::to_string(log.head_seq()) +
+                                 ")");
 }
 
 ProgressFn ProgressBar::Fn() {

@@ -45,6 +45,9 @@ Result<std::unique_ptr<KeyStore>> OpenKeysForReading(const std::string& data_dir
 
 // The log prefix `as_of` names; InvalidArgument for a bad timestamp.
 Result<LogRange> RangeOf(const AsOf& as_of);
+// InvalidArgument when `range` names a seq past the head of `log`: a report
+// as of a seq that does not exist yet is an error, not today's figures.
+Status CheckInLog(const LogRange& range, const Log& log);
 
 // A progress bar that appears on the first report of `ProgressFn`.
 class ProgressBar {

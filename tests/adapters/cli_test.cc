@@ -229,6 +229,45 @@ TEST_F(CliTest, ReportsAsOfAPastSeqOrInstant) {
   EXPECT_NE(bad.err.find("--as-of"), std::string::npos) << bad.err;
 }
 
+// Issue 12.17: a seq that does not exist (yet) is an error, never today's
+// figures under another name.
+TEST_F(CliTest, ASeqOutsideTheLogIsAnErrorNotTheCurrentFigures) {
+  Write("day.ndjson", TopUp("t1", "acct-1", "100") + "\n" + Usage("u1", "acct-1", "30") + "\n");
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("day.ndjson")).exit_code, 0);
+  for (const char* seq : {"-1", "0", "4", "99", "x", "1x"}) {
+    for (const char* command : {"balance", "trial-balance", "revenue", "statement acct-1"}) {
+      CliRun run = Tally(std::string(command) + " " + Data() + " --at-seq " + seq);
+      EXPECT_EQ(run.exit_code, 3) << command << " --at-seq " << seq << ": " << run.out;
+      EXPECT_NE(run.err.find("--at-seq"), std::string::npos) << run.err;
+    }
+  }
+  EXPECT_EQ(Tally("balance " + Data() + " --at-seq 2").exit_code, 0);
+  for (const char* command : {"events", "journal"}) {
+    CliRun zero = Tally(std::string(command) + " " + Data() + " --from-seq 0");
+    EXPECT_EQ(zero.exit_code, 2) << command;
+    EXPECT_EQ(zero.err.find("archived"), std::string::npos) << zero.err;
+    EXPECT_NE(zero.err.find("--from-seq"), std::string::npos) << zero.err;
+  }
+}
+
+// Issue 12.1 and 12.3 through the binary: an escaped account is the same
+// customer as the literal one, and what is printed back is valid UTF-8 JSON.
+TEST_F(CliTest, EscapedAndLiteralAccountsAreOneCustomer) {
+  Write("escaped.ndjson",
+        TopUp("t1", "acct-\\u00e9", "100") + "\n" + TopUp("t2", "acct-I", "7") + "\n");
+  Write("literal.ndjson", Usage("u1", "acct-\xC3\xA9", "30") + "\n");
+  Write("bad.ndjson", Usage("u2", "acct-\xFF", "30") + "\n");
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("escaped.ndjson")).exit_code, 0);
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("literal.ndjson")).exit_code, 0);
+  CliRun bad = Tally("append " + Data() + " " + Path("bad.ndjson"));
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_NE((bad.out + bad.err).find("account: is not valid UTF-8"), std::string::npos)
+      << bad.out << bad.err;
+  CliRun balances = Tally("balance " + Data() + " --csv");
+  EXPECT_NE(balances.out.find("acct-\xC3\xA9,70.000000,"), std::string::npos) << balances.out;
+  EXPECT_NE(balances.out.find("acct-I,7.000000,"), std::string::npos) << balances.out;
+}
+
 // `tally rebuild` lists every projection and whether it was rebuilt; an
 // unknown name is invalid input (3) naming the known ones, and no name
 // without --all is a usage error (2).
