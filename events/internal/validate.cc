@@ -1,7 +1,9 @@
 #include "events/internal/validate.h"
 
+#include <capnp/any.h>
 #include <capnp/dynamic.h>
 #include <capnp/schema.h>
+#include <simdjson.h>
 
 #include <string>
 #include <unordered_map>
@@ -140,7 +142,30 @@ class Validator {
   EventSource source_;
 };
 
+// Whether `s` holds data or pointers beyond what its schema declares: a
+// binary message from a newer schema, or crafted to keep bytes in the log
+// that no reader shows. They would be hashed and kept, yet JSON cannot carry
+// them, so one event would have two canonical forms (a redelivery in the
+// other format would be a conflict).
+bool HasUnknownFields(DynamicStruct::Builder s) {
+  auto proto = s.getSchema().getProto().getStruct();
+  if (proto.getIsGroup()) return false;  // groups share their parent's sections
+  capnp::AnyStruct::Reader any = s.asReader().as<capnp::AnyStruct>();
+  auto data = any.getDataSection();
+  for (size_t i = size_t{proto.getDataWordCount()} * 8; i < data.size(); ++i) {
+    if (data[i] != 0) return true;
+  }
+  auto pointers = any.getPointerSection();
+  for (uint32_t i = proto.getPointerCount(); i < pointers.size(); ++i) {
+    if (!pointers[i].isNull()) return true;
+  }
+  return false;
+}
+
+constexpr const char* kUnknownFields = "carries fields this version of Tally does not know";
+
 Status Validator::Envelope(DynamicStruct::Builder event) {
+  if (HasUnknownFields(event)) return Invalid("event", kUnknownFields);
   const StructInfo& info = InfoOf(event.getSchema());
   for (const FieldInfo& field : info.fields) {
     if (auto status = Field(event, field, ""); !status.ok()) return status;
@@ -196,6 +221,9 @@ Status Validator::Text(DynamicStruct::Builder s, const StructSchema::Field& fiel
       return Invalid(path, "contains a control character");
     }
   }
+  // JSON input is checked as it is read; binary input only here.
+  if (!simdjson::validate_utf8(text.begin(), text.size()))
+    return Invalid(path, "is not valid UTF-8");
   if (!rules.credits) return Status::Ok();
   auto credits = Credits::Parse({text.begin(), text.size()});
   if (!credits.ok()) return Invalid(path, credits.status().message());
@@ -211,6 +239,7 @@ Status Validator::Pointer(DynamicStruct::Builder s, const StructSchema::Field& f
   }
   if (field.getType().isList()) return List(s.get(field).as<capnp::DynamicList>(), path);
   auto value = s.get(field).as<DynamicStruct>();
+  if (HasUnknownFields(value)) return Invalid(path, kUnknownFields);
   auto id = value.getSchema().getProto().getId();
   if (id == capnp::typeId<schema::Money>()) {
     return Money(value.as<schema::Money>(), rules, path);
@@ -247,16 +276,28 @@ Status Validator::Timestamp(schema::Timestamp::Builder timestamp, const std::str
   return Status::Ok();
 }
 
+// A personal field's plaintext: bounded, UTF-8, and no control characters
+// but line breaks and tabs (a billing address may span lines).
+Status Plaintext(capnp::Text::Builder text, const std::string& path) {
+  if (text.size() > limits::kPersonalTextBytesMax) {
+    return Invalid(path, "is " + std::to_string(text.size()) + " bytes; at most " +
+                             std::to_string(limits::kPersonalTextBytesMax) + " allowed");
+  }
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if ((byte < 0x20 && c != '\n' && c != '\r' && c != '\t') || byte == 0x7f) {
+      return Invalid(path, "contains a control character");
+    }
+  }
+  if (!simdjson::validate_utf8(text.begin(), text.size()))
+    return Invalid(path, "is not valid UTF-8");
+  return Status::Ok();
+}
+
 Status Validator::Personal(schema::PersonalField::Builder field, const std::string& path) {
   switch (field.which()) {
     case schema::PersonalField::UNSET: return Status::Ok();
-    case schema::PersonalField::PLAINTEXT:
-      if (field.getPlaintext().size() > limits::kPersonalTextBytesMax) {
-        return Invalid(path, "is " + std::to_string(field.getPlaintext().size()) +
-                                 " bytes; at most " +
-                                 std::to_string(limits::kPersonalTextBytesMax) + " allowed");
-      }
-      return Status::Ok();
+    case schema::PersonalField::PLAINTEXT: return Plaintext(field.getPlaintext(), path);
     case schema::PersonalField::SEALED:
       if (source_ == EventSource::kLog) return Status::Ok();
       return Invalid(path, "producers send personal fields as plaintext; sealing is the ledger's");
@@ -280,7 +321,9 @@ Status Validator::List(capnp::DynamicList::Builder list, const std::string& path
   }
   if (list.getSchema().whichElementType() != capnp::schema::Type::STRUCT) return Status::Ok();
   for (uint32_t i = 0; i < list.size(); ++i) {
-    auto status = Struct(list[i].as<DynamicStruct>(), path + "[" + std::to_string(i) + "]");
+    std::string entry = path + "[" + std::to_string(i) + "]";
+    if (HasUnknownFields(list[i].as<DynamicStruct>())) return Invalid(entry, kUnknownFields);
+    auto status = Struct(list[i].as<DynamicStruct>(), entry);
     if (!status.ok()) return status;
   }
   return Status::Ok();
