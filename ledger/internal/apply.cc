@@ -128,7 +128,8 @@ void Settle(State& state, const std::string& account, AccountState& st, const Se
   entry.Move(acct::Cash(s.provider), acct::kDeferredRevenue, currency, net);
   if (!s.reference.empty()) {
     st.payments[s.reference] = {
-        lot_id, "", s.legal_entity, s.provider, currency, s.jurisdiction, s.amount.minor, 0, 0};
+        lot_id, "", s.legal_entity, s.provider, currency, s.jurisdiction, s.amount.minor,
+        0,      0,  s.tax.minor,    0};
     state.NoteUse(business_ids::Payment(s.reference), seq);
   }
   if (s.credits == 0) {  // nothing to deliver later: earned now
@@ -233,6 +234,7 @@ void Refund(State& state, const std::string& account, AccountState& st,
       ClawBack(account, st, CreditsOf(r.getCredits()), payment.currency, payment.lot_id, entry);
   PayBack(acct::Cash(payment.provider), amount, tax, payment.tax_jurisdiction, released, entry);
   payment.refunded += amount.minor;
+  payment.tax_refunded += tax.minor;
 }
 
 // A chargeback counts against its payment (Payment::disputed) from when it

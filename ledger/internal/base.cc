@@ -11,10 +11,10 @@ namespace tally::internal {
 namespace {
 
 constexpr uint8_t kBaseVersion = 1;
-// Version 2 added per payment `disputed`, per subscription the current
-// period's start and what was paid and credited in it, per chargeback its
-// payment reference and outcome, and the business ids. Version 1 still
-// decodes (DecodeState says how the missing parts are filled in).
+// Version 2 added per payment `disputed` and its tax (paid and refunded), per subscription the
+// current period's start and what was paid and credited in it, per chargeback its payment reference
+// and outcome, and the business ids. Version 1 still decodes (DecodeState says how the missing
+// parts are filled in).
 constexpr uint8_t kStateVersionFirst = 1;
 static_assert(kStateVersion == 2 && kStateVersionFirst < kStateVersion);
 
@@ -111,7 +111,10 @@ void EncodeAccount(std::string* out, const AccountState& st, uint8_t version) {
     AppendBytes(out, payment.tax_jurisdiction);
     AppendAmount(out, payment.amount);
     AppendAmount(out, payment.refunded);
-    if (v2) AppendAmount(out, payment.disputed);
+    if (!v2) continue;
+    AppendAmount(out, payment.disputed);
+    AppendAmount(out, payment.tax);
+    AppendAmount(out, payment.tax_refunded);
   }
   AppendU32(out, static_cast<uint32_t>(st.chargebacks.size()));
   for (const auto& [id, chargeback] : st.chargebacks) {
@@ -181,7 +184,12 @@ AccountState DecodeAccount(StateReader& in, uint8_t version) {
     payment.tax_jurisdiction = in.Text();
     payment.amount = in.Amount();
     payment.refunded = in.Amount();
-    if (v2) payment.disputed = in.Amount();
+    payment.tax = payment.amount;  // version 1: unknown, bounded by the amount
+    if (v2) {
+      payment.disputed = in.Amount();
+      payment.tax = in.Amount();
+      payment.tax_refunded = in.Amount();
+    }
     st.payments.emplace(std::move(reference), std::move(payment));
   }
   for (uint32_t n = in.Count(); n > 0 && in.ok(); --n) {

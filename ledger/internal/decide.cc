@@ -153,6 +153,12 @@ Decision Refund(const State& state, const AccountState& st, const Event& input) 
     return Reject(problem);
   }
   if (auto problem = CheckReturnable(it->second, amount); !problem.empty()) return Reject(problem);
+  MoneyAmount tax = MoneyOf(r.hasTax(), r.getTax());
+  if (Int128 left = it->second.tax - it->second.tax_refunded; tax.minor > left) {
+    return Reject("refunded tax " + MoneyText(tax.currency, tax.minor) +
+                  " exceeds the tax of the payment not yet refunded (" +
+                  MoneyText(tax.currency, left) + ")");
+  }
   return Accept(input);
 }
 

@@ -55,9 +55,11 @@ struct Payment {
   std::string provider;
   std::string currency;
   std::string tax_jurisdiction;
-  Int128 amount;    // gross
-  Int128 refunded;  // gross, so far
-  Int128 disputed;  // chargebacks opened against it and not won, so far
+  Int128 amount;        // gross
+  Int128 refunded;      // gross, so far
+  Int128 disputed;      // chargebacks opened against it and not won, so far
+  Int128 tax;           // tax part of `amount`
+  Int128 tax_refunded;  // tax part of the refunds, so far
   // What refunds and chargebacks may still take back (docs/ledger.md).
   Int128 Returnable() const { return amount - refunded - disputed; }
 };

@@ -102,6 +102,23 @@ TEST_F(GuardsTest, RefundsAndChargebacksOfAPaymentTogetherNeverExceedIt) {
   EXPECT_TRUE(ledger_->Verify().status.ok());
 }
 
+TEST_F(GuardsTest, RefundedTaxNeverExceedsThePaymentsTax) {
+  AppendOne(PaidTopUp("t1", "a", "100", "USD", "10.00", "0.83"));
+  auto refund = [&](const std::string& id, const std::string& amount, const std::string& tax) {
+    return AppendOne(JsonEvent(id, "a", "refund_issued",
+                               R"({"refund_id":")" + id +
+                                   R"(","payment_reference":"ref-t1","provider":"stripe",)"
+                                   R"("amount":)" +
+                                   testing::Money("USD", amount) + R"(,"tax":)" +
+                                   testing::Money("USD", tax) + "}"));
+  };
+  ASSERT_EQ(refund("r1", "5.00", "0.50").kind, Kind::kAppended);
+  ExpectRejected(refund("r2", "1.00", "0.50"),
+                 "exceeds the tax of the payment not yet refunded (0.33)");
+  ASSERT_EQ(refund("r3", "1.00", "0.33").kind, Kind::kAppended);
+  EXPECT_EQ(Balance("tax_payable:US-CA", "USD"), 0);
+}
+
 // ---- business ids take effect once --------------------------------------
 
 TEST_F(GuardsTest, ARefundIdIsUsedOnceAndTheRejectionNamesTheFirstSeq) {

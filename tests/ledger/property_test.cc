@@ -159,10 +159,13 @@ struct PaymentModel {
         credits(credits_in) {}
   std::string provider;
   std::string currency;
-  int64_t amount = 0;    // gross, minor units
-  int64_t credits = 0;   // bought, micro-credits
-  int64_t refunded = 0;  // by appended refunds
-  int64_t pending = 0;   // by refunds planned in the current batch
+  int64_t amount = 0;        // gross, minor units
+  int64_t credits = 0;       // bought, micro-credits
+  int64_t refunded = 0;      // by appended refunds
+  int64_t pending = 0;       // by refunds planned in the current batch
+  int64_t tax = 0;           // tax part of `amount`
+  int64_t tax_refunded = 0;  // by appended refunds
+  int64_t tax_pending = 0;   // by refunds planned in the current batch
 };
 
 struct SubscriptionModel {
@@ -280,7 +283,7 @@ class Generator {
   // A period from `start` to `end` (after now: its credits expire at its end).
   std::string Period(const std::string& currency, int64_t amount, int64_t credits,
                      const std::string& provider, const std::string& reference, int64_t start,
-                     int64_t end);
+                     int64_t end, int64_t* tax);
   std::function<void()> AddPayment(const std::string& a, const std::string& reference,
                                    const PaymentModel& payment);
 
@@ -327,7 +330,7 @@ void Generator::Record(const std::vector<Planned>& batch,
     sent_.push_back({batch[i].event, outcomes[i].seq});
   }
   for (auto& [name, account] : accounts_) {
-    for (auto& [reference, payment] : account.payments) payment.pending = 0;
+    for (auto& [reference, payment] : account.payments) payment.pending = payment.tax_pending = 0;
     for (auto& [id, subscription] : account.subscriptions) {
       subscription.ending = subscription.changing = false;
     }
@@ -447,7 +450,8 @@ Draft Generator::TopUp(const std::string& a) {
   data.Raw("amount", MoneyJson(p.currency, p.amount));
   int roll = Percent();
   if (roll < 40) {
-    data.Raw("tax", MoneyJson(p.currency, Uniform(0, p.amount)));
+    p.tax = Uniform(0, p.amount);
+    data.Raw("tax", MoneyJson(p.currency, p.tax));
     data.Text("tax_jurisdiction", Pick(kJurisdictions));
   } else if (roll < 43) {
     data.Raw("tax", MoneyJson(p.currency, p.amount + Uniform(1, 100)));
@@ -576,12 +580,19 @@ Draft Generator::Refund(const std::string& a) {
   }
   data.Text("payment_reference", it->first).Text("provider", p.provider);
   data.Raw("amount", MoneyJson(currency, amount));
-  if (Percent() < 40) data.Raw("tax", MoneyJson(currency, Uniform(0, amount)));
+  // Refunded tax stays within the payment's tax not yet refunded.
+  int64_t tax = 0;
+  if (Percent() < 40) {
+    tax = Uniform(0, std::min(amount, p.tax - p.tax_refunded - p.tax_pending));
+    data.Raw("tax", MoneyJson(currency, tax));
+  }
+  if (draft.expect == Expect::kAppended) p.tax_pending += tax;
   if (Percent() < 60) data.Raw("credits", CreditsJson(Uniform(0, p.credits)));
   data.Text("reason", "property");
   draft.data = data.str();
-  draft.on_appended = [this, a, reference = it->first, amount] {
+  draft.on_appended = [this, a, reference = it->first, amount, tax] {
     accounts_[a].payments[reference].refunded += amount;
+    accounts_[a].payments[reference].tax_refunded += tax;
   };
   return draft;
 }
@@ -589,12 +600,14 @@ Draft Generator::Refund(const std::string& a) {
 // One paid period ending within hours, sometimes free or without credits.
 std::string Generator::Period(const std::string& currency, int64_t amount, int64_t credits,
                               const std::string& provider, const std::string& reference,
-                              int64_t start, int64_t end) {
+                              int64_t start, int64_t end, int64_t* tax) {
   JsonObject period;
   period.Raw("period_start", TimeJson(start)).Raw("period_end", TimeJson(end));
   period.Raw("amount", MoneyJson(currency, amount));
+  *tax = 0;
   if (Percent() < 40) {
-    period.Raw("tax", MoneyJson(currency, Uniform(0, amount)));
+    *tax = Uniform(0, amount);
+    period.Raw("tax", MoneyJson(currency, *tax));
     period.Text("tax_jurisdiction", Pick(kJurisdictions));
   }
   period.Raw("credits", CreditsJson(credits)).Text("provider", provider);
@@ -620,7 +633,7 @@ Draft Generator::StartSubscription(const std::string& a) {
   data.Raw("rollover", rollover ? "true" : "false");
   const int64_t end = Later(kHour, 12 * kHour);
   data.Raw("first_period",
-           Period(p.currency, p.amount, p.credits, p.provider, reference, now_, end));
+           Period(p.currency, p.amount, p.credits, p.provider, reference, now_, end, &p.tax));
   draft.data = data.str();
   auto add_payment = AddPayment(a, reference, p);
   draft.on_appended = [this, a, id, p, rollover, end, add_payment] {
@@ -668,7 +681,8 @@ Draft Generator::RenewSubscription(const std::string& a) {
   if (sub != nullptr) sub->changing = true;
   JsonObject data;
   data.Text("subscription_id", id);
-  data.Raw("period", Period(p.currency, p.amount, p.credits, p.provider, reference, start, end));
+  data.Raw("period",
+           Period(p.currency, p.amount, p.credits, p.provider, reference, start, end, &p.tax));
   draft.data = data.str();
   auto add_payment = AddPayment(a, reference, p);
   draft.on_appended = [this, a, id, end, amount = p.amount, add_payment] {
@@ -707,10 +721,14 @@ Draft Generator::ChangePlan(const std::string& a) {
       draft.expect = unsure ? Expect::kAny : Expect::kRejected;
     }
     data.Raw("proration_amount", MoneyJson(currency, amount));
-    if (Percent() < 30) data.Raw("proration_tax", MoneyJson(currency, Uniform(0, amount)));
+    PaymentModel paid{"stripe", currency, amount, credits};
+    if (Percent() < 30) {
+      paid.tax = Uniform(0, amount);
+      data.Raw("proration_tax", MoneyJson(currency, paid.tax));
+    }
     data.Raw("proration_credits", CreditsJson(credits));
     data.Text("provider", "stripe").Text("reference", reference);
-    auto add_payment = AddPayment(a, reference, {"stripe", currency, amount, credits});
+    auto add_payment = AddPayment(a, reference, paid);
     draft.on_appended = [this, a, id, amount, add_payment] {
       accounts_[a].subscriptions[id].creditable += amount;
       add_payment();
