@@ -392,12 +392,13 @@ Decision DecideSubscription(const State& state, const AccountState& st, const Ev
         return Reject("no subscription");
       }
       return Accept(input);
-    default:
-      if (find(reader.getSubscriptionPaymentFailed().getSubscriptionId()) ==
-          st.subscriptions.end()) {
-        return Reject("no subscription");
-      }
-      return Accept(input);
+    default: {
+      auto failed = reader.getSubscriptionPaymentFailed();
+      auto it = find(failed.getSubscriptionId());
+      if (it == st.subscriptions.end()) return Reject("no subscription");
+      auto problem = CheckCurrency(it->second, MoneyOf(true, failed.getAmount()));
+      return problem.empty() ? Accept(input) : Reject(problem);
+    }
   }
 }
 

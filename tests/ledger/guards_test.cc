@@ -296,6 +296,18 @@ TEST_F(GuardsTest, APeriodMustEndAfterItStartsAndNotOverlapTheLast) {
   EXPECT_EQ(Balance("cash:stripe", "USD"), 2000);
 }
 
+TEST_F(GuardsTest, AFailedPaymentIsInTheSubscriptionsCurrency) {
+  AppendOne(Started("s1", "a", "sub-1",
+                    Period("2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z", "p-1", "10.00")));
+  auto failed = [&](const std::string& id, const std::string& currency) {
+    return AppendOne(JsonEvent(id, "a", "subscription_payment_failed",
+                               R"({"subscription_id":"sub-1","amount":)" +
+                                   testing::Money(currency, "10.00") + R"(,"attempt":1})"));
+  };
+  ExpectRejected(failed("f1", "EUR"), "subscription is billed in USD, not EUR");
+  EXPECT_EQ(failed("f2", "USD").kind, Kind::kAppended);
+}
+
 // ---- lots that expire before they are bought ----------------------------
 
 TEST_F(GuardsTest, ALotCannotExpireBeforeItIsBought) {
