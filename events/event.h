@@ -14,6 +14,11 @@
 
 namespace tally {
 
+// Ids of the events the ledger makes ("tally:<seq>"). Reserved: a producer
+// event whose id starts with it is rejected (events/internal/validate.cc),
+// else it could take the id of a later ledger-made event.
+inline constexpr std::string_view kLedgerIdPrefix = "tally:";
+
 class Event {
  public:
   // Copies `reader` into canonical form. Validation is the caller's job.

@@ -39,6 +39,14 @@ struct RevenueLine {
 
 Result<std::vector<RevenueLine>> ReadRevenue(const ProjectionStore& store, const LogRange& range);
 
+// Revenue against the journal (`tally audit verify`, docs/audit.md): per
+// currency, each figure of `revenue` summed over its months equals the
+// balance of its accounts in `journal` (the trial balance of the same log
+// prefix), and deferred_end of the last month equals deferred_revenue.
+// Corruption naming the currency and the first figure that differs.
+Status ReconcileRevenue(const std::vector<RevenueLine>& revenue,
+                        const std::vector<TrialBalanceLine>& journal);
+
 struct InvoiceRow {
   std::string number;
   std::string kind;  // "invoice" or "credit_note"

@@ -236,6 +236,22 @@ Status VerifyLiveProjections(const Log& ledger, const std::string& data_dir) {
   return Status::Corruption("projection " + compared->projection + ": " + compared->detail);
 }
 
+// The live revenue projection against the journal (`journal`: the log's
+// trial balance) at the log's head; `months` gets the rows compared.
+Status VerifyRevenue(const Log& ledger, const std::string& data_dir,
+                     const Result<std::vector<TrialBalanceLine>>& journal, uint64_t* months) {
+  if (!journal.ok()) return journal.status();
+  auto store = ProjectionStore::Open(ledger, data_dir);
+  if (!store.ok()) return store.status();
+  if (auto caught_up = CatchUp(**store); !caught_up.ok()) return caught_up;
+  LogRange range;
+  range.at_seq = ledger.head_seq();
+  auto revenue = ReadRevenue(**store, range);
+  if (!revenue.ok()) return revenue.status();
+  *months = revenue->size();
+  return ReconcileRevenue(*revenue, *journal);
+}
+
 }  // namespace
 
 int RunRebuild(const std::string& data_dir, const std::vector<std::string>& names,
@@ -312,6 +328,13 @@ int RunAuditVerify(const std::string& data_dir, const std::string& public_key_fi
         "rebuilt from seq 1 and equal to the live store at seq " +
             std::to_string((*ledger)->head_seq()));
     if (status.ok()) status = projections;
+  }
+  {
+    uint64_t months = 0;
+    Status revenue = VerifyRevenue(**ledger, data_dir, trial, &months);
+    row("revenue", revenue, months, 0,
+        "every figure of the revenue report, per currency, equals the journal's");
+    if (status.ok()) status = revenue;
   }
   {
     ArchiveReport archive = VerifyArchive(**ledger, ArchiveDir(data_dir));

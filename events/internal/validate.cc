@@ -335,6 +335,10 @@ Status CheckProducerEnvelope(schema::Event::Builder event) {
     return Invalid("recorded_at", "is assigned by the ledger; do not send it");
   }
   if (event.getExpectedVersion() < -1) return Invalid("expected_version", "must be >= 0");
+  if (std::string_view(event.getId().cStr(), event.getId().size()).starts_with(kLedgerIdPrefix)) {
+    return Invalid("id", "ids starting with \"" + std::string(kLedgerIdPrefix) +
+                             "\" are reserved for events the ledger makes; use another prefix");
+  }
   if (event.getAccount().size() > 0 && event.getAccount()[0] == '_') {
     return Invalid("account", "names starting with '_' are reserved for the ledger");
   }

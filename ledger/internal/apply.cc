@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "ledger/internal/amounts.h"
+#include "ledger/internal/business_ids.h"
 #include "ledger/internal/decider.h"
 #include "ledger/internal/invoicing.h"
 
@@ -127,7 +128,9 @@ void Settle(State& state, const std::string& account, AccountState& st, const Se
   entry.Move(acct::Cash(s.provider), acct::kDeferredRevenue, currency, net);
   if (!s.reference.empty()) {
     st.payments[s.reference] = {
-        lot_id, "", s.legal_entity, s.provider, currency, s.jurisdiction, s.amount.minor, 0};
+        lot_id, "", s.legal_entity, s.provider, currency, s.jurisdiction, s.amount.minor,
+        0,      0,  s.tax.minor,    0};
+    state.NoteUse(business_ids::Payment(s.reference), seq);
   }
   if (s.credits == 0) {  // nothing to deliver later: earned now
     entry.Move(acct::kDeferredRevenue, RevenueAccount(s.kind), currency, net);
@@ -221,8 +224,9 @@ void CreditsExpired(const std::string& account, AccountState& st, schema::Credit
   entry.Move(acct::kDeferredRevenue, acct::kRevenueBreakage, b.currency, b.deferred);
 }
 
-void Refund(const std::string& account, AccountState& st, schema::RefundIssued::Reader r,
-            Entry& entry) {
+void Refund(State& state, const std::string& account, AccountState& st,
+            schema::RefundIssued::Reader r, uint64_t seq, Entry& entry) {
+  state.NoteUse(business_ids::Refund(TextOf(r.getRefundId())), seq);
   Payment& payment = st.payments.at(TextOf(r.getPaymentReference()));
   MoneyAmount amount = MoneyOf(true, r.getAmount());
   MoneyAmount tax = MoneyOf(r.hasTax(), r.getTax());
@@ -230,15 +234,23 @@ void Refund(const std::string& account, AccountState& st, schema::RefundIssued::
       ClawBack(account, st, CreditsOf(r.getCredits()), payment.currency, payment.lot_id, entry);
   PayBack(acct::Cash(payment.provider), amount, tax, payment.tax_jurisdiction, released, entry);
   payment.refunded += amount.minor;
+  payment.tax_refunded += tax.minor;
 }
 
-void ChargebackEvent(AccountState& st, const Event& event, Entry& entry) {
+// A chargeback counts against its payment (Payment::disputed) from when it
+// is opened until it is won.
+void ChargebackEvent(State& state, AccountState& st, const Event& event, uint64_t seq,
+                     Entry& entry) {
   auto reader = event.reader();
   if (reader.which() == schema::Event::CHARGEBACK_OPENED) {
     auto c = reader.getChargebackOpened();
     MoneyAmount amount = MoneyOf(true, c.getAmount());
-    const Payment& payment = st.payments.at(TextOf(c.getPaymentReference()));
-    st.chargebacks[TextOf(c.getChargebackId())] = {payment.provider, amount.currency, amount.minor};
+    std::string reference = TextOf(c.getPaymentReference());
+    Payment& payment = st.payments.at(reference);
+    payment.disputed += amount.minor;
+    st.chargebacks[TextOf(c.getChargebackId())] = {
+        payment.provider, amount.currency, amount.minor, false, reference, false};
+    state.NoteUse(business_ids::Chargeback(TextOf(c.getChargebackId())), seq);
     entry.Move(acct::kChargebacks, acct::Cash(payment.provider), amount.currency, amount.minor);
     return;
   }
@@ -246,6 +258,9 @@ void ChargebackEvent(AccountState& st, const Event& event, Entry& entry) {
   Chargeback& chargeback = st.chargebacks.at(TextOf(c.getChargebackId()));
   chargeback.resolved = true;
   bool won = c.getOutcome() == schema::ChargebackOutcome::WON;
+  chargeback.won = won;
+  auto payment = st.payments.find(chargeback.payment_reference);
+  if (won && payment != st.payments.end()) payment->second.disputed -= chargeback.amount;
   entry.Move(won ? acct::Cash(chargeback.provider) : std::string(acct::kRevenueRefunds),
              acct::kChargebacks, chargeback.currency, chargeback.amount);
 }
@@ -254,7 +269,11 @@ void SubscriptionPeriod(State& state, const std::string& account, AccountState& 
                         const std::string& subscription_id, schema::SubscriptionPeriod::Reader p,
                         const std::string& id, uint64_t seq, Entry& entry) {
   Subscription& sub = st.subscriptions.at(subscription_id);
+  sub.period_start = p.getPeriodStart().getUnixMicros();
   sub.period_end = p.getPeriodEnd().getUnixMicros();
+  sub.period_paid = MoneyOf(true, p.getAmount()).minor;
+  sub.period_credited = 0;
+  state.NoteUse(business_ids::Period(account, subscription_id, sub.period_start), seq);
   sub.provider = TextOf(p.getProvider());
   sub.tax_jurisdiction = TextOf(p.getTaxJurisdiction());
   if (sub.status == Subscription::Status::kPastDue) sub.status = Subscription::Status::kActive;
@@ -277,6 +296,7 @@ void PlanChanged(State& state, const std::string& account, AccountState& st,
   Int128 credits = CreditsOf(c.getProrationCredits());
   if (amount.minor > 0 || credits > 0) {
     if (amount.currency.empty()) amount.currency = tax.currency;
+    sub.period_paid += std::max(amount.minor, Int128(0));
     Settle(state, account, st,
            {sub.legal_entity.empty() ? st.legal_entity : sub.legal_entity, TextOf(c.getProvider()),
             TextOf(c.getReference()), sub.tax_jurisdiction, amount, tax, credits,
@@ -298,6 +318,7 @@ void PlanChanged(State& state, const std::string& account, AccountState& st,
     }
   }
   if (currency.empty()) return;
+  sub.period_credited -= amount.minor;
   MoneyAmount owed{currency, -amount.minor};
   MoneyAmount owed_tax{currency, -tax.minor};
   PayBack(acct::kRefundsPayable, owed, owed_tax, sub.tax_jurisdiction, released, entry);
@@ -306,6 +327,7 @@ void PlanChanged(State& state, const std::string& account, AccountState& st,
 void Adjustment(State& state, const std::string& account, AccountState& st,
                 schema::AdjustmentPosted::Reader a, const std::string& id, uint64_t seq,
                 Entry& entry) {
+  state.NoteUse(business_ids::Adjustment(TextOf(a.getAdjustmentId())), seq);
   std::string debit = TextOf(a.getDebitAccount());
   std::string credit = TextOf(a.getCreditAccount());
   if (a.which() == schema::AdjustmentPosted::MONEY) {
@@ -323,12 +345,11 @@ void Adjustment(State& state, const std::string& account, AccountState& st,
     TALLY_CHECK(total == credits);
   }
   entry.Move(debit, credit, kCreditsAsset, credits);
-  (void)state;
 }
 
 // Events about tasks: holds taken, released, captured.
 void Task(State& state, const std::string& account, AccountState& st, const Event& event,
-          Entry& entry) {
+          uint64_t seq, Entry& entry) {
   auto reader = event.reader();
   switch (reader.which()) {
     case schema::Event::HOLD_ACCEPTED:
@@ -336,6 +357,7 @@ void Task(State& state, const std::string& account, AccountState& st, const Even
     case schema::Event::TASK_SUCCEEDED: {
       auto t = reader.getTaskSucceeded();
       ReleaseHold(account, st, TextOf(t.getTaskId()), entry);
+      state.NoteUse(business_ids::TaskSucceeded(account, TextOf(t.getTaskId())), seq);
       return Consume(account, st, CreditsOf(t.getCost()), entry);
     }
     case schema::Event::TASK_FAILED:
@@ -348,6 +370,8 @@ void Task(State& state, const std::string& account, AccountState& st, const Even
       return ReleaseHold(account, st, TextOf(r.getTaskId()), entry);
     }
     case schema::Event::USAGE_RECORDED:
+      state.NoteUse(business_ids::Usage(account, TextOf(reader.getUsageRecorded().getUsageId())),
+                    seq);
       return Consume(account, st, CreditsOf(reader.getUsageRecorded().getCredits()), entry);
     default: return;
   }
@@ -370,7 +394,11 @@ void Subscriptions(State& state, const std::string& account, AccountState& st, c
              "",
              "",
              TextOf(s.getFirstPeriod().getAmount().getCurrency()),
-             TextOf(s.getLegalEntity())};
+             TextOf(s.getLegalEntity()),
+             0,
+             0,
+             0};
+      state.NoteUse(business_ids::Subscription(account, sub_id), seq);
       return SubscriptionPeriod(state, account, st, sub_id, s.getFirstPeriod(), id, seq, entry);
     }
     case schema::Event::SUBSCRIPTION_RENEWED: {
@@ -404,6 +432,35 @@ void DocumentIssued(State& state, const std::string& account, AccountState& st, 
   st.last_document_at = at;
   if (st.billing_erasure_pending) {
     state.AddTimer({state.BillingErasureDue(st), account, Timer::Kind::kBillingErasure, ""});
+  }
+}
+
+// Erasure and legal holds: state only, no postings.
+void Privacy(State& state, const std::string& account, AccountState& st, const Event& event) {
+  auto reader = event.reader();
+  switch (reader.which()) {
+    case schema::Event::ERASURE_REQUESTED: {
+      auto purpose = reader.getErasureRequested().getPurpose();
+      if ((purpose == schema::ErasurePurpose::BILLING || purpose == schema::ErasurePurpose::ALL) &&
+          !st.billing_shredded) {
+        st.billing_erasure_pending = true;
+        state.AddTimer({state.BillingErasureDue(st), account, Timer::Kind::kBillingErasure, ""});
+      }
+      return;
+    }
+    case schema::Event::SUBJECT_SHREDDED:
+      if (reader.getSubjectShredded().getPurpose() == schema::ErasurePurpose::PROFILE) {
+        st.profile_shredded = true;
+      } else {
+        st.billing_shredded = true;
+        st.billing_erasure_pending = false;
+      }
+      return;
+    case schema::Event::LEGAL_HOLD_PLACED:
+      st.legal_hold = TextOf(reader.getLegalHoldPlaced().getReason());
+      return;
+    case schema::Event::LEGAL_HOLD_RELEASED: st.legal_hold.clear(); return;
+    default: return;
   }
 }
 
@@ -453,9 +510,11 @@ Postings Apply(State& state, const Event& event, uint64_t seq, int64_t recorded_
     case schema::Event::CREDITS_EXPIRED:
       CreditsExpired(account, st, reader.getCreditsExpired(), entry);
       break;
-    case schema::Event::REFUND_ISSUED: Refund(account, st, reader.getRefundIssued(), entry); break;
+    case schema::Event::REFUND_ISSUED:
+      Refund(state, account, st, reader.getRefundIssued(), seq, entry);
+      break;
     case schema::Event::CHARGEBACK_OPENED:
-    case schema::Event::CHARGEBACK_RESOLVED: ChargebackEvent(st, event, entry); break;
+    case schema::Event::CHARGEBACK_RESOLVED: ChargebackEvent(state, st, event, seq, entry); break;
     case schema::Event::ACCOUNT_OPENED:
       if (reader.getAccountOpened().getLegalEntity().size() > 0) {
         st.legal_entity = TextOf(reader.getAccountOpened().getLegalEntity());
@@ -474,32 +533,15 @@ Postings Apply(State& state, const Event& event, uint64_t seq, int64_t recorded_
       TakeDocumentNumber(state, event);
       DocumentIssued(state, account, st, DecisionTime(event, recorded_at_micros));
       break;
-    case schema::Event::ERASURE_REQUESTED: {
-      auto purpose = reader.getErasureRequested().getPurpose();
-      if ((purpose == schema::ErasurePurpose::BILLING || purpose == schema::ErasurePurpose::ALL) &&
-          !st.billing_shredded) {
-        st.billing_erasure_pending = true;
-        state.AddTimer({state.BillingErasureDue(st), account, Timer::Kind::kBillingErasure, ""});
-      }
-      break;
-    }
+    case schema::Event::ERASURE_REQUESTED:
     case schema::Event::SUBJECT_SHREDDED:
-      if (reader.getSubjectShredded().getPurpose() == schema::ErasurePurpose::PROFILE) {
-        st.profile_shredded = true;
-      } else {
-        st.billing_shredded = true;
-        st.billing_erasure_pending = false;
-      }
-      break;
     case schema::Event::LEGAL_HOLD_PLACED:
-      st.legal_hold = TextOf(reader.getLegalHoldPlaced().getReason());
-      break;
-    case schema::Event::LEGAL_HOLD_RELEASED: st.legal_hold.clear(); break;
+    case schema::Event::LEGAL_HOLD_RELEASED: Privacy(state, account, st, event); break;
     case schema::Event::ADJUSTMENT_POSTED:
       Adjustment(state, account, st, reader.getAdjustmentPosted(), id, seq, entry);
       break;
     default:
-      Task(state, account, st, event, entry);
+      Task(state, account, st, event, seq, entry);
       Subscriptions(state, account, st, event, seq, entry);
       break;
   }

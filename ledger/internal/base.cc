@@ -4,13 +4,19 @@
 
 #include <algorithm>
 
+#include "ledger/internal/business_ids.h"
 #include "ledger/internal/bytes.h"
 
 namespace tally::internal {
 namespace {
 
 constexpr uint8_t kBaseVersion = 1;
-constexpr uint8_t kStateVersion = 1;
+// Version 2 added per payment `disputed` and its tax (paid and refunded), per subscription the
+// current period's start and what was paid and credited in it, per chargeback its payment reference
+// and outcome, and the business ids. Version 1 still decodes (DecodeState says how the missing
+// parts are filled in).
+constexpr uint8_t kStateVersionFirst = 1;
+static_assert(kStateVersion == 2 && kStateVersionFirst < kStateVersion);
 
 void AppendBool(std::string* out, bool value) { out->push_back(value ? 1 : 0); }
 void AppendI64(std::string* out, int64_t value) { AppendU64(out, static_cast<uint64_t>(value)); }
@@ -64,7 +70,8 @@ Lot DecodeLot(StateReader& in) {
   return lot;
 }
 
-void EncodeAccount(std::string* out, const AccountState& st) {
+void EncodeAccount(std::string* out, const AccountState& st, uint8_t version) {
+  const bool v2 = version >= 2;
   AppendU64(out, st.version);
   AppendBytes(out, st.legal_entity);
   AppendU32(out, static_cast<uint32_t>(st.lots.size()));
@@ -88,6 +95,10 @@ void EncodeAccount(std::string* out, const AccountState& st) {
     AppendBytes(out, sub.tax_jurisdiction);
     AppendBytes(out, sub.currency);
     AppendBytes(out, sub.legal_entity);
+    if (!v2) continue;
+    AppendI64(out, sub.period_start);
+    AppendAmount(out, sub.period_paid);
+    AppendAmount(out, sub.period_credited);
   }
   AppendU32(out, static_cast<uint32_t>(st.payments.size()));
   for (const auto& [reference, payment] : st.payments) {
@@ -100,6 +111,10 @@ void EncodeAccount(std::string* out, const AccountState& st) {
     AppendBytes(out, payment.tax_jurisdiction);
     AppendAmount(out, payment.amount);
     AppendAmount(out, payment.refunded);
+    if (!v2) continue;
+    AppendAmount(out, payment.disputed);
+    AppendAmount(out, payment.tax);
+    AppendAmount(out, payment.tax_refunded);
   }
   AppendU32(out, static_cast<uint32_t>(st.chargebacks.size()));
   for (const auto& [id, chargeback] : st.chargebacks) {
@@ -108,6 +123,9 @@ void EncodeAccount(std::string* out, const AccountState& st) {
     AppendBytes(out, chargeback.currency);
     AppendAmount(out, chargeback.amount);
     AppendBool(out, chargeback.resolved);
+    if (!v2) continue;
+    AppendBytes(out, chargeback.payment_reference);
+    AppendBool(out, chargeback.won);
   }
   AppendBool(out, st.profile_shredded);
   AppendBool(out, st.billing_shredded);
@@ -116,7 +134,11 @@ void EncodeAccount(std::string* out, const AccountState& st) {
   AppendI64(out, st.last_document_at);
 }
 
-AccountState DecodeAccount(StateReader& in) {
+// `version` 1 lacks the version 2 fields: a payment's disputed amount is
+// taken as 0, a chargeback's payment as unknown, and what a subscription's
+// current period paid as unknown (-1: prorations are not capped by it).
+AccountState DecodeAccount(StateReader& in, uint8_t version) {
+  const bool v2 = version >= 2;
   AccountState st;
   st.version = in.U64();
   st.legal_entity = in.Text();
@@ -143,6 +165,12 @@ AccountState DecodeAccount(StateReader& in) {
     sub.tax_jurisdiction = in.Text();
     sub.currency = in.Text();
     sub.legal_entity = in.Text();
+    sub.period_paid = -1;
+    if (v2) {
+      sub.period_start = in.I64();
+      sub.period_paid = in.Amount();
+      sub.period_credited = in.Amount();
+    }
     st.subscriptions.emplace(std::move(id), std::move(sub));
   }
   for (uint32_t n = in.Count(); n > 0 && in.ok(); --n) {
@@ -156,6 +184,12 @@ AccountState DecodeAccount(StateReader& in) {
     payment.tax_jurisdiction = in.Text();
     payment.amount = in.Amount();
     payment.refunded = in.Amount();
+    payment.tax = payment.amount;  // version 1: unknown, bounded by the amount
+    if (v2) {
+      payment.disputed = in.Amount();
+      payment.tax = in.Amount();
+      payment.tax_refunded = in.Amount();
+    }
     st.payments.emplace(std::move(reference), std::move(payment));
   }
   for (uint32_t n = in.Count(); n > 0 && in.ok(); --n) {
@@ -165,6 +199,10 @@ AccountState DecodeAccount(StateReader& in) {
     chargeback.currency = in.Text();
     chargeback.amount = in.Amount();
     chargeback.resolved = in.Bool();
+    if (v2) {
+      chargeback.payment_reference = in.Text();
+      chargeback.won = in.Bool();
+    }
     st.chargebacks.emplace(std::move(id), std::move(chargeback));
   }
   st.profile_shredded = in.Bool();
@@ -177,9 +215,25 @@ AccountState DecodeAccount(StateReader& in) {
 
 }  // namespace
 
-std::string EncodeState(const State& state) {
+// A version 1 base did not keep business ids: those its state still names
+// (payment references, chargebacks, subscriptions) are known to be used,
+// at a seq it did not record.
+void SeedBusinessIds(const std::string& account, const AccountState& st, State* state) {
+  for (const auto& [reference, payment] : st.payments) {
+    state->business_ids_.emplace(business_ids::Payment(reference), State::kArchivedSeq);
+  }
+  for (const auto& [id, chargeback] : st.chargebacks) {
+    state->business_ids_.emplace(business_ids::Chargeback(id), State::kArchivedSeq);
+  }
+  for (const auto& [id, sub] : st.subscriptions) {
+    state->business_ids_.emplace(business_ids::Subscription(account, id), State::kArchivedSeq);
+  }
+}
+
+std::string EncodeState(const State& state, uint8_t version) {
+  TALLY_CHECK(version >= kStateVersionFirst && version <= kStateVersion);
   std::string out;
-  out.push_back(static_cast<char>(kStateVersion));
+  out.push_back(static_cast<char>(version));
   AppendI64(&out, state.time_);
   AppendU32(&out, static_cast<uint32_t>(state.numbers_.size()));
   for (const auto& [series, number] : state.numbers_) {
@@ -194,7 +248,16 @@ std::string EncodeState(const State& state) {
   AppendU32(&out, static_cast<uint32_t>(accounts.size()));
   for (const auto* entry : accounts) {
     AppendBytes(&out, entry->first);
-    EncodeAccount(&out, entry->second);
+    EncodeAccount(&out, entry->second, version);
+  }
+  if (version < 2) return out;
+  std::vector<std::pair<std::string, uint64_t>> ids(state.business_ids_.begin(),
+                                                    state.business_ids_.end());
+  std::sort(ids.begin(), ids.end());
+  AppendU32(&out, static_cast<uint32_t>(ids.size()));
+  for (const auto& [key, seq] : ids) {
+    AppendBytes(&out, key);
+    AppendU64(&out, seq);
   }
   return out;
 }
@@ -202,7 +265,10 @@ std::string EncodeState(const State& state) {
 Status DecodeState(std::string_view bytes, State* state) {
   TALLY_CHECK(state->account_count() == 0);
   StateReader in(bytes);
-  if (in.U8() != kStateVersion) return Status::Corruption("the log base: unknown state version");
+  uint8_t version = in.U8();
+  if (version < kStateVersionFirst || version > kStateVersion) {
+    return Status::Corruption("the log base: unknown state version");
+  }
   state->time_ = in.I64();
   for (uint32_t n = in.Count(); n > 0 && in.ok(); --n) {
     std::string series = in.Text();
@@ -210,10 +276,17 @@ Status DecodeState(std::string_view bytes, State* state) {
   }
   for (uint32_t n = in.Count(); n > 0 && in.ok(); --n) {
     std::string account = in.Text();
-    AccountState st = DecodeAccount(in);
+    AccountState st = DecodeAccount(in, version);
     if (!in.ok()) break;
+    if (version == kStateVersionFirst) SeedBusinessIds(account, st, state);
     state->AddTimersOf(account, st);
     state->accounts_.emplace(std::move(account), std::move(st));
+  }
+  if (version >= 2) {
+    for (uint32_t n = in.Count(); n > 0 && in.ok(); --n) {
+      std::string key = in.Text();
+      state->business_ids_.emplace(std::move(key), in.U64());
+    }
   }
   if (!in.ok() || !in.done()) return Status::Corruption("the log base: the state is damaged");
   return Status::Ok();

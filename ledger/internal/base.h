@@ -38,9 +38,16 @@ Result<LogBase> DecodeBase(std::string_view bytes);
 Hash BaseHash(const LogBase& base);
 
 // The whole decision state (accounts, numbering, ledger time), in a layout
-// of its own (version 1). Timers are not stored: DecodeState re-arms them.
-std::string EncodeState(const State& state);
+// of its own (version 2; version 1 still decodes). Timers are not stored:
+// DecodeState re-arms them. Business ids are stored in key order.
+// `version` 1 is the layout before business ids (what older bases hold:
+// archive verification compares with it too).
+inline constexpr uint8_t kStateVersion = 2;
+std::string EncodeState(const State& state, uint8_t version = kStateVersion);
 // REQUIRES: `state` is empty. Corruption if the bytes do not decode.
 Status DecodeState(std::string_view bytes, State* state);
+// For a version 1 state: notes the business ids that `st` still names
+// (payments, chargebacks, subscriptions) as used at State::kArchivedSeq.
+void SeedBusinessIds(const std::string& account, const AccountState& st, State* state);
 
 }  // namespace tally::internal

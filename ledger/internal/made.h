@@ -20,7 +20,7 @@ Event MakeLedgerEvent(uint64_t seq, const std::string& account, int64_t at,
                       const std::string& correlation_id, Fill fill) {
   capnp::MallocMessageBuilder message;
   auto event = message.initRoot<schema::Event>();
-  event.setId("tally:" + std::to_string(seq));
+  event.setId(std::string(kLedgerIdPrefix) + std::to_string(seq));
   event.setAccount(account);
   event.initOccurredAt().setUnixMicros(at);
   event.setProducer(kLedgerProducer);

@@ -87,7 +87,18 @@ void State::TakeNumber(const std::string& series, uint64_t number) {
   numbers_[series] = number;
 }
 
-void State::Savepoint() { undo_.push_back(Undo{{}, time_, numbers_}); }
+std::optional<uint64_t> State::FirstUse(const std::string& key) const {
+  auto it = business_ids_.find(key);
+  if (it == business_ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+void State::NoteUse(const std::string& key, uint64_t seq) {
+  if (!business_ids_.emplace(key, seq).second) return;
+  if (!undo_.empty()) undo_.back().business_ids.push_back(key);
+}
+
+void State::Savepoint() { undo_.push_back(Undo{{}, time_, numbers_, {}}); }
 
 void State::Release() {
   TALLY_CHECK(!undo_.empty());
@@ -96,6 +107,8 @@ void State::Release() {
   if (undo_.empty()) return;
   // The enclosing savepoint keeps its own (older) copy where it has one.
   for (auto& [account, saved] : top.accounts) undo_.back().accounts.emplace(account, saved);
+  auto& noted = undo_.back().business_ids;
+  noted.insert(noted.end(), top.business_ids.begin(), top.business_ids.end());
 }
 
 void State::Rollback() {
@@ -104,6 +117,7 @@ void State::Rollback() {
   undo_.pop_back();
   time_ = top.time;
   numbers_ = std::move(top.numbers);
+  for (const std::string& key : top.business_ids) business_ids_.erase(key);
   for (auto& [account, saved] : top.accounts) {
     if (!saved) {
       accounts_.erase(account);

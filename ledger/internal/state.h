@@ -55,8 +55,13 @@ struct Payment {
   std::string provider;
   std::string currency;
   std::string tax_jurisdiction;
-  Int128 amount;    // gross
-  Int128 refunded;  // gross, so far
+  Int128 amount;        // gross
+  Int128 refunded;      // gross, so far
+  Int128 disputed;      // chargebacks opened against it and not won, so far
+  Int128 tax;           // tax part of `amount`
+  Int128 tax_refunded;  // tax part of the refunds, so far
+  // What refunds and chargebacks may still take back (docs/ledger.md).
+  Int128 Returnable() const { return amount - refunded - disputed; }
 };
 
 struct Subscription {
@@ -69,6 +74,9 @@ struct Subscription {
   std::string tax_jurisdiction;
   std::string currency;  // every period and proration is billed in it
   std::string legal_entity;
+  int64_t period_start = 0;
+  Int128 period_paid;      // gross paid for the current period: its price and charged prorations
+  Int128 period_credited;  // gross credited back by prorations in the current period
   bool ended() const { return status == Status::kCancelled || status == Status::kExpired; }
 };
 
@@ -77,6 +85,8 @@ struct Chargeback {
   std::string currency;
   Int128 amount;
   bool resolved = false;
+  std::string payment_reference;  // empty in log bases of state version 1
+  bool won = false;
 };
 
 struct AccountState {
@@ -139,6 +149,16 @@ class State {
   void AdvanceTime(int64_t micros) { time_ = std::max(time_, micros); }
 
   void AddTimer(Timer timer) { timers_.insert(std::move(timer)); }
+
+  // Business ids (docs/ledger.md, "Business ids take effect once"): keys
+  // from ledger/internal/business_ids.h, each with the seq of the event
+  // that first used it. kArchivedSeq: used before a log base that did not
+  // record the seq.
+  static constexpr uint64_t kArchivedSeq = 0;
+  std::optional<uint64_t> FirstUse(const std::string& key) const;
+  // Records the first use of `key` at `seq`; a later use keeps the first.
+  void NoteUse(const std::string& key, uint64_t seq);
+  size_t business_id_count() const { return business_ids_.size(); }
   enum class TimerState { kStale, kWaiting, kDue };
   // The earliest timer due at or before `now` that `judge` calls kDue.
   // Entries judged kStale (their hold or lot is gone or changed) are
@@ -157,13 +177,15 @@ class State {
 
  private:
   // The log base (ledger/internal/base.h) saves and restores the whole state.
-  friend std::string EncodeState(const State& state);
+  friend std::string EncodeState(const State& state, uint8_t version);
   friend Status DecodeState(std::string_view bytes, State* state);
+  friend void SeedBusinessIds(const std::string& account, const AccountState& st, State* state);
 
   struct Undo {
     std::map<std::string, std::optional<AccountState>> accounts;  // nullopt: did not exist
     int64_t time = 0;
     std::map<std::string, uint64_t> numbers;  // a copy: series are few
+    std::vector<std::string> business_ids;    // noted since the savepoint
   };
   void AddTimersOf(const std::string& account, const AccountState& state);
 
@@ -172,6 +194,7 @@ class State {
   int invoice_retention_years_ = 7;
   int64_t time_ = 0;                         // ledger time: decision time of the last applied event
   std::map<std::string, uint64_t> numbers_;  // last number taken, per series
+  std::unordered_map<std::string, uint64_t> business_ids_;  // key -> first seq
   std::vector<Undo> undo_;
 };
 

@@ -438,5 +438,20 @@ TEST_F(CodecTest, WithLedgerFieldsSetsSeqAndRecordedAt) {
   EXPECT_EQ(event->reader().getSeq(), 0u);  // the original is unchanged
 }
 
+// The ledger names its own events "tally:<seq>"; a producer id there would
+// collide with one (the append succeeds, then verification and redelivery fail).
+TEST_F(CodecTest, TheLedgersIdSpaceIsReservedForTheLedger) {
+  ExpectRejected(Usage("tally:3", "a", "1"), "id: ");
+  ExpectRejected(Usage("tally:", "a", "1"), "reserved for events the ledger makes");
+  EXPECT_TRUE(codec_.ParseJson(Usage("tally-3", "a", "1")).ok());
+  EXPECT_TRUE(codec_.ParseJson(Usage("talley:3", "a", "1")).ok());
+  // Read back from the log, the ledger's own ids are of course fine.
+  auto logged = codec_.ParseJson(
+      JsonEvent("tally:3", "a", "usage_recorded", R"({"usage_id":"u","credits":"1"})",
+                R"("seq":"3","recorded_at":"2026-03-01T10:00:00Z",)"),
+      EventSource::kLog);
+  EXPECT_TRUE(logged.ok()) << logged.status().ToString();
+}
+
 }  // namespace
 }  // namespace tally

@@ -159,16 +159,23 @@ struct PaymentModel {
         credits(credits_in) {}
   std::string provider;
   std::string currency;
-  int64_t amount = 0;    // gross, minor units
-  int64_t credits = 0;   // bought, micro-credits
-  int64_t refunded = 0;  // by appended refunds
-  int64_t pending = 0;   // by refunds planned in the current batch
+  int64_t amount = 0;        // gross, minor units
+  int64_t credits = 0;       // bought, micro-credits
+  int64_t refunded = 0;      // by appended refunds
+  int64_t pending = 0;       // by refunds planned in the current batch
+  int64_t tax = 0;           // tax part of `amount`
+  int64_t tax_refunded = 0;  // by appended refunds
+  int64_t tax_pending = 0;   // by refunds planned in the current batch
 };
 
 struct SubscriptionModel {
   std::string currency;
   bool ended = false;   // cancelled now: renewals must be rejected
   bool ending = false;  // cancelled now earlier in the current batch
+  bool rollover = false;
+  int64_t period_end = 0;  // of the current period: a renewal starts there (or now)
+  int64_t creditable = 0;  // what a downgrade may still credit in the current period
+  bool changing = false;   // renewed or its plan changed earlier in the current batch
 };
 
 struct AccountModel {
@@ -176,6 +183,7 @@ struct AccountModel {
   std::map<std::string, PaymentModel> payments;  // by reference
   std::map<std::string, SubscriptionModel> subscriptions;
   std::map<std::string, int64_t> tasks;  // open task id -> estimate (micro-credits)
+  std::set<std::string> succeeding;      // tasks succeeding earlier in the current batch
 };
 
 const char* const kCurrencies[] = {"USD", "EUR", "JPY"};
@@ -261,13 +269,21 @@ class Generator {
     Expect expect;
   };
   SubscriptionPick PickSubscription(const std::string& a);
+  // The model of `a`'s subscription `id`; nullptr for an unknown one.
+  SubscriptionModel* FindSubscription(const std::string& a, const std::string& id) {
+    auto& subscriptions = accounts_[a].subscriptions;
+    auto it = subscriptions.find(id);
+    return it == subscriptions.end() ? nullptr : &it->second;
+  }
   Draft RenewSubscription(const std::string& a);
   Draft ChangePlan(const std::string& a);
   Draft CancelSubscription(const std::string& a);
   Draft Adjust(const std::string& a);
 
+  // A period from `start` to `end` (after now: its credits expire at its end).
   std::string Period(const std::string& currency, int64_t amount, int64_t credits,
-                     const std::string& provider, const std::string& reference);
+                     const std::string& provider, const std::string& reference, int64_t start,
+                     int64_t end, int64_t* tax);
   std::function<void()> AddPayment(const std::string& a, const std::string& reference,
                                    const PaymentModel& payment);
 
@@ -314,8 +330,11 @@ void Generator::Record(const std::vector<Planned>& batch,
     sent_.push_back({batch[i].event, outcomes[i].seq});
   }
   for (auto& [name, account] : accounts_) {
-    for (auto& [reference, payment] : account.payments) payment.pending = 0;
-    for (auto& [id, subscription] : account.subscriptions) subscription.ending = false;
+    for (auto& [reference, payment] : account.payments) payment.pending = payment.tax_pending = 0;
+    for (auto& [id, subscription] : account.subscriptions) {
+      subscription.ending = subscription.changing = false;
+    }
+    account.succeeding.clear();
   }
 }
 
@@ -431,7 +450,8 @@ Draft Generator::TopUp(const std::string& a) {
   data.Raw("amount", MoneyJson(p.currency, p.amount));
   int roll = Percent();
   if (roll < 40) {
-    data.Raw("tax", MoneyJson(p.currency, Uniform(0, p.amount)));
+    p.tax = Uniform(0, p.amount);
+    data.Raw("tax", MoneyJson(p.currency, p.tax));
     data.Text("tax_jurisdiction", Pick(kJurisdictions));
   } else if (roll < 43) {
     data.Raw("tax", MoneyJson(p.currency, p.amount + Uniform(1, 100)));
@@ -502,6 +522,8 @@ Draft Generator::Succeed(const std::string& a) {
   JsonObject data;
   data.Text("task_id", task).Raw("cost", CreditsJson(cost)).Text("model", "image-xl");
   Draft draft{a, "task_succeeded", data.str()};
+  // A task succeeds once: again in the same batch only if the first was not appended.
+  if (!model.succeeding.insert(task).second) draft.expect = Expect::kAny;
   draft.on_appended = [this, a, task] { accounts_[a].tasks.erase(task); };
   return draft;
 }
@@ -512,6 +534,7 @@ Draft Generator::FailOrCancel(const std::string& a) {
   bool fail = Percent() < 60;
   std::string data = JsonObject().Text("task_id", task).Text("reason", "property").str();
   Draft draft{a, fail ? "task_failed" : "task_cancelled", data};
+  if (model.succeeding.contains(task)) draft.expect = Expect::kAny;  // over if that was appended
   draft.on_appended = [this, a, task] { accounts_[a].tasks.erase(task); };
   return draft;
 }
@@ -557,24 +580,34 @@ Draft Generator::Refund(const std::string& a) {
   }
   data.Text("payment_reference", it->first).Text("provider", p.provider);
   data.Raw("amount", MoneyJson(currency, amount));
-  if (Percent() < 40) data.Raw("tax", MoneyJson(currency, Uniform(0, amount)));
+  // Refunded tax stays within the payment's tax not yet refunded.
+  int64_t tax = 0;
+  if (Percent() < 40) {
+    tax = Uniform(0, std::min(amount, p.tax - p.tax_refunded - p.tax_pending));
+    data.Raw("tax", MoneyJson(currency, tax));
+  }
+  if (draft.expect == Expect::kAppended) p.tax_pending += tax;
   if (Percent() < 60) data.Raw("credits", CreditsJson(Uniform(0, p.credits)));
   data.Text("reason", "property");
   draft.data = data.str();
-  draft.on_appended = [this, a, reference = it->first, amount] {
+  draft.on_appended = [this, a, reference = it->first, amount, tax] {
     accounts_[a].payments[reference].refunded += amount;
+    accounts_[a].payments[reference].tax_refunded += tax;
   };
   return draft;
 }
 
 // One paid period ending within hours, sometimes free or without credits.
 std::string Generator::Period(const std::string& currency, int64_t amount, int64_t credits,
-                              const std::string& provider, const std::string& reference) {
+                              const std::string& provider, const std::string& reference,
+                              int64_t start, int64_t end, int64_t* tax) {
   JsonObject period;
-  period.Raw("period_start", TimeJson(now_)).Raw("period_end", TimeJson(Later(kHour, 12 * kHour)));
+  period.Raw("period_start", TimeJson(start)).Raw("period_end", TimeJson(end));
   period.Raw("amount", MoneyJson(currency, amount));
+  *tax = 0;
   if (Percent() < 40) {
-    period.Raw("tax", MoneyJson(currency, Uniform(0, amount)));
+    *tax = Uniform(0, amount);
+    period.Raw("tax", MoneyJson(currency, *tax));
     period.Text("tax_jurisdiction", Pick(kJurisdictions));
   }
   period.Raw("credits", CreditsJson(credits)).Text("provider", provider);
@@ -596,12 +629,15 @@ Draft Generator::StartSubscription(const std::string& a) {
   JsonObject data;
   data.Text("subscription_id", id).Text("plan", "pro");
   data.Text("interval", Percent() < 70 ? "month" : "year");
-  data.Raw("rollover", Percent() < 30 ? "true" : "false");
-  data.Raw("first_period", Period(p.currency, p.amount, p.credits, p.provider, reference));
+  const bool rollover = Percent() < 30;
+  data.Raw("rollover", rollover ? "true" : "false");
+  const int64_t end = Later(kHour, 12 * kHour);
+  data.Raw("first_period",
+           Period(p.currency, p.amount, p.credits, p.provider, reference, now_, end, &p.tax));
   draft.data = data.str();
   auto add_payment = AddPayment(a, reference, p);
-  draft.on_appended = [this, a, id, currency = p.currency, add_payment] {
-    accounts_[a].subscriptions[id] = {currency, false};
+  draft.on_appended = [this, a, id, p, rollover, end, add_payment] {
+    accounts_[a].subscriptions[id] = {p.currency, false, false, rollover, end, p.amount, false};
     add_payment();
   };
   return draft;
@@ -635,11 +671,26 @@ Draft Generator::RenewSubscription(const std::string& a) {
   draft.expect = expect;
   PaymentModel p{Pick(kProviders), currency, Uniform(0, 30'000), RandomCredits(3000)};
   std::string reference = NewName("in");
+  // From the end of the current period (or now, after a gap) on.
+  SubscriptionModel* sub = FindSubscription(a, id);
+  const int64_t start = sub == nullptr ? now_ : std::max(now_, sub->period_end);
+  const int64_t end = start + Uniform(kHour, 12 * kHour);
+  if (sub != nullptr && sub->changing && draft.expect == Expect::kAppended) {
+    draft.expect = Expect::kAny;  // overlaps a renewal earlier in the batch, if that was appended
+  }
+  if (sub != nullptr) sub->changing = true;
   JsonObject data;
   data.Text("subscription_id", id);
-  data.Raw("period", Period(p.currency, p.amount, p.credits, p.provider, reference));
+  data.Raw("period",
+           Period(p.currency, p.amount, p.credits, p.provider, reference, start, end, &p.tax));
   draft.data = data.str();
-  draft.on_appended = AddPayment(a, reference, p);
+  auto add_payment = AddPayment(a, reference, p);
+  draft.on_appended = [this, a, id, end, amount = p.amount, add_payment] {
+    SubscriptionModel& renewed = accounts_[a].subscriptions[id];
+    renewed.period_end = end;
+    renewed.creditable = amount;
+    add_payment();
+  };
   return draft;
 }
 
@@ -657,15 +708,42 @@ Draft Generator::ChangePlan(const std::string& a) {
   data.Raw("effective_at", TimeJson(now_));
   int roll = Percent();
   int64_t amount = Uniform(1, 10'000);
+  SubscriptionModel* sub = FindSubscription(a, id);
+  // Earlier changes in this batch may or may not have been appended.
+  const bool unsure = sub != nullptr && sub->changing;
+  if (sub != nullptr && roll < 65) sub->changing = true;
   if (roll < 35) {  // upgrade
     std::string reference = NewName("in");
     int64_t credits = Percent() < 10 ? 0 : RandomCredits(1000);
+    // Credits granted for a period that has already ended would expire at once.
+    if (sub != nullptr && credits > 0 && !sub->rollover && sub->period_end <= now_ &&
+        draft.expect == Expect::kAppended) {
+      draft.expect = unsure ? Expect::kAny : Expect::kRejected;
+    }
     data.Raw("proration_amount", MoneyJson(currency, amount));
-    if (Percent() < 30) data.Raw("proration_tax", MoneyJson(currency, Uniform(0, amount)));
+    PaymentModel paid{"stripe", currency, amount, credits};
+    if (Percent() < 30) {
+      paid.tax = Uniform(0, amount);
+      data.Raw("proration_tax", MoneyJson(currency, paid.tax));
+    }
     data.Raw("proration_credits", CreditsJson(credits));
     data.Text("provider", "stripe").Text("reference", reference);
-    draft.on_appended = AddPayment(a, reference, {"stripe", currency, amount, credits});
-  } else if (roll < 65) {  // downgrade
+    auto add_payment = AddPayment(a, reference, paid);
+    draft.on_appended = [this, a, id, amount, add_payment] {
+      accounts_[a].subscriptions[id].creditable += amount;
+      add_payment();
+    };
+  } else if (roll < 65) {  // downgrade: within what is left of the period's payment, or beyond
+    const int64_t left = sub == nullptr ? 0 : sub->creditable;
+    amount = left > 0 && Percent() < 80 ? Uniform(1, left) : left + Uniform(1, 1000);
+    if (amount > left && draft.expect == Expect::kAppended) {
+      draft.expect = unsure ? Expect::kAny : Expect::kRejected;
+    } else if (unsure && draft.expect == Expect::kAppended) {
+      draft.expect = Expect::kAny;
+    }
+    draft.on_appended = [this, a, id, amount] {
+      accounts_[a].subscriptions[id].creditable -= amount;
+    };
     data.Raw("proration_amount", MoneyJson(currency, -amount));
     if (Percent() < 30) data.Raw("proration_tax", MoneyJson(currency, -Uniform(0, amount)));
     data.Raw("proration_credits", CreditsJson(Percent() < 10 ? 0 : -RandomCredits(1000)));
