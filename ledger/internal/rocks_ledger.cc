@@ -274,6 +274,9 @@ class RocksLedger final : public Ledger {
   Status CheckHistory() const override { return Status::Ok(); }  // checked by Open
 
  private:
+  // The first live seq holding a field of `subject` sealed for `purpose`
+  // (0: none).
+  Result<uint64_t> FirstSealedSeq(const std::string& subject, KeyPurpose purpose) const;
   // Syncs the high-water mark to `head` once its events are on disk and
   // before they are acknowledged. Called by the group commit's leader only.
   Status MarkHighWater(const ChainHead& head);
@@ -334,7 +337,10 @@ Result<std::vector<AppendOutcome>> RocksLedger::AppendFrom(std::span<const Event
     rejections.reserve(events.size());
     std::lock_guard keys_lock(keys_mutex_);
     for (const Event& event : events) {
-      auto result = SealPersonalFields(event, keys_.get());
+      auto result = SealPersonalFields(event, keys_.get(),
+                                       [this](const std::string& subject, KeyPurpose purpose) {
+                                         return FirstSealedSeq(subject, purpose);
+                                       });
       if (!result.ok()) return result.status();
       SealedEvent outcome = std::move(result).value();
       sealed.push_back(std::move(outcome.event));
@@ -488,6 +494,23 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
   // next write or open (DestroyShreddedKeys).
   (void)DestroyKeys(builder.shredded());
   return Status::Ok();
+}
+
+Result<uint64_t> RocksLedger::FirstSealedSeq(const std::string& subject, KeyPurpose purpose) const {
+  const schema::Purpose wanted =
+      purpose == KeyPurpose::kProfile ? schema::Purpose::PROFILE : schema::Purpose::BILLING;
+  uint64_t found = 0;
+  auto status = ScanAccountRecords(db_.get(), subject, [&](const LoggedEvent& record) {
+    ForEachPersonalField(record.event.reader(), [&](std::string_view, schema::Purpose field_purpose,
+                                                    schema::PersonalField::Reader field) {
+      if (found == 0 && field_purpose == wanted && field.which() == schema::PersonalField::SEALED) {
+        found = record.seq;
+      }
+    });
+    return found == 0;
+  });
+  if (!status.ok()) return status;
+  return found;
 }
 
 Status RocksLedger::MarkHighWater(const ChainHead& head) {

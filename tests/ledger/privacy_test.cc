@@ -280,6 +280,37 @@ TEST_F(PrivacyTest, ADeletedKeyStoreIsNotMadeAgain) {
   EXPECT_EQ(IdentityOf("acct-q").Find("email")->Display(), kPersonalValues[0]);
 }
 
+// A key store restored from a backup older than a subject's first key: the
+// subject's sealed fields are in the log, its key is not in the store. New
+// personal data for it is refused rather than sealed under a new key that
+// would be labelled version 1 again; other subjects go on.
+TEST_F(PrivacyTest, AKeyTheLogNamesIsNotMadeAgainAfterAnOldBackupIsRestored) {
+  ASSERT_EQ(AppendOne(Opened("open-p", "acct-p")).kind, AppendOutcome::Kind::kAppended);
+  Close();
+  const std::string keys_dir = KeyStoreDir(DataDir());
+  const std::string backup = dir_.path() + "/keys-backup";
+  std::filesystem::copy(keys_dir, backup, std::filesystem::copy_options::recursive);
+  Open();
+  const AppendOutcome sealed = AppendOne(Opened("open-q", "acct-q"));
+  ASSERT_EQ(sealed.kind, AppendOutcome::Kind::kAppended);
+  Close();
+  std::filesystem::remove_all(keys_dir);
+  std::filesystem::rename(backup, keys_dir);
+  Open();
+  auto event = codec_.ParseJson(Opened("open-q2", "acct-q"));
+  ASSERT_TRUE(event.ok());
+  auto refused = ledger_->Append(std::vector<Event>{*event});
+  ASSERT_FALSE(refused.ok()) << "a new key was made for acct-q";
+  EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(refused.status().message().find("no profile key for acct-q, but the log holds fields "
+                                            "sealed with one (seq " +
+                                            std::to_string(sealed.seq) + ")"),
+            std::string::npos)
+      << refused.status().ToString();
+  EXPECT_EQ(StateOf("acct-q", KeyPurpose::kProfile), KeyState::kAbsent);
+  EXPECT_EQ(AppendOne(Opened("open-r", "acct-r")).kind, AppendOutcome::Kind::kAppended);
+}
+
 TEST_F(PrivacyTest, ALegalHoldBlocksErasureAndDelaysTheBillingShred) {
   ASSERT_EQ(AppendOne(Opened("open-1", "acct-q")).kind, AppendOutcome::Kind::kAppended);
   ASSERT_EQ(AppendOne(TopUp("t1", "acct-q", "10")).kind, AppendOutcome::Kind::kAppended);
