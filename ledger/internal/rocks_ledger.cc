@@ -277,9 +277,10 @@ class RocksLedger final : public Ledger {
   // The first live seq holding a field of `subject` sealed for `purpose`
   // (0: none).
   Result<uint64_t> FirstSealedSeq(const std::string& subject, KeyPurpose purpose) const;
-  // Syncs the high-water mark to `head` once its events are on disk and
-  // before they are acknowledged. Called by the group commit's leader only.
-  Status MarkHighWater(const ChainHead& head);
+  // Syncs the high-water mark to the head (whose events are in a synced
+  // write) unless it is there already; the leader of a group calls it before
+  // answering the group's callers, after handing the queue to the next.
+  Status MarkHighWater();
   Writer* Enqueue(Writer* writer, std::unique_lock<std::mutex>& lock);
   void Lead(Writer* leader, std::unique_lock<std::mutex>& lock);
   // Decides and writes the events of `group` as one synced write.
@@ -296,7 +297,8 @@ class RocksLedger final : public Ledger {
   Status DestroyKeys(std::vector<std::pair<std::string, schema::ErasurePurpose>> pairs);
 
   std::unique_ptr<rocksdb::DB> db_;
-  std::unique_ptr<internal::HighWaterFile> high_water_;  // written by the group's leader
+  std::mutex mark_mutex_;                                // guards high_water_
+  std::unique_ptr<internal::HighWaterFile> high_water_;  // under mark_mutex_
   std::mutex keys_mutex_;  // the key store's methods are not concurrent
   std::unique_ptr<KeyStore> keys_;
   std::vector<std::pair<std::string, schema::ErasurePurpose>>
@@ -403,11 +405,18 @@ void RocksLedger::Lead(Writer* leader, std::unique_lock<std::mutex>& lock) {
   for (Writer* writer : group) {
     TALLY_CHECK(writers_.front() == writer);
     writers_.pop_front();
+  }
+  // The next group's write overlaps this group's high-water sync; the
+  // group's callers are answered only after it.
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  lock.unlock();
+  if (status.ok()) status = MarkHighWater();
+  lock.lock();
+  for (Writer* writer : group) {
     if (!status.ok()) writer->result = status;
     writer->done = true;
     if (writer != leader) writer->cv.notify_one();
   }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
 }
 
 Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
@@ -484,11 +493,6 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
   head_ = builder.head();
   last_dead_letter_id_ = dead_letter_id;
   lock.unlock();
-  // Also after a write of duplicates only: a retry after a failed mark
-  // marks the events it finds.
-  if (builder.head().seq > high_water_->seq()) {
-    if (auto marked = MarkHighWater(builder.head()); !marked.ok()) return marked;
-  }
   // The receipts are durable; now the keys go. A failure here is not the
   // append's: the events are written, and the keys are destroyed on the
   // next write or open (DestroyShreddedKeys).
@@ -513,7 +517,17 @@ Result<uint64_t> RocksLedger::FirstSealedSeq(const std::string& subject, KeyPurp
   return found;
 }
 
-Status RocksLedger::MarkHighWater(const ChainHead& head) {
+Status RocksLedger::MarkHighWater() {
+  ChainHead head;
+  {
+    std::shared_lock lock(state_mutex_);
+    head = head_;  // in a synced write already (a later group's, perhaps)
+  }
+  std::lock_guard mark_lock(mark_mutex_);
+  // A later group's leader may have marked past it already; also after a
+  // write of duplicates only, so that a retry after a failed mark marks the
+  // events it finds.
+  if (head.seq <= high_water_->seq()) return Status::Ok();
   auto marked = high_water_->Write({head.seq, head.hash});
   if (marked.ok()) return marked;
   // The events are in the log but were not acknowledged: a retry of the
@@ -673,7 +687,6 @@ Result<ArchivedSegment> RocksLedger::ArchiveNow(uint64_t through_seq, const Rete
   head_ = builder.head();
   base_ = std::move(base);
   lock.unlock();
-  if (auto marked = MarkHighWater(builder.head()); !marked.ok()) return marked;
   // Out of the files too: the purged records and index entries are rewritten away.
   rocksdb::CompactRangeOptions compact;
   compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
