@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <rocksdb/db.h>
+#include <rocksdb/file_system.h>
 #include <sodium.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 
 #include "events/big_endian.h"
 #include "events/check.h"
+#include "ledger/internal/info_log.h"
 #include "ledger/internal/read_file.h"
 #include "ledger/internal/rocks_status.h"
 
@@ -91,10 +93,16 @@ std::optional<std::string> Decrypt(const uint8_t* key, std::string_view sealed,
   return plaintext;
 }
 
-rocksdb::Options StoreOptions() {
+// `read_only` opens leave RocksDB's diagnostic LOG alone.
+rocksdb::Options StoreOptions(const std::string& dir, bool read_only) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.paranoid_checks = true;
+  // RocksDB's own logger aborts the process on a full disk (internal/info_log.h).
+  options.info_log_level = rocksdb::InfoLogLevel::INFO_LEVEL;
+  options.info_log =
+      read_only ? internal::NewSilentInfoLog()
+                : internal::NewInfoLog(rocksdb::Env::Default()->GetFileSystem().get(), dir);
   // Obsolete write-ahead logs are deleted, never archived or recycled: a
   // destroyed key must not survive in an old log file.
   options.WAL_ttl_seconds = 0;
@@ -228,7 +236,7 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir, const M
   std::filesystem::create_directories(dir, error);
   if (error) return Status::IoError("creating " + dir + ": " + error.message());
   rocksdb::DB* raw = nullptr;
-  auto status = rocksdb::DB::Open(StoreOptions(), dir, &raw);
+  auto status = rocksdb::DB::Open(StoreOptions(dir, false), dir, &raw);
   if (!status.ok()) return FromRocks(status, "opening the key store in " + dir);
   auto impl = std::make_unique<Impl>(std::unique_ptr<rocksdb::DB>(raw), master);
   auto format = impl->Get(std::string(kFormatKey));
@@ -255,7 +263,7 @@ Result<std::unique_ptr<KeyStore>> KeyStore::OpenForReading(const std::string& di
     return Status::NotFound("no key store in " + dir);
   }
   rocksdb::DB* raw = nullptr;
-  auto status = rocksdb::DB::OpenForReadOnly(StoreOptions(), dir, &raw);
+  auto status = rocksdb::DB::OpenForReadOnly(StoreOptions(dir, true), dir, &raw);
   if (!status.ok()) return FromRocks(status, "opening the key store in " + dir);
   auto impl = std::make_unique<Impl>(std::unique_ptr<rocksdb::DB>(raw), master);
   auto format = impl->Get(std::string(kFormatKey));
@@ -330,6 +338,17 @@ Status KeyStore::Destroy(const std::string& subject, KeyPurpose purpose) {
   status = db.CompactRange(compact, nullptr, nullptr);
   if (!status.ok()) return FromRocks(status, "compacting the key store");
   return FromRocks(db.FlushWAL(/*sync=*/true), "syncing the key store");
+}
+
+Result<bool> KeyStore::Empty() const {
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator(rocksdb::ReadOptions()));
+  bool empty = true;
+  for (char prefix : {'K', 'S'}) {
+    it->Seek(std::string(1, prefix));
+    if (it->Valid() && it->key().size() > 0 && it->key()[0] == prefix) empty = false;
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading the key store");
+  return empty;
 }
 
 Status KeyStore::RotateMaster(const MasterKey& next) {

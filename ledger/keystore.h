@@ -74,6 +74,8 @@ class KeyStore {
   // Destroys the key and forces its bytes out of the store's files. Done
   // again it is a no-op; a pair that never had a key is recorded shredded.
   Status Destroy(const std::string& subject, KeyPurpose purpose);
+  // True when no key was ever made or shredded in this store.
+  Result<bool> Empty() const;
   // Re-wraps every data key under `next` in one write; afterwards only
   // `next` opens the store.
   Status RotateMaster(const MasterKey& next);

@@ -34,6 +34,10 @@
 #include "ledger/journal.h"
 #include "ledger/keystore.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace tally {
 
 inline constexpr size_t kHashBytes = 32;
@@ -60,6 +64,11 @@ struct LedgerOptions {
   // an erased subject's billing identity is shredded that long after its
   // last invoice or credit note.
   int invoice_retention_years = limits::kRetentionYearsDefault;
+  // The RocksDB environment the log's files (and its high-water mark) are
+  // read and written through; nullptr: the default (the local disk). Tests
+  // pass one that fails writes, syncs or space on purpose. Not owned; must
+  // outlive the Ledger.
+  rocksdb::Env* env = nullptr;
 };
 
 // Where archived segments of the log in `data_dir` go (docs/retention.md).
@@ -221,6 +230,12 @@ class Log {
   // gives the stored journal entries. Names the first bad seq.
   virtual VerifyReport Verify() const = 0;
 
+  // Ok unless the log lost events it once acknowledged: its high-water mark
+  // (docs/formats/log.md) has seen a later seq than its head, or another
+  // event at that seq. Then Corruption naming the lost seqs and what to do
+  // (docs/ledger.md, "Lost history"). A Ledger does not open in that case.
+  virtual Status CheckHistory() const = 0;
+
  protected:
   Log() = default;
 };
@@ -229,8 +244,10 @@ class Ledger : public Log {
  public:
   // Opens (or creates) the log and rebuilds the decision state by replaying
   // it, checking the hash chain and every journal entry on the way: a
-  // damaged log does not open (Corruption names the seq). `clock` must
-  // outlive the Ledger.
+  // damaged log does not open (Corruption names the seq), nor does a log
+  // that lost acknowledged events (CheckHistory: Corruption naming the lost
+  // seqs; nothing is written before that check). `clock` must outlive the
+  // Ledger.
   static Result<std::unique_ptr<Ledger>> Open(const LedgerOptions& options, const Clock* clock);
 
   // Appends `events` (each validated by EventCodec as producer input) and

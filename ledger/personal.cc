@@ -96,7 +96,32 @@ bool HasPlaintext(schema::Event::Reader event) {
 
 }  // namespace
 
-Result<SealedEvent> SealPersonalFields(const Event& event, KeyStore* keys) {
+namespace {
+
+// Corruption if the key store has no key for (subject, purpose) but the log
+// holds fields sealed with one.
+Status CheckKeyNotLost(const std::string& subject, KeyPurpose purpose, const KeyStore& keys,
+                       const SealedBeforeFn& sealed_before) {
+  if (!sealed_before) return Status::Ok();
+  KeyState state = KeyState::kAbsent;
+  auto found = keys.Find(subject, purpose, &state);
+  if (!found.ok()) return found.status();
+  if (state != KeyState::kAbsent) return Status::Ok();
+  auto seq = sealed_before(subject, purpose);
+  if (!seq.ok()) return seq.status();
+  if (*seq == 0) return Status::Ok();
+  return Status::Corruption(
+      "the key store has no " + std::string(KeyPurposeName(purpose)) + " key for " + subject +
+      ", but the log holds fields sealed with one (seq " + std::to_string(*seq) +
+      "): the key store was restored from a backup older than the log, or lost that key. No new "
+      "key is made (it would reuse the version the log names); restore a key store that has it "
+      "(docs/privacy.md, \"Keys\")");
+}
+
+}  // namespace
+
+Result<SealedEvent> SealPersonalFields(const Event& event, KeyStore* keys,
+                                       const SealedBeforeFn& sealed_before) {
   auto reader = event.reader();
   if (!HasPersonalFields(reader)) return SealedEvent{event, ""};
   const std::string subject = TextOf(reader.getAccount());
@@ -119,6 +144,8 @@ Result<SealedEvent> SealPersonalFields(const Event& event, KeyStore* keys) {
     if (field.which() != schema::PersonalField::PLAINTEXT) return;
     KeyPurpose key_purpose = PurposeOf(purpose);
     if (!used.contains(key_purpose)) {
+      status = CheckKeyNotLost(subject, key_purpose, *keys, sealed_before);
+      if (!status.ok()) return;
       auto key = keys->KeyFor(subject, key_purpose);
       if (!key.ok() && key.status().code() == StatusCode::kConflict) {
         rejection = "the " + std::string(KeyPurposeName(key_purpose)) + " data of " + subject +

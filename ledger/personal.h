@@ -6,6 +6,7 @@
 // a field whose key was shredded reads as `erased`.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,7 +30,15 @@ struct SealedEvent {
 // is ever stored in plaintext. A subject whose key for the purpose was
 // shredded gets no new personal data: rejected too. The rejection never
 // quotes the plaintext.
-Result<SealedEvent> SealPersonalFields(const Event& event, KeyStore* keys);
+//
+// `sealed_before` (if given) answers the first seq of the log that holds a
+// field of (subject, purpose) sealed with a key (0: none). When the key
+// store has no key for a pair the log has sealed with, no new key is made
+// (it would be labelled version 1 again, and the old fields could never be
+// read): Corruption saying to restore the key store.
+using SealedBeforeFn = std::function<Result<uint64_t>(const std::string& subject, KeyPurpose)>;
+Result<SealedEvent> SealPersonalFields(const Event& event, KeyStore* keys,
+                                       const SealedBeforeFn& sealed_before = nullptr);
 
 // `event` with each sealed personal field opened to plaintext, or `erased`
 // where its key was shredded. Corruption when a key is missing (a key store

@@ -11,6 +11,7 @@
 #include "projections/store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
@@ -23,6 +24,7 @@
 
 #include "events/big_endian.h"
 #include "events/check.h"
+#include "ledger/internal/info_log.h"
 #include "ledger/internal/rocks_status.h"
 
 namespace tally {
@@ -191,9 +193,14 @@ class ProjectionRows final : public Rows {
   std::string prefix_;
 };
 
-rocksdb::Options StoreOptions() {
+rocksdb::Options StoreOptions(const std::string& dir, rocksdb::Env* env) {
   rocksdb::Options options;
   options.create_if_missing = true;
+  if (env != nullptr) options.env = env;
+  // RocksDB's own logger aborts the process on a full disk (ledger/internal/info_log.h).
+  options.info_log_level = rocksdb::InfoLogLevel::INFO_LEVEL;
+  options.info_log = internal::NewInfoLog(
+      (env != nullptr ? env : rocksdb::Env::Default())->GetFileSystem().get(), dir);
   options.paranoid_checks = true;
   options.IncreaseParallelism(2);
   // Catch-up reads rows by key, many of them not there yet (a new account,
@@ -259,11 +266,17 @@ Status ProjectionStore::Impl::LoadCheckpoints() {
       continue;
     }
     if (checkpoint->seq > log_.head_seq()) {
-      unusable_[name] = Status::Corruption(
-          "projection " + name + " is ahead of the log (seq " + std::to_string(checkpoint->seq) +
-          " > head " + std::to_string(log_.head_seq()) +
-          "; was the log restored from an older backup?); run `tally rebuild " + name + "`");
-      continue;
+      // The log lost acknowledged events: the store is refused whole, so that
+      // neither a catch-up nor a rebuild overwrites the last record of them.
+      const uint64_t head = log_.head_seq();
+      return Status::Corruption(
+          "the log ends at seq " + std::to_string(head) + " but the projections have seen seq " +
+          std::to_string(checkpoint->seq) + " (projection " + name + "): seqs " +
+          std::to_string(head + 1) + ".." + std::to_string(checkpoint->seq) +
+          " were lost from the log (a damaged or truncated write-ahead log, or a log restored "
+          "from an older backup). Restore the log from a backup that holds them; do not run "
+          "`tally rebuild`, which would erase the projections' record of them "
+          "(docs/ledger.md, \"Lost history\")");
     }
     // The log must hold the same event at the checkpoint's seq.
     std::optional<Hash> log_hash;
@@ -445,7 +458,7 @@ Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const Log& log,
                         ? (std::filesystem::path(ledger_data_dir) / "projections").string()
                         : options.dir;
   rocksdb::DB* raw = nullptr;
-  auto status = rocksdb::DB::Open(StoreOptions(), dir, &raw);
+  auto status = rocksdb::DB::Open(StoreOptions(dir, options.env), dir, &raw);
   if (!status.ok()) return FromRocks(status, "opening projections in " + dir);
   std::unique_ptr<rocksdb::DB> db(raw);
   std::string value;

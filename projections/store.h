@@ -25,6 +25,10 @@
 #include "projections/log_range.h"
 #include "projections/projection.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace tally {
 
 struct ProjectionOptions {
@@ -32,6 +36,9 @@ struct ProjectionOptions {
   // Aggregates snapshot their rows after every seq divisible by this, so an
   // as-of read folds at most this many events (<= kSnapshotEveryEventsMax).
   uint64_t snapshot_every_events = limits::kSnapshotEveryEventsDefault;
+  // The RocksDB environment the store's files go through; nullptr: the
+  // local disk. Tests pass one that fails on purpose. Not owned.
+  rocksdb::Env* env = nullptr;
 };
 
 // (events applied so far, events to apply); called after every chunk.

@@ -68,6 +68,12 @@ int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat
   SystemClock clock;
   auto ledger = OpenLedger(data_dir, &clock, /*create_if_missing=*/true);
   if (!ledger.ok()) return Fail(ledger.status(), io);
+  // Before the append: projections that have seen seqs the log no longer
+  // holds refuse to open (Corruption), and those seqs must not be reused.
+  auto store = ProjectionStore::Open(**ledger, data_dir);
+  if (!store.ok() && store.status().code() == StatusCode::kCorruption) {
+    return Fail(store.status(), io);
+  }
   EventCodec codec;
   std::istream& in = file == "-" ? std::cin : stream;
   auto result = AppendNdjson(in, size_hint_bytes, codec, **ledger);
@@ -78,7 +84,6 @@ int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat
   }
   // The events are durable; the projections follow them (a failure here
   // loses nothing: the next command catches up again).
-  auto store = ProjectionStore::Open(**ledger, data_dir);
   Status projected = store.ok() ? CatchUp(**store) : store.status();
   int code = PrintOutcomes(*result, (*ledger)->head_seq(), format, io);
   if (!projected.ok()) return Fail(projected.WithContext("updating projections"), io);
@@ -268,6 +273,8 @@ int RunRebuild(const std::string& data_dir, const std::vector<std::string>& name
   }
   auto log = Log::OpenForReading(data_dir);
   if (!log.ok()) return Fail(log.status(), io);
+  // Projections rebuilt from a log that lost acknowledged seqs would hide the loss.
+  if (auto history = (*log)->CheckHistory(); !history.ok()) return Fail(history, io);
   auto store = ProjectionStore::Open(**log, data_dir);
   if (!store.ok()) return Fail(store.status(), io);
   auto started = std::chrono::steady_clock::now();

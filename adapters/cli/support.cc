@@ -114,6 +114,8 @@ Result<std::unique_ptr<ReadView>> OpenForReading(const std::string& data_dir) {
   auto log = Log::OpenForReading(data_dir);
   if (!log.ok()) return log.status();
   view->log = std::move(log).value();
+  // Figures without acknowledged events would be wrong: refuse them.
+  if (auto history = view->log->CheckHistory(); !history.ok()) return history;
   auto store = ProjectionStore::Open(*view->log, data_dir);
   if (!store.ok()) return store.status();
   view->projections = std::move(store).value();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "events/personal.h"
 #include "ledger/internal/decider.h"
 #include "ledger/internal/keys.h"
 #include "ledger/internal/record.h"
@@ -74,7 +75,13 @@ Status CheckIndexes(rocksdb::DB* db, const rocksdb::ReadOptions& options,
   return FromRocks(status, "reading the account index");
 }
 
-VerifyReport Replay(rocksdb::DB* db, State* state, ChainHead* head, bool check_indexes) {
+// Whether `event` was sealed with keys of the key store, or names them.
+bool NamesKeys(schema::Event::Reader event) {
+  return event.which() == schema::Event::SUBJECT_SHREDDED || HasPersonalFields(event);
+}
+
+VerifyReport Replay(rocksdb::DB* db, State* state, ChainHead* head, bool check_indexes,
+                    uint64_t* first_keyed_seq) {
   VerifyReport report;
   const rocksdb::Snapshot* snapshot = db->GetSnapshot();
   rocksdb::ReadOptions index_options;
@@ -108,6 +115,7 @@ VerifyReport Replay(rocksdb::DB* db, State* state, ChainHead* head, bool check_i
       }
       receipt_found = true;
     }
+    if (*first_keyed_seq == 0 && NamesKeys(reader)) *first_keyed_seq = record.seq;
     report.status = ReplayRecord(record, *head, *state);
     if (!report.status.ok()) {
       report.first_bad_seq = head->seq + 1;  // the record that should follow the head
@@ -181,18 +189,23 @@ Status ScanRecords(rocksdb::DB* db, const rocksdb::Snapshot* snapshot, uint64_t 
   return result;
 }
 
-Result<ChainHead> ReplayLog(rocksdb::DB* db, State* state) {
+Result<ChainHead> ReplayLog(rocksdb::DB* db, State* state, uint64_t* first_keyed_seq) {
   TALLY_CHECK(state->account_count() == 0);
   ChainHead head;
-  VerifyReport report = Replay(db, state, &head, /*check_indexes=*/false);
+  uint64_t keyed = 0;
+  VerifyReport report = Replay(db, state, &head, /*check_indexes=*/false, &keyed);
   if (!report.status.ok()) return report.status;
+  if (first_keyed_seq != nullptr) *first_keyed_seq = keyed;
   return head;
 }
 
-VerifyReport VerifyLog(rocksdb::DB* db) {
+VerifyReport VerifyLog(rocksdb::DB* db, uint64_t* first_keyed_seq) {
   State state;
   ChainHead head;
-  return Replay(db, &state, &head, /*check_indexes=*/true);
+  uint64_t keyed = 0;
+  VerifyReport report = Replay(db, &state, &head, /*check_indexes=*/true, &keyed);
+  if (first_keyed_seq != nullptr) *first_keyed_seq = keyed;
+  return report;
 }
 
 AccountView ViewOf(const std::string& account, const AccountState* st) {

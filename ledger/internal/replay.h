@@ -31,11 +31,13 @@ Status ReplayRecord(const LoggedEvent& record, ChainHead& head, State& state);
 // if it has one, checking seq continuity, the hash chain, the head, every
 // journal entry and that the base is the one its segment_archived receipt
 // names. Returns the head, or Corruption naming the first bad seq.
-Result<ChainHead> ReplayLog(rocksdb::DB* db, State* state);
+// `first_keyed_seq` (if given) gets the first live seq sealed with, or
+// naming, keys of the key store (0: none).
+Result<ChainHead> ReplayLog(rocksdb::DB* db, State* state, uint64_t* first_keyed_seq = nullptr);
 
 // ReplayLog into a scratch state, also checking that the id and account
 // indexes point at every record; reported for an auditor.
-VerifyReport VerifyLog(rocksdb::DB* db);
+VerifyReport VerifyLog(rocksdb::DB* db, uint64_t* first_keyed_seq = nullptr);
 
 AccountView ViewOf(const std::string& account, const AccountState* state);
 

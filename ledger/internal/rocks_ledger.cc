@@ -19,6 +19,8 @@
 #include "ledger/internal/amounts.h"
 #include "ledger/internal/batch.h"
 #include "ledger/internal/decider.h"
+#include "ledger/internal/high_water.h"
+#include "ledger/internal/info_log.h"
 #include "ledger/internal/keys.h"
 #include "ledger/internal/outbox.h"
 #include "ledger/internal/record.h"
@@ -133,12 +135,18 @@ Status ScanFrom(rocksdb::DB* db, const std::string& data_dir, uint64_t first_seq
   return internal::ScanRecords(db, nullptr, from_seq, visit);
 }
 
+Status KeyStoreMissing(const std::string& data_dir, uint64_t first_keyed_seq, bool empty);
+
 // The log read-only: no decision state, no writes.
 class RocksLog final : public Log {
  public:
   RocksLog(std::unique_ptr<rocksdb::DB> db, std::string data_dir, ChainHead head,
-           uint64_t first_seq)
-      : db_(std::move(db)), data_dir_(std::move(data_dir)), head_(head), first_seq_(first_seq) {}
+           uint64_t first_seq, Status history)
+      : db_(std::move(db)),
+        data_dir_(std::move(data_dir)),
+        head_(head),
+        first_seq_(first_seq),
+        history_(std::move(history)) {}
   uint64_t head_seq() const override { return head_.seq; }
   Hash head_hash() const override { return head_.hash; }
   uint64_t first_seq() const override { return first_seq_; }
@@ -153,13 +161,30 @@ class RocksLog final : public Log {
   Result<std::vector<TrialBalanceLine>> TrialBalance() const override {
     return TrialBalanceOf(db_.get());
   }
-  VerifyReport Verify() const override { return internal::VerifyLog(db_.get()); }
+  // The log as stored, then its history: a log that verifies up to its head
+  // but lost acknowledged seqs after it does not verify.
+  VerifyReport Verify() const override {
+    uint64_t first_keyed_seq = 0;
+    VerifyReport report = internal::VerifyLog(db_.get(), &first_keyed_seq);
+    if (report.status.ok() && !history_.ok()) {
+      report.status = history_;
+      report.first_bad_seq = head_.seq + 1;
+    }
+    if (report.status.ok() && first_keyed_seq > 0 &&
+        !std::filesystem::exists(std::filesystem::path(KeyStoreDir(data_dir_)) / "CURRENT")) {
+      report.status = KeyStoreMissing(data_dir_, first_keyed_seq, false);
+      report.first_bad_seq = first_keyed_seq;
+    }
+    return report;
+  }
+  Status CheckHistory() const override { return history_; }
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
   const std::string data_dir_;
   ChainHead head_;
   const uint64_t first_seq_;
+  const Status history_;  // CheckHistory's answer, found on open
 };
 
 // One caller of Append waiting in the group-commit queue.
@@ -179,10 +204,11 @@ struct Writer {
 
 class RocksLedger final : public Ledger {
  public:
-  RocksLedger(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<KeyStore> keys, const Clock* clock,
-              LedgerOptions options, internal::State state, ChainHead head,
-              std::optional<internal::LogBase> base)
+  RocksLedger(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<internal::HighWaterFile> high_water,
+              std::unique_ptr<KeyStore> keys, const Clock* clock, LedgerOptions options,
+              internal::State state, ChainHead head, std::optional<internal::LogBase> base)
       : db_(std::move(db)),
+        high_water_(std::move(high_water)),
         keys_(std::move(keys)),
         clock_(clock),
         options_(std::move(options)),
@@ -245,8 +271,16 @@ class RocksLedger final : public Ledger {
     return TrialBalanceOf(db_.get());
   }
   VerifyReport Verify() const override { return internal::VerifyLog(db_.get()); }
+  Status CheckHistory() const override { return Status::Ok(); }  // checked by Open
 
  private:
+  // The first live seq holding a field of `subject` sealed for `purpose`
+  // (0: none).
+  Result<uint64_t> FirstSealedSeq(const std::string& subject, KeyPurpose purpose) const;
+  // Syncs the high-water mark to the head (whose events are in a synced
+  // write) unless it is there already; the leader of a group calls it before
+  // answering the group's callers, after handing the queue to the next.
+  Status MarkHighWater();
   Writer* Enqueue(Writer* writer, std::unique_lock<std::mutex>& lock);
   void Lead(Writer* leader, std::unique_lock<std::mutex>& lock);
   // Decides and writes the events of `group` as one synced write.
@@ -263,6 +297,8 @@ class RocksLedger final : public Ledger {
   Status DestroyKeys(std::vector<std::pair<std::string, schema::ErasurePurpose>> pairs);
 
   std::unique_ptr<rocksdb::DB> db_;
+  std::mutex mark_mutex_;                                // guards high_water_
+  std::unique_ptr<internal::HighWaterFile> high_water_;  // under mark_mutex_
   std::mutex keys_mutex_;  // the key store's methods are not concurrent
   std::unique_ptr<KeyStore> keys_;
   std::vector<std::pair<std::string, schema::ErasurePurpose>>
@@ -303,7 +339,10 @@ Result<std::vector<AppendOutcome>> RocksLedger::AppendFrom(std::span<const Event
     rejections.reserve(events.size());
     std::lock_guard keys_lock(keys_mutex_);
     for (const Event& event : events) {
-      auto result = SealPersonalFields(event, keys_.get());
+      auto result = SealPersonalFields(event, keys_.get(),
+                                       [this](const std::string& subject, KeyPurpose purpose) {
+                                         return FirstSealedSeq(subject, purpose);
+                                       });
       if (!result.ok()) return result.status();
       SealedEvent outcome = std::move(result).value();
       sealed.push_back(std::move(outcome.event));
@@ -366,11 +405,18 @@ void RocksLedger::Lead(Writer* leader, std::unique_lock<std::mutex>& lock) {
   for (Writer* writer : group) {
     TALLY_CHECK(writers_.front() == writer);
     writers_.pop_front();
+  }
+  // The next group's write overlaps this group's high-water sync; the
+  // group's callers are answered only after it.
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  lock.unlock();
+  if (status.ok()) status = MarkHighWater();
+  lock.lock();
+  for (Writer* writer : group) {
     if (!status.ok()) writer->result = status;
     writer->done = true;
     if (writer != leader) writer->cv.notify_one();
   }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
 }
 
 Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
@@ -452,6 +498,42 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
   // next write or open (DestroyShreddedKeys).
   (void)DestroyKeys(builder.shredded());
   return Status::Ok();
+}
+
+Result<uint64_t> RocksLedger::FirstSealedSeq(const std::string& subject, KeyPurpose purpose) const {
+  const schema::Purpose wanted =
+      purpose == KeyPurpose::kProfile ? schema::Purpose::PROFILE : schema::Purpose::BILLING;
+  uint64_t found = 0;
+  auto status = ScanAccountRecords(db_.get(), subject, [&](const LoggedEvent& record) {
+    ForEachPersonalField(record.event.reader(), [&](std::string_view, schema::Purpose field_purpose,
+                                                    schema::PersonalField::Reader field) {
+      if (found == 0 && field_purpose == wanted && field.which() == schema::PersonalField::SEALED) {
+        found = record.seq;
+      }
+    });
+    return found == 0;
+  });
+  if (!status.ok()) return status;
+  return found;
+}
+
+Status RocksLedger::MarkHighWater() {
+  ChainHead head;
+  {
+    std::shared_lock lock(state_mutex_);
+    head = head_;  // in a synced write already (a later group's, perhaps)
+  }
+  std::lock_guard mark_lock(mark_mutex_);
+  // A later group's leader may have marked past it already; also after a
+  // write of duplicates only, so that a retry after a failed mark marks the
+  // events it finds.
+  if (head.seq <= high_water_->seq()) return Status::Ok();
+  auto marked = high_water_->Write({head.seq, head.hash});
+  if (marked.ok()) return marked;
+  // The events are in the log but were not acknowledged: a retry of the
+  // batch finds them (duplicates, with their seqs) and marks them then.
+  return marked.WithContext("seqs through " + std::to_string(head.seq) +
+                            " were written but not confirmed; retry the batch");
 }
 
 Status RocksLedger::DestroyKeys(std::vector<std::pair<std::string, schema::ErasurePurpose>> pairs) {
@@ -704,14 +786,28 @@ Status CheckFormat(rocksdb::DB* db) {
   return Status::Ok();
 }
 
-rocksdb::Options DbOptions(bool create_if_missing) {
+rocksdb::FileSystem* FileSystemOf(rocksdb::Env* env) {
+  return (env != nullptr ? env : rocksdb::Env::Default())->GetFileSystem().get();
+}
+
+// The log's options; `read_only` opens leave RocksDB's diagnostic LOG alone.
+rocksdb::Options DbOptions(bool create_if_missing, rocksdb::Env* env, const std::string& data_dir,
+                           bool read_only) {
   rocksdb::Options options;
   options.create_if_missing = create_if_missing;
+  if (env != nullptr) options.env = env;
+  // RocksDB's own logger aborts the process on a full disk (info_log.h).
+  options.info_log_level = rocksdb::InfoLogLevel::INFO_LEVEL;
+  options.info_log =
+      read_only ? internal::NewSilentInfoLog() : internal::NewInfoLog(FileSystemOf(env), data_dir);
   options.paranoid_checks = true;
   // A torn last WAL record is a write that was never acknowledged (it did not
   // finish its fsync) and may be dropped; damage anywhere else must stop the
   // open. The default (point in time) would silently drop every later,
-  // acknowledged write.
+  // acknowledged write. A tail lost whole (a truncated file) cannot be told
+  // from a torn one here: the high-water mark, outside the WAL, tells them
+  // apart (CheckHistory). kAbsoluteConsistency would refuse every crash
+  // during a write, acknowledged or not.
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   options.IncreaseParallelism(2);
   // Appends are bound by memtable inserts (two of the three puts per event
@@ -729,15 +825,81 @@ rocksdb::Options DbOptions(bool create_if_missing) {
   return options;
 }
 
+// The error for a log that names keys its key store does not have.
+Status KeyStoreMissing(const std::string& data_dir, uint64_t first_keyed_seq, bool empty) {
+  return Status::Corruption(
+      "the log in " + data_dir + " holds personal data sealed with keys from its key store " +
+      "(first at seq " + std::to_string(first_keyed_seq) + "), but the key store " +
+      KeyStoreDir(data_dir) + (empty ? " is empty" : " is missing") +
+      ". Restore it from its backup (docs/privacy.md, \"Keys\"); a new one is not made, "
+      "because new keys would seal new data under versions the log already names and the "
+      "sealed data could never be read again");
+}
+
 // The key store beside the log, or none when no master key was given; a
-// data directory that has one needs the master key.
-Result<std::unique_ptr<KeyStore>> OpenKeyStore(const LedgerOptions& options) {
+// data directory that has one needs the master key. A log that names keys
+// (from `first_keyed_seq` on; 0: none) needs them: a missing or empty key
+// store is refused, never made again.
+Result<std::unique_ptr<KeyStore>> OpenKeyStore(const LedgerOptions& options,
+                                               uint64_t first_keyed_seq) {
   const std::string dir = KeyStoreDir(options.data_dir);
-  if (options.master_key) return KeyStore::Open(dir, *options.master_key);
-  if (std::filesystem::exists(std::filesystem::path(dir) / "CURRENT")) {
-    return MasterKeyNeeded(options.data_dir);
+  const bool exists = std::filesystem::exists(std::filesystem::path(dir) / "CURRENT");
+  if (first_keyed_seq > 0 && !exists) {
+    return KeyStoreMissing(options.data_dir, first_keyed_seq, false);
   }
+  if (options.master_key) {
+    auto keys = KeyStore::Open(dir, *options.master_key);
+    if (!keys.ok() || first_keyed_seq == 0) return keys;
+    auto empty = (*keys)->Empty();
+    if (!empty.ok()) return empty.status();
+    if (*empty) return KeyStoreMissing(options.data_dir, first_keyed_seq, true);
+    return keys;
+  }
+  if (exists) return MasterKeyNeeded(options.data_dir);
   return std::unique_ptr<KeyStore>();
+}
+
+// The head record as stored; zero for an empty log.
+Result<ChainHead> ReadStoredHead(rocksdb::DB* db) {
+  ChainHead head;
+  std::string value;
+  auto status = db->Get(rocksdb::ReadOptions(), std::string(internal::kHeadKey), &value);
+  if (status.IsNotFound()) return head;
+  if (!status.ok()) return FromRocks(status, "reading the head");
+  if (value.size() != internal::kHeadValueBytes) {
+    return Status::Corruption("the head record has a bad size");
+  }
+  head.seq = internal::ReadU64(value);
+  std::copy_n(value.begin() + internal::kSeqBytes, kHashBytes, head.hash.begin());
+  return head;
+}
+
+// The chain hash at `seq` if the live log holds that record.
+Result<std::optional<Hash>> HashAt(rocksdb::DB* db, uint64_t seq) {
+  std::optional<Hash> hash;
+  auto status = internal::ScanRecords(db, nullptr, seq, [&](const LoggedEvent& record) {
+    if (record.seq == seq) hash = record.hash;
+    return false;
+  });
+  if (!status.ok()) return status;
+  return hash;
+}
+
+// The log (whose stored head is `head`) against its high-water mark:
+// Corruption naming the seqs it lost (internal::CheckHighWater).
+Status CheckAgainstHighWater(rocksdb::DB* db, rocksdb::FileSystem* fs, const std::string& data_dir,
+                             const ChainHead& head) {
+  auto mark = internal::ReadHighWater(fs, data_dir);
+  if (!mark.ok()) return mark.status();
+  if (!*mark || (*mark)->seq == 0) return Status::Ok();
+  std::optional<Hash> hash_at_mark;
+  if ((*mark)->seq == head.seq) hash_at_mark = head.hash;
+  if ((*mark)->seq < head.seq) {
+    auto hash = HashAt(db, (*mark)->seq);  // nullopt once archived and purged
+    if (!hash.ok()) return hash.status();
+    hash_at_mark = *hash;
+  }
+  return internal::CheckHighWater(**mark, head.seq, hash_at_mark, data_dir);
 }
 
 }  // namespace
@@ -793,7 +955,9 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, const
     if (error) return Status::IoError("creating " + options.data_dir + ": " + error.message());
   }
   rocksdb::DB* raw = nullptr;
-  auto status = rocksdb::DB::Open(DbOptions(options.create_if_missing), options.data_dir, &raw);
+  auto status =
+      rocksdb::DB::Open(DbOptions(options.create_if_missing, options.env, options.data_dir, false),
+                        options.data_dir, &raw);
   if (!status.ok()) {
     if (!options.create_if_missing && status.IsInvalidArgument()) {
       return Status::NotFound("no ledger in " + options.data_dir);
@@ -801,19 +965,32 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, const
     return FromRocks(status, "opening " + options.data_dir);
   }
   std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::FileSystem* fs = FileSystemOf(options.env);
+  // Before anything is written: a log that lost acknowledged seqs must not
+  // give them to new events.
+  auto stored_head = ReadStoredHead(db.get());
+  if (!stored_head.ok()) return stored_head.status();
+  if (auto history = CheckAgainstHighWater(db.get(), fs, options.data_dir, *stored_head);
+      !history.ok()) {
+    return history;
+  }
   if (auto format = CheckFormat(db.get()); !format.ok()) return format;
-  auto keys = OpenKeyStore(options);
-  if (!keys.ok()) return keys.status();
   internal::State state;
   state.set_invoice_retention_years(options.invoice_retention_years);
-  auto head = internal::ReplayLog(db.get(), &state);
+  uint64_t first_keyed_seq = 0;
+  auto head = internal::ReplayLog(db.get(), &state, &first_keyed_seq);
   if (!head.ok()) return head.status();
+  auto keys = OpenKeyStore(options, first_keyed_seq);
+  if (!keys.ok()) return keys.status();
   auto base = internal::ReadBase(db.get(), nullptr);
   if (!base.ok()) return base.status();
   auto last_dead_letter = internal::LastDeadLetterId(db.get());
   if (!last_dead_letter.ok()) return last_dead_letter.status();
-  auto ledger = std::make_unique<RocksLedger>(std::move(db), std::move(keys).value(), clock,
-                                              options, std::move(state), *head, *base);
+  auto high_water = internal::HighWaterFile::Open(fs, options.data_dir, {head->seq, head->hash});
+  if (!high_water.ok()) return high_water.status();
+  auto ledger = std::make_unique<RocksLedger>(std::move(db), std::move(high_water).value(),
+                                              std::move(keys).value(), clock, options,
+                                              std::move(state), *head, *base);
   ledger->set_last_dead_letter_id(*last_dead_letter);
   if (auto destroyed = ledger->DestroyShreddedKeys(); !destroyed.ok()) {
     return destroyed.WithContext("destroying the keys of shredded subjects");
@@ -827,7 +1004,8 @@ Result<std::unique_ptr<Log>> Log::OpenForReading(const std::string& data_dir) {
     return Status::NotFound("no ledger in " + data_dir);
   }
   rocksdb::DB* raw = nullptr;
-  auto status = rocksdb::DB::OpenForReadOnly(DbOptions(false), data_dir, &raw);
+  auto status =
+      rocksdb::DB::OpenForReadOnly(DbOptions(false, nullptr, data_dir, true), data_dir, &raw);
   if (!status.ok()) return FromRocks(status, "opening " + data_dir);
   std::unique_ptr<rocksdb::DB> db(raw);
   std::string value;
@@ -837,21 +1015,14 @@ Result<std::unique_ptr<Log>> Log::OpenForReading(const std::string& data_dir) {
                       internal::ReadU64(value) != internal::kFormatVersion)) {
     return Status::Corruption("this log has an unknown format version");
   }
-  ChainHead head;
-  status = db->Get(rocksdb::ReadOptions(), std::string(internal::kHeadKey), &value);
-  if (status.ok()) {
-    if (value.size() != internal::kHeadValueBytes) {
-      return Status::Corruption("the head record has a bad size");
-    }
-    head.seq = internal::ReadU64(value);
-    std::copy_n(value.begin() + internal::kSeqBytes, kHashBytes, head.hash.begin());
-  } else if (!status.IsNotFound()) {
-    return FromRocks(status, "reading the head");
-  }
+  auto head = ReadStoredHead(db.get());
+  if (!head.ok()) return head.status();
   auto base = internal::ReadBase(db.get(), nullptr);
   if (!base.ok()) return base.status();
-  return std::unique_ptr<Log>(
-      std::make_unique<RocksLog>(std::move(db), data_dir, head, *base ? (*base)->first_seq : 1));
+  Status history = CheckAgainstHighWater(db.get(), FileSystemOf(nullptr), data_dir, *head);
+  // A damaged mark file is reported as the history's status, like a lost tail.
+  return std::unique_ptr<Log>(std::make_unique<RocksLog>(
+      std::move(db), data_dir, *head, *base ? (*base)->first_seq : 1, std::move(history)));
 }
 
 }  // namespace tally

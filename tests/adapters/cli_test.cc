@@ -397,6 +397,38 @@ TEST_F(CliTest, ADamagedCheckpointNamesTheRebuildThatRepairsIt) {
   EXPECT_EQ(repaired.out, before.out);
 }
 
+// The end of the log's write-ahead log cut off after two appends: the lost
+// seq is named, `audit verify` fails, and the next append does not reuse it.
+TEST_F(CliTest, ATruncatedWalStopsAppendsAndFailsVerify) {
+  Write("one.ndjson", TopUp("g1", "acct-1", "100") + "\n");
+  Write("two.ndjson", TopUp("g2", "acct-2", "100") + "\n");
+  Write("three.ndjson", TopUp("g3", "acct-3", "100") + "\n");
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("one.ndjson")).exit_code, 0);
+  ASSERT_EQ(Tally("append " + Data() + " " + Path("two.ndjson")).exit_code, 0);
+  std::filesystem::path newest;
+  for (const auto& entry : std::filesystem::directory_iterator(Path("ledger"))) {
+    if (entry.path().extension() == ".log" && entry.path() > newest) newest = entry.path();
+  }
+  ASSERT_FALSE(newest.empty());
+  std::filesystem::resize_file(newest, std::filesystem::file_size(newest) - 5);
+
+  CliRun verify = Tally("audit verify " + Data());
+  EXPECT_EQ(verify.exit_code, 5) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find("seqs 3..4 were acknowledged and then lost"), std::string::npos)
+      << verify.out;
+  CliRun append = Tally("append " + Data() + " " + Path("three.ndjson"));
+  EXPECT_EQ(append.exit_code, 5) << append.out;
+  EXPECT_EQ(append.out, "");
+  EXPECT_NE(append.err.find("ends at seq 2"), std::string::npos) << append.err;
+  CliRun balance = Tally("balance " + Data());
+  EXPECT_EQ(balance.exit_code, 5) << balance.out;
+  EXPECT_NE(balance.err.find("seqs 3..4 were"), std::string::npos) << balance.err;
+  EXPECT_EQ(balance.err.find("run `tally rebuild "), std::string::npos) << balance.err;
+  CliRun rebuild = Tally("rebuild --all " + Data());
+  EXPECT_EQ(rebuild.exit_code, 5) << rebuild.out;
+  EXPECT_NE(rebuild.err.find("seqs 3..4 were"), std::string::npos) << rebuild.err;
+}
+
 TEST_F(CliTest, HelpAndUsageErrors) {
   CliRun help = Tally("--help");
   EXPECT_EQ(help.exit_code, 0);

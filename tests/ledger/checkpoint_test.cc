@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <filesystem>
+
 #include "ledger/internal/keys.h"
 #include "ledger/internal/record.h"
 #include "tests/ledger/ledger_fixture.h"
@@ -84,6 +86,11 @@ TEST_F(CheckpointTest, ARewrittenAndRechainedHistoryPassesTheChainButNotTheCheck
   auto seq = ledger_->Checkpoint(key_);
   ASSERT_TRUE(seq.ok());
   ASSERT_NO_FATAL_FAILURE(RewriteAndRechain());
+  // The high-water mark holds the old head's hash: the rewritten log does not open...
+  LedgerOptions options{dir_.path(), true};
+  EXPECT_EQ(Ledger::Open(options, &clock_).status().code(), StatusCode::kCorruption);
+  // ...unless the attacker, with write access to the directory, removes it too.
+  std::filesystem::remove(std::filesystem::path(dir_.path()) / "high-water");
   Reopen();  // the chain is consistent: the ledger opens and Verify passes
   EXPECT_TRUE(ledger_->Verify().status.ok());
   CheckpointReport report = VerifyCheckpoints(*ledger_, key_.public_key());

@@ -233,6 +233,84 @@ TEST_F(PrivacyTest, ARestoredKeyStoreCannotBringBackAShreddedKey) {
   }
 }
 
+// A deleted (or emptied) key store is not made again: the log names keys it
+// lacks, and new keys would seal new data under versions the log already
+// names. The ledger does not open, saying to restore the key store; audit
+// verify reports it too.
+TEST_F(PrivacyTest, ADeletedKeyStoreIsNotMadeAgain) {
+  const AppendOutcome opened_outcome = AppendOne(Opened("open-1", "acct-q"));
+  ASSERT_EQ(opened_outcome.kind, AppendOutcome::Kind::kAppended);
+  const uint64_t sealed_seq = opened_outcome.seq;
+  Close();
+  const std::string keys_dir = KeyStoreDir(DataDir());
+  const std::string backup = dir_.path() + "/keys-backup";
+  std::filesystem::rename(keys_dir, backup);
+  for (bool empty : {false, true}) {
+    SCOPED_TRACE(empty ? "an empty key store" : "no key store");
+    if (empty) {
+      ASSERT_TRUE(KeyStore::Open(keys_dir, master_).ok());
+    }
+    LedgerOptions options{DataDir(), true};
+    options.master_key = master_;
+    auto opened = Ledger::Open(options, &clock_);
+    ASSERT_FALSE(opened.ok()) << "opened, and would mint new keys";
+    EXPECT_EQ(opened.status().code(), StatusCode::kCorruption);
+    EXPECT_NE(opened.status().message().find(keys_dir + (empty ? " is empty" : " is missing")),
+              std::string::npos)
+        << opened.status().ToString();
+    EXPECT_NE(opened.status().message().find("Restore it from its backup"), std::string::npos);
+    EXPECT_NE(opened.status().message().find("first at seq " + std::to_string(sealed_seq)),
+              std::string::npos)
+        << opened.status().ToString();
+    options.master_key.reset();  // without the master key: refused the same way
+    if (!empty) {
+      EXPECT_EQ(Ledger::Open(options, &clock_).status().code(), StatusCode::kCorruption);
+    }
+  }
+  std::filesystem::remove_all(keys_dir);
+  {
+    auto log = Log::OpenForReading(DataDir());
+    ASSERT_TRUE(log.ok());
+    VerifyReport report = (*log)->Verify();
+    EXPECT_EQ(report.status.code(), StatusCode::kCorruption) << report.status.ToString();
+    EXPECT_EQ(report.first_bad_seq, sealed_seq);
+  }
+  std::filesystem::rename(backup, keys_dir);
+  Open();
+  EXPECT_EQ(IdentityOf("acct-q").Find("email")->Display(), kPersonalValues[0]);
+}
+
+// A key store restored from a backup older than a subject's first key: the
+// subject's sealed fields are in the log, its key is not in the store. New
+// personal data for it is refused rather than sealed under a new key that
+// would be labelled version 1 again; other subjects go on.
+TEST_F(PrivacyTest, AKeyTheLogNamesIsNotMadeAgainAfterAnOldBackupIsRestored) {
+  ASSERT_EQ(AppendOne(Opened("open-p", "acct-p")).kind, AppendOutcome::Kind::kAppended);
+  Close();
+  const std::string keys_dir = KeyStoreDir(DataDir());
+  const std::string backup = dir_.path() + "/keys-backup";
+  std::filesystem::copy(keys_dir, backup, std::filesystem::copy_options::recursive);
+  Open();
+  const AppendOutcome sealed = AppendOne(Opened("open-q", "acct-q"));
+  ASSERT_EQ(sealed.kind, AppendOutcome::Kind::kAppended);
+  Close();
+  std::filesystem::remove_all(keys_dir);
+  std::filesystem::rename(backup, keys_dir);
+  Open();
+  auto event = codec_.ParseJson(Opened("open-q2", "acct-q"));
+  ASSERT_TRUE(event.ok());
+  auto refused = ledger_->Append(std::vector<Event>{*event});
+  ASSERT_FALSE(refused.ok()) << "a new key was made for acct-q";
+  EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(refused.status().message().find("no profile key for acct-q, but the log holds fields "
+                                            "sealed with one (seq " +
+                                            std::to_string(sealed.seq) + ")"),
+            std::string::npos)
+      << refused.status().ToString();
+  EXPECT_EQ(StateOf("acct-q", KeyPurpose::kProfile), KeyState::kAbsent);
+  EXPECT_EQ(AppendOne(Opened("open-r", "acct-r")).kind, AppendOutcome::Kind::kAppended);
+}
+
 TEST_F(PrivacyTest, ALegalHoldBlocksErasureAndDelaysTheBillingShred) {
   ASSERT_EQ(AppendOne(Opened("open-1", "acct-q")).kind, AppendOutcome::Kind::kAppended);
   ASSERT_EQ(AppendOne(TopUp("t1", "acct-q", "10")).kind, AppendOutcome::Kind::kAppended);
