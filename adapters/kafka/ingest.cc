@@ -10,6 +10,7 @@
 #include "adapters/kafka/internal/client.h"
 #include "events/check.h"
 #include "events/codec.h"
+#include "events/limits.h"
 
 namespace tally {
 namespace {
@@ -87,6 +88,7 @@ struct KafkaIngest::Impl {
       rd_kafka_assign(rk, nullptr);
       return;
     }
+    self->ResolveCluster();
     if (auto status = self->StartAtStoredOffsets(partitions); !status.ok()) {
       self->failure = status;
       rd_kafka_assign(rk, nullptr);
@@ -99,14 +101,46 @@ struct KafkaIngest::Impl {
     rd_kafka_assign(rk, partitions);
   }
 
-  Status StartAtStoredOffsets(rd_kafka_topic_partition_list_t* partitions) const {
+  // The cluster's identity: the given one, else the brokers' (known by
+  // the time partitions are assigned; empty if the brokers give none).
+  void ResolveCluster() {
+    if (!options.cluster_id.empty()) {
+      cluster = options.cluster_id;
+      return;
+    }
+    char* id = rd_kafka_clusterid(consumer, limits::kKafkaClusterIdWaitMs);
+    if (id == nullptr) return;  // kept from the last assignment, if any
+    cluster = id;
+    rd_kafka_mem_free(consumer, id);
+  }
+
+  // The stored offset to start `partition` at, if it is of this cluster.
+  // Offsets stored without a cluster (older versions) are taken as the
+  // brokers' cluster's, never as an embedded one's.
+  Result<std::optional<int64_t>> UsableOffset(const std::string& topic, int32_t partition) const {
+    auto stored = ledger.StoredClusterOffset(topic, partition);
+    if (!stored.ok()) return stored.status();
+    if (!*stored) return std::optional<int64_t>();
+    const ClusterOffset& offset = **stored;
+    const bool legacy = offset.cluster.empty() && options.cluster_id.empty();
+    if (offset.cluster != cluster && !legacy) return std::optional<int64_t>();
+    return std::optional<int64_t>(offset.next_offset);
+  }
+
+  Status StartAtStoredOffsets(rd_kafka_topic_partition_list_t* partitions) {
+    other_cluster.clear();
     for (int i = 0; i < partitions->cnt; ++i) {
       rd_kafka_topic_partition_t& partition = partitions->elems[i];
-      auto stored = ledger.StoredOffset(partition.topic, partition.partition);
+      auto usable = UsableOffset(partition.topic, partition.partition);
+      if (!usable.ok()) return usable.status();
+      // Never appended here (on this cluster): where the group got to
+      // (another process's ledger took the partition before), else the
+      // beginning.
+      partition.offset = *usable ? **usable : RD_KAFKA_OFFSET_STORED;
+      if (*usable) continue;
+      auto stored = ledger.StoredClusterOffset(partition.topic, partition.partition);
       if (!stored.ok()) return stored.status();
-      // Never appended here: where the group got to (another process's
-      // ledger took the partition before), else the beginning.
-      partition.offset = *stored ? **stored : RD_KAFKA_OFFSET_STORED;
+      if (*stored) other_cluster[{partition.topic, partition.partition}] = **stored;
     }
     return Status::Ok();
   }
@@ -173,6 +207,7 @@ struct KafkaIngest::Impl {
       }
       batch_ptr->outcomes =
           ledger.AppendFrom(batch_ptr->events, {.offsets = offsets,
+                                                .cluster = cluster,
                                                 .dead_letters = batch_ptr->malformed,
                                                 .if_rejected = [batch_ptr](size_t i) {
                                                   return DeadLetterOf(batch_ptr->message_of.at(i));
@@ -188,8 +223,12 @@ struct KafkaIngest::Impl {
   IngestCounts finished_in_rebalance;  // counted by the next PollOnce
   EventCodec codec;
   std::set<Partition> assigned;  // by the last rebalance
-  Status failure;                // from the rebalance callback
-  KafkaHealth health;            // from the error callback
+  std::string cluster;           // the cluster's identity, by the last rebalance
+  // Assigned partitions whose stored offset (the value) is of another
+  // cluster: they started afresh.
+  std::map<Partition, ClusterOffset> other_cluster;
+  Status failure;      // from the rebalance callback
+  KafkaHealth health;  // from the error callback
 };
 
 KafkaIngest::KafkaIngest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -361,12 +400,40 @@ std::optional<uint64_t> KafkaIngest::Lag() const {
         high < 0) {
       return std::nullopt;  // not fetched yet
     }
-    auto stored = impl_->ledger.StoredOffset(topic, partition);
-    if (!stored.ok()) return std::nullopt;
-    const int64_t next = stored->value_or(std::max<int64_t>(low, 0));
-    if (high > next) lag += static_cast<uint64_t>(high - next);
+    auto usable = impl_->UsableOffset(topic, partition);
+    if (!usable.ok()) return std::nullopt;
+    const int64_t next = usable->value_or(std::max<int64_t>(low, 0));
+    if (next > high) return std::nullopt;  // beyond the end: OffsetWarnings() says why
+    lag += static_cast<uint64_t>(high - next);
   }
   return lag;
+}
+
+std::vector<std::string> KafkaIngest::OffsetWarnings() const {
+  std::vector<std::string> warnings;
+  for (const auto& [partition, stored] : impl_->other_cluster) {
+    warnings.push_back(
+        partition.first + "/" + std::to_string(partition.second) + ": the stored offset " +
+        std::to_string(stored.next_offset) + " is of another Kafka cluster (" +
+        (stored.cluster.empty() ? "not recorded" : stored.cluster) + "), not this one (" +
+        impl_->cluster + "): started where the group got to here, else at the beginning");
+  }
+  for (const auto& [topic, partition] : impl_->assigned) {
+    int64_t low = 0, high = 0;
+    auto usable = impl_->UsableOffset(topic, partition);
+    if (!usable.ok() || !*usable ||
+        rd_kafka_get_watermark_offsets(impl_->consumer, topic.c_str(), partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0 || **usable <= high) {
+      continue;
+    }
+    warnings.push_back(topic + "/" + std::to_string(partition) + ": the stored offset " +
+                       std::to_string(**usable) + " is beyond the partition's end (" +
+                       std::to_string(high) +
+                       "): was the topic deleted and recreated? Nothing before the stored offset "
+                       "is taken again");
+  }
+  return warnings;
 }
 
 size_t KafkaIngest::assigned_partitions() const { return impl_->assigned.size(); }

@@ -24,6 +24,7 @@
 #include "ledger/internal/record.h"
 #include "ledger/internal/replay.h"
 #include "ledger/internal/segment.h"
+#include "ledger/internal/source_offsets.h"
 #include "ledger/personal.h"
 #include "ledger/retention.h"
 
@@ -202,6 +203,10 @@ class RocksLedger final : public Ledger {
                                                 const SourceBatch& source) override;
   Result<std::optional<int64_t>> StoredOffset(const std::string& topic,
                                               int32_t partition) const override;
+  Result<std::optional<ClusterOffset>> StoredClusterOffset(const std::string& topic,
+                                                           int32_t partition) const override {
+    return internal::ReadSourceOffset(db_.get(), topic, partition);
+  }
   Result<std::vector<DeadLetter>> DeadLetters(size_t max) const override {
     return internal::ReadDeadLetters(db_.get(), max);
   }
@@ -254,8 +259,8 @@ class RocksLedger final : public Ledger {
   Result<std::optional<internal::IdEntry>> LookupId(const std::string& id) const;
   // Checks `offsets` against the stored ones and those staged by earlier
   // writers of the group, then stages them.
-  Status StageOffsets(std::span<const SourceOffset> offsets,
-                      std::map<std::string, int64_t>& staged) const;
+  Status StageOffsets(const SourceBatch& source,
+                      std::map<std::string, ClusterOffset>& staged) const;
   Result<ArchivedSegment> ArchiveNow(uint64_t through_seq, const RetentionPolicy& policy,
                                      const std::string& archive_dir);
   // Destroys the keys of (subject, purpose) pairs; a pair that fails stays
@@ -291,6 +296,10 @@ Result<std::vector<AppendOutcome>> RocksLedger::AppendFrom(std::span<const Event
                                                            const SourceBatch& source) {
   for (const SourceOffset& offset : source.offsets) {
     if (auto valid = CheckSourceOffset(offset); !valid.ok()) return valid;
+  }
+  if (source.cluster.size() > limits::kClusterIdBytesMax) {
+    return Status::InvalidArgument("the cluster id is longer than " +
+                                   std::to_string(limits::kClusterIdBytesMax) + " bytes");
   }
   // Personal fields are sealed before anything else sees the event, so the
   // idempotency check compares sealed bytes (sealing is deterministic).
@@ -385,7 +394,7 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
   internal::DecideOptions decide{options_.hold_ttl_ms_default * 1000, limits::kHoldTtlMsMax * 1000};
   internal::BatchBuilder builder(state_, head_, clock_->NowMicros(), decide,
                                  [this](const std::string& id) { return LookupId(id); });
-  std::map<std::string, int64_t> staged_offsets;  // by offset key, for this write
+  std::map<std::string, ClusterOffset> staged_offsets;  // by offset key, for this write
   uint64_t dead_letter_id = last_dead_letter_id_;
   auto stage_dead_letter = [&](const DeadLetter& letter, const std::string& reason) {
     DeadLetter stored = letter;
@@ -407,7 +416,7 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
       writer->result = std::vector<AppendOutcome>();
     } else {
       // The offsets first: a writer that lost its partition adds nothing.
-      Status fenced = StageOffsets(writer->source.offsets, staged_offsets);
+      Status fenced = StageOffsets(writer->source, staged_offsets);
       if (!fenced.ok()) {
         writer->result = fenced;
         continue;
@@ -425,9 +434,8 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
     }
     if (!status.ok()) break;
   }
-  for (const auto& [key, next_offset] : staged_offsets) {
-    TALLY_CHECK(
-        builder.batch().Put(key, internal::EncodeU64(static_cast<uint64_t>(next_offset))).ok());
+  for (const auto& [key, offset] : staged_offsets) {
+    TALLY_CHECK(builder.batch().Put(key, internal::EncodeSourceOffset(offset)).ok());
   }
   const bool dead_letters = dead_letter_id != last_dead_letter_id_;
   if (status.ok() && (builder.appended() > 0 || !staged_offsets.empty() || dead_letters)) {
@@ -616,42 +624,39 @@ Result<ArchivedSegment> RocksLedger::ArchiveNow(uint64_t through_seq, const Rete
                          manifest.prev_hash, manifest.last_hash, receipt_seq};
 }
 
-Status RocksLedger::StageOffsets(std::span<const SourceOffset> offsets,
-                                 std::map<std::string, int64_t>& staged) const {
-  std::map<std::string, int64_t> mine;
-  for (const SourceOffset& offset : offsets) {
+Status RocksLedger::StageOffsets(const SourceBatch& source,
+                                 std::map<std::string, ClusterOffset>& staged) const {
+  std::map<std::string, ClusterOffset> mine;
+  for (const SourceOffset& offset : source.offsets) {
     const std::string key = internal::OffsetKey(offset.topic, offset.partition);
-    int64_t current = -1;
+    std::optional<ClusterOffset> current;
     if (auto it = staged.find(key); it != staged.end()) {
       current = it->second;
     } else {
-      auto stored = StoredOffset(offset.topic, offset.partition);
+      auto stored = StoredClusterOffset(offset.topic, offset.partition);
       if (!stored.ok()) return stored.status();
-      if (*stored) current = **stored;
+      current = std::move(stored).value();
     }
-    if (offset.next_offset < current) {
+    // Another cluster counts from 0 again: only the same cluster's offsets are fenced.
+    if (current && current->cluster == source.cluster &&
+        offset.next_offset < current->next_offset) {
       return Status::Conflict(offset.topic + "/" + std::to_string(offset.partition) + ": offset " +
                               std::to_string(offset.next_offset) + " is behind the stored " +
-                              std::to_string(current) +
+                              std::to_string(current->next_offset) +
                               " (another writer appended this partition); nothing was written");
     }
-    mine[key] = offset.next_offset;
+    mine[key] = ClusterOffset{offset.next_offset, source.cluster};
   }
-  for (const auto& [key, next_offset] : mine) staged[key] = next_offset;
+  for (auto& [key, offset] : mine) staged[key] = std::move(offset);
   return Status::Ok();
 }
 
 Result<std::optional<int64_t>> RocksLedger::StoredOffset(const std::string& topic,
                                                          int32_t partition) const {
-  std::string value;
-  auto status = db_->Get(rocksdb::ReadOptions(), internal::OffsetKey(topic, partition), &value);
-  if (status.IsNotFound()) return std::optional<int64_t>();
-  if (!status.ok()) return FromRocks(status, "reading a source offset");
-  if (value.size() != internal::kSeqBytes) {
-    return Status::Corruption("the stored offset of " + topic + "/" + std::to_string(partition) +
-                              " has a bad size");
-  }
-  return std::optional<int64_t>(static_cast<int64_t>(internal::ReadU64(value)));
+  auto stored = StoredClusterOffset(topic, partition);
+  if (!stored.ok()) return stored.status();
+  if (!*stored) return std::optional<int64_t>();
+  return std::optional<int64_t>((*stored)->next_offset);
 }
 
 Result<std::optional<internal::IdEntry>> RocksLedger::LookupId(const std::string& id) const {

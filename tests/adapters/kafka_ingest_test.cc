@@ -49,6 +49,7 @@ class MockCluster {
   }
 
   const std::string& bootstraps() const { return kafka_->bootstrap(); }
+  const std::string& cluster_id() const { return kafka_->cluster_id(); }
   void SetBrokerUp(bool up) { TALLY_CHECK(kafka_->SetBrokersUp(up).ok()); }
 
   void Publish(const std::string& key, const std::string& value,
@@ -118,9 +119,10 @@ class KafkaIngestTest : public testing::LedgerFixture {
  protected:
   std::unique_ptr<KafkaIngest> NewIngest(const std::string& group_id = "tally") {
     KafkaIngestOptions options;
-    options.brokers = cluster_.bootstraps();
+    options.brokers = cluster_->bootstraps();
     options.topics = {kTopic};
     options.group_id = group_id;
+    options.cluster_id = cluster_->cluster_id();
     auto ingest = KafkaIngest::Create(*ledger_, options);
     EXPECT_TRUE(ingest.ok()) << ingest.status().ToString();
     return ingest.ok() ? std::move(ingest).value() : nullptr;
@@ -146,7 +148,7 @@ class KafkaIngestTest : public testing::LedgerFixture {
   std::unique_ptr<KafkaPublisher> NewPublisher(int delivery_timeout_ms = 30'000,
                                                bool binary = false) {
     KafkaPublisherOptions options;
-    options.brokers = cluster_.bootstraps();
+    options.brokers = cluster_->bootstraps();
     options.binary = binary;
     options.batch_events_max = 64;
     options.delivery_timeout_ms = delivery_timeout_ms;
@@ -186,17 +188,17 @@ class KafkaIngestTest : public testing::LedgerFixture {
     return events;
   }
 
-  MockCluster cluster_;
+  std::unique_ptr<MockCluster> cluster_ = std::make_unique<MockCluster>();
 };
 
 TEST_F(KafkaIngestTest, EveryMessageIsAppendedOnceAcrossRestarts) {
   constexpr int kFirst = 300;
   for (int i = 0; i < kFirst; ++i) {
     std::string account = "acct-" + std::to_string(i % 7);
-    cluster_.Publish(account, i % 3 == 0 ? TopUp("t" + std::to_string(i), account, "10")
-                                         : Usage("u" + std::to_string(i), account, "1"));
+    cluster_->Publish(account, i % 3 == 0 ? TopUp("t" + std::to_string(i), account, "10")
+                                          : Usage("u" + std::to_string(i), account, "1"));
   }
-  cluster_.Flush();
+  cluster_->Flush();
   IngestCounts first = IngestUntil([&](const IngestCounts& c) { return c.messages >= kFirst; });
   EXPECT_EQ(first.messages, static_cast<uint64_t>(kFirst));
   EXPECT_EQ(first.appended, static_cast<uint64_t>(kFirst));
@@ -212,10 +214,10 @@ TEST_F(KafkaIngestTest, EveryMessageIsAppendedOnceAcrossRestarts) {
   constexpr int kSecond = 50;
   for (int i = kFirst; i < kFirst + kSecond; ++i) {
     std::string account = "acct-" + std::to_string(i % 7);
-    cluster_.Publish(account, Usage("u" + std::to_string(i), account, "1"));
+    cluster_->Publish(account, Usage("u" + std::to_string(i), account, "1"));
   }
-  cluster_.Publish("acct-1", Usage("u1", "acct-1", "1"));  // sent again by its producer
-  cluster_.Flush();
+  cluster_->Publish("acct-1", Usage("u1", "acct-1", "1"));  // sent again by its producer
+  cluster_->Flush();
   Reopen();
   IngestCounts second = IngestUntil(
       [&](const IngestCounts& c) { return c.messages >= kSecond + 1; }, "tally-restarted");
@@ -226,8 +228,8 @@ TEST_F(KafkaIngestTest, EveryMessageIsAppendedOnceAcrossRestarts) {
 
   // The same group again: the closed consumer left the group, so the
   // restarted one gets the partitions at once and takes only the new one.
-  cluster_.Publish("acct-2", Usage("u-last", "acct-2", "1"));
-  cluster_.Flush();
+  cluster_->Publish("acct-2", Usage("u-last", "acct-2", "1"));
+  cluster_->Flush();
   Reopen();
   IngestCounts third = IngestUntil([&](const IngestCounts& c) { return c.messages >= 1; });
   EXPECT_EQ(third.messages, 1u);
@@ -240,9 +242,9 @@ TEST_F(KafkaIngestTest, TwoConsumersInOneGroupSplitThePartitions) {
   constexpr int kMessages = 400;
   for (int i = 0; i < kMessages; ++i) {
     std::string account = "acct-" + std::to_string(i % 11);
-    cluster_.Publish(account, Usage("u" + std::to_string(i), account, "1"));
+    cluster_->Publish(account, Usage("u" + std::to_string(i), account, "1"));
   }
-  cluster_.Flush();
+  cluster_->Flush();
   auto a = NewIngest();
   auto b = NewIngest();
   ASSERT_NE(a, nullptr);
@@ -271,11 +273,11 @@ TEST_F(KafkaIngestTest, ABrokerDownAndUpAgainLosesAndRepeatsNothing) {
   auto publish = [&](int from) {
     for (int i = from; i < from + kHalf; ++i) {
       std::string account = "acct-" + std::to_string(i % 5);
-      cluster_.Publish(account, Usage("u" + std::to_string(i), account, "1"));
+      cluster_->Publish(account, Usage("u" + std::to_string(i), account, "1"));
     }
   };
   publish(0);
-  cluster_.Flush();
+  cluster_->Flush();
   bool went_down = false;
   bool came_back = false;
   auto down_since = std::chrono::steady_clock::now();
@@ -286,14 +288,14 @@ TEST_F(KafkaIngestTest, ABrokerDownAndUpAgainLosesAndRepeatsNothing) {
   while (counts.messages < 2 * kHalf && std::chrono::steady_clock::now() < deadline) {
     ASSERT_TRUE(ingest->PollOnce(counts).ok());
     if (!went_down && counts.messages >= kHalf) {
-      cluster_.SetBrokerUp(false);
+      cluster_->SetBrokerUp(false);
       went_down = true;
       down_since = std::chrono::steady_clock::now();
       publish(kHalf);  // queued by the producer until the broker is back
     } else if (went_down && !came_back &&
                std::chrono::steady_clock::now() - down_since > std::chrono::seconds(2)) {
       EXPECT_GT(ingest->health().errors, 0u) << "the outage was not reported";
-      cluster_.SetBrokerUp(true);
+      cluster_->SetBrokerUp(true);
       came_back = true;
     }
   }
@@ -309,19 +311,19 @@ TEST_F(KafkaIngestTest, ABrokerDownAndUpAgainLosesAndRepeatsNothing) {
 // in the same write as the offsets, and the publisher delivers them to the
 // dead-letter topic with the original bytes and the reason.
 TEST_F(KafkaIngestTest, MalformedAndRejectedMessagesReachTheDeadLetterTopic) {
-  cluster_.Publish("acct-1", TopUp("t1", "acct-1", "10"));
-  cluster_.Publish("acct-1", "{not json");
-  cluster_.Publish("acct-2", Usage("u1", "acct-1", "1"));  // key is not the account
-  cluster_.Publish("acct-1", Usage("u2", "acct-1", "1"));
+  cluster_->Publish("acct-1", TopUp("t1", "acct-1", "10"));
+  cluster_->Publish("acct-1", "{not json");
+  cluster_->Publish("acct-2", Usage("u1", "acct-1", "1"));  // key is not the account
+  cluster_->Publish("acct-1", Usage("u2", "acct-1", "1"));
   const std::string conflicting = Usage("u2", "acct-1", "7");  // same id, other content
-  cluster_.Publish("acct-1", conflicting);
+  cluster_->Publish("acct-1", conflicting);
   const std::string garbage("\x01\x00\x00\x00\xff\xff\xff\x7f garbage", 17);
-  cluster_.Publish("acct-1", garbage, "application/x-capnp");  // not a Cap'n Proto message
+  cluster_->Publish("acct-1", garbage, "application/x-capnp");  // not a Cap'n Proto message
   // A valid Cap'n Proto event after all that: ingest went on.
   EventCodec codec;
-  cluster_.Publish("acct-1", codec.ToBinary(*codec.ParseJson(Usage("u3", "acct-1", "1"))),
-                   "application/x-capnp");
-  cluster_.Flush();
+  cluster_->Publish("acct-1", codec.ToBinary(*codec.ParseJson(Usage("u3", "acct-1", "1"))),
+                    "application/x-capnp");
+  cluster_->Flush();
   IngestCounts counts = IngestUntil([](const IngestCounts& c) { return c.messages >= 7; });
   EXPECT_EQ(counts.appended, 3u);
   EXPECT_EQ(counts.malformed, 3u);
@@ -336,7 +338,7 @@ TEST_F(KafkaIngestTest, MalformedAndRejectedMessagesReachTheDeadLetterTopic) {
   PublishCounts published = PublishAll(*publisher);
   EXPECT_EQ(published.dead_letters, 4u);
   EXPECT_TRUE(ledger_->DeadLetters(10)->empty());
-  auto letters = cluster_.ReadAll("tally.dead-letter");
+  auto letters = cluster_->ReadAll("tally.dead-letter");
   ASSERT_EQ(letters.size(), 4u);
   std::map<std::string, Message> by_value;
   for (const Message& letter : letters) by_value[letter.value] = letter;
@@ -383,7 +385,7 @@ TEST_F(KafkaIngestTest, ChangelogAndOutcomesFollowTheLogFromTheirCursor) {
   EXPECT_EQ(counts.changelog, 150u);  // only what came after the cursor
   EXPECT_EQ(*ledger_->Cursor(kChangelogCursor), ledger_->head_seq());
 
-  auto changelog = cluster_.ReadAll("tally.changelog");
+  auto changelog = cluster_->ReadAll("tally.changelog");
   std::vector<LoggedEvent> log = Log();
   ASSERT_EQ(changelog.size(), log.size());
   EventCodec codec;
@@ -394,7 +396,7 @@ TEST_F(KafkaIngestTest, ChangelogAndOutcomesFollowTheLogFromTheirCursor) {
     EXPECT_EQ(changelog[i].value,
               codec.ToJson(log[i].event.WithLedgerFields(log[i].seq, log[i].recorded_at_micros)));
   }
-  auto outcomes = cluster_.ReadAll("tally.outcomes");
+  auto outcomes = cluster_->ReadAll("tally.outcomes");
   ASSERT_EQ(outcomes.size(), 2u);
   EXPECT_EQ(outcomes[0].key, "acct-1");
   EXPECT_NE(outcomes[0].value.find("\"hold_accepted\""), std::string::npos) << outcomes[0].value;
@@ -407,7 +409,7 @@ TEST_F(KafkaIngestTest, TheChangelogCanBeCapnProto) {
   auto publisher = NewPublisher(30'000, /*binary=*/true);
   ASSERT_NE(publisher, nullptr);
   PublishAll(*publisher);
-  auto changelog = cluster_.ReadAll("tally.changelog");
+  auto changelog = cluster_->ReadAll("tally.changelog");
   std::vector<LoggedEvent> log = Log();
   ASSERT_EQ(changelog.size(), log.size());
   EventCodec codec;
@@ -416,7 +418,7 @@ TEST_F(KafkaIngestTest, TheChangelogCanBeCapnProto) {
     EXPECT_EQ(changelog[i].value,
               codec.ToBinary(log[i].event.WithLedgerFields(log[i].seq, log[i].recorded_at_micros)));
   }
-  EXPECT_EQ(cluster_.ReadAll("tally.outcomes").size(), 1u);
+  EXPECT_EQ(cluster_->ReadAll("tally.outcomes").size(), 1u);
 }
 
 // With the broker down nothing is acknowledged: the cursor stays, and once
@@ -426,21 +428,127 @@ TEST_F(KafkaIngestTest, APublisherThatCannotDeliverKeepsItsCursor) {
   for (int i = 0; i < 20; ++i) Append({Usage("u" + std::to_string(i), "a", "1")});
   auto publisher = NewPublisher(/*delivery_timeout_ms=*/1500);
   ASSERT_NE(publisher, nullptr);
-  cluster_.SetBrokerUp(false);
+  cluster_->SetBrokerUp(false);
   PublishCounts counts;
   auto failed = publisher->PublishOnce(counts);
   EXPECT_FALSE(failed.ok());
   EXPECT_EQ(*ledger_->Cursor(kChangelogCursor), 0u);
-  cluster_.SetBrokerUp(true);
+  cluster_->SetBrokerUp(true);
   publisher = NewPublisher();
   counts = PublishAll(*publisher);
   EXPECT_EQ(*ledger_->Cursor(kChangelogCursor), ledger_->head_seq());
   std::map<std::string, std::set<std::string>> values_by_seq;
-  for (const Message& message : cluster_.ReadAll("tally.changelog")) {
+  for (const Message& message : cluster_->ReadAll("tally.changelog")) {
     values_by_seq[message.headers.at("tally-seq")].insert(message.value);
   }
   ASSERT_EQ(values_by_seq.size(), ledger_->head_seq());
   for (const auto& [seq, values] : values_by_seq) EXPECT_EQ(values.size(), 1u) << seq;
+}
+
+}  // namespace
+}  // namespace tally
+
+namespace tally {
+namespace {
+
+// Polls until Lag() is 0 with every partition assigned, or `seconds` pass.
+IngestCounts IngestUntilNoLag(KafkaIngest& ingest, int seconds) {
+  IngestCounts counts;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    Status status = ingest.PollOnce(counts);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    if (!status.ok()) break;
+    if (ingest.assigned_partitions() == kPartitions && ingest.Lag() == uint64_t{0}) break;
+  }
+  EXPECT_TRUE(ingest.Finish(counts).ok());
+  return counts;
+}
+
+// `tally serve` without brokers starts a new embedded cluster each time,
+// whose partitions number their messages from 0 again. The offsets stored
+// for the previous cluster must not be used on it: they would skip its
+// first messages (and report no lag).
+TEST_F(KafkaIngestTest, OffsetsOfAnotherClusterAreNotUsed) {
+  constexpr int kFirst = 200;
+  constexpr int kSecond = 40;
+  for (int i = 0; i < kFirst; ++i) {
+    const std::string account = "acct-" + std::to_string(i % 8);
+    cluster_->Publish(account, Usage("first-" + std::to_string(i), account, "1"));
+  }
+  cluster_->Flush();
+  const std::string first_cluster = cluster_->cluster_id();
+  IngestCounts first = IngestUntil([&](const IngestCounts& c) { return c.messages >= kFirst; });
+  EXPECT_EQ(first.appended, static_cast<uint64_t>(kFirst));
+
+  cluster_.reset();  // a restart without brokers: the old cluster is gone
+  cluster_ = std::make_unique<MockCluster>();
+  ASSERT_NE(cluster_->cluster_id(), first_cluster);
+  for (int i = 0; i < kSecond; ++i) {
+    const std::string account = "acct-" + std::to_string(i % 8);
+    cluster_->Publish(account, Usage("second-" + std::to_string(i), account, "1"));
+  }
+  cluster_->Flush();
+  Reopen();
+  auto ingest = NewIngest();
+  ASSERT_NE(ingest, nullptr);
+  IngestCounts second = IngestUntilNoLag(*ingest, 20);
+  EXPECT_EQ(second.appended, static_cast<uint64_t>(kSecond));
+  EXPECT_EQ(ProducerEvents(), static_cast<uint64_t>(kFirst + kSecond));
+  // Said, once per partition that had offsets of the old cluster.
+  std::vector<std::string> warnings = ingest->OffsetWarnings();
+  EXPECT_EQ(warnings.size(), static_cast<size_t>(kPartitions));
+  for (const std::string& warning : warnings) {
+    EXPECT_NE(warning.find("is of another Kafka cluster (" + first_cluster + ")"),
+              std::string::npos)
+        << warning;
+  }
+  // The offsets are now the new cluster's.
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    auto stored = ledger_->StoredClusterOffset(kTopic, p);
+    ASSERT_TRUE(stored.ok() && *stored);
+    EXPECT_EQ((*stored)->cluster, cluster_->cluster_id());
+  }
+}
+
+// Offsets stored by an older version carry no cluster: an embedded cluster
+// (new each time) does not use them either.
+TEST_F(KafkaIngestTest, OffsetsWithoutAClusterAreNotUsedOnAnEmbeddedCluster) {
+  for (int i = 0; i < 20; ++i) {
+    const std::string account = "acct-" + std::to_string(i % 8);
+    cluster_->Publish(account, Usage("u-" + std::to_string(i), account, "1"));
+  }
+  cluster_->Flush();
+  std::vector<SourceOffset> legacy;
+  for (int32_t p = 0; p < kPartitions; ++p) legacy.push_back({kTopic, p, 3});
+  ASSERT_TRUE(ledger_->AppendFrom({}, {.offsets = legacy}).ok());
+  auto ingest = NewIngest();
+  ASSERT_NE(ingest, nullptr);
+  IngestCounts counts = IngestUntilNoLag(*ingest, 20);
+  EXPECT_EQ(counts.appended, 20u);
+}
+
+// On one cluster, a stored offset beyond a partition's end (the topic was
+// deleted and recreated) is reported, and the lag is unknown rather than 0.
+TEST_F(KafkaIngestTest, AStoredOffsetBeyondThePartitionsEndIsReported) {
+  for (int i = 0; i < 20; ++i) {
+    const std::string account = "acct-" + std::to_string(i % 8);
+    cluster_->Publish(account, Usage("u-" + std::to_string(i), account, "1"));
+  }
+  cluster_->Flush();
+  std::vector<SourceOffset> ahead;
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    ahead.push_back({kTopic, p, 1000});
+  }
+  ASSERT_TRUE(ledger_->AppendFrom({}, {.offsets = ahead, .cluster = cluster_->cluster_id()}).ok());
+  auto ingest = NewIngest();
+  ASSERT_NE(ingest, nullptr);
+  IngestCounts counts = IngestUntilNoLag(*ingest, 4);
+  EXPECT_EQ(counts.appended, 0u);  // below the stored offsets: never taken twice
+  EXPECT_EQ(ingest->Lag(), std::nullopt);
+  std::vector<std::string> warnings = ingest->OffsetWarnings();
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings[0].find("beyond the partition's end"), std::string::npos) << warnings[0];
 }
 
 }  // namespace
