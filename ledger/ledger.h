@@ -162,12 +162,16 @@ struct SourceBatch {
   // The identity of the cluster `offsets` are of, stored with them (at most
   // limits::kClusterIdBytesMax bytes; empty: not known).
   std::string cluster = {};
-  // Kept as given (messages that did not parse).
+  // Kept as given (messages that did not become events). They must hold no
+  // plaintext personal data (docs/privacy.md, "Dead letters").
   std::span<const DeadLetter> dead_letters = {};
-  // If set: called with the index of each event the ledger rejects; the
-  // dead letter it returns is kept with the rejection's reason. It runs
-  // inside the write, on whichever thread leads it.
-  std::function<DeadLetter(size_t event_index)> if_rejected = nullptr;
+  // If set: called with the index of each event the ledger rejects and the
+  // event as the ledger judged it: its personal fields sealed, or redacted
+  // where they could not be (RedactPersonalFields), never in plaintext. The
+  // dead letter it returns is kept with the rejection's reason; its value
+  // must come from `judged`, not from the original bytes, if the event has
+  // personal fields. It runs inside the write, on whichever thread leads it.
+  std::function<DeadLetter(size_t event_index, const Event& judged)> if_rejected = nullptr;
 };
 
 struct ArchivedSegment {

@@ -11,6 +11,8 @@
 #include "events/check.h"
 #include "events/codec.h"
 #include "events/limits.h"
+#include "events/personal.h"
+#include "ledger/personal.h"
 
 namespace tally {
 namespace {
@@ -21,14 +23,12 @@ constexpr const char* kBinaryContentType = "application/x-capnp";
 
 using Partition = std::pair<std::string, int32_t>;
 
-// A message as a dead letter: its key, bytes and where it came from.
-DeadLetter DeadLetterOf(const rd_kafka_message_t* message) {
+// A message as a dead letter, without its value: its key and where it
+// came from.
+DeadLetter LetterOf(const rd_kafka_message_t* message) {
   DeadLetter letter;
   if (message->key != nullptr) {
     letter.key.assign(static_cast<const char*>(message->key), message->key_len);
-  }
-  if (message->payload != nullptr) {
-    letter.value.assign(static_cast<const char*>(message->payload), message->len);
   }
   letter.headers = {{"tally-source-topic", rd_kafka_topic_name(message->rkt)},
                     {"tally-source-partition", std::to_string(message->partition)},
@@ -36,6 +36,44 @@ DeadLetter DeadLetterOf(const rd_kafka_message_t* message) {
   if (std::string type = HeaderOf(message, "content-type"); !type.empty()) {
     letter.headers.emplace_back("content-type", std::move(type));
   }
+  return letter;
+}
+
+// The dead letter of a message that did not parse. Its bytes are not kept:
+// they may hold personal data that cannot be sealed without knowing whose
+// it is (docs/privacy.md, "Dead letters"); the source offset says where
+// they are.
+DeadLetter UnparsedLetter(const rd_kafka_message_t* message, std::string reason) {
+  DeadLetter letter = LetterOf(message);
+  letter.reason = std::move(reason);
+  letter.headers.emplace_back("tally-value", "omitted");
+  letter.headers.emplace_back("tally-value-bytes", std::to_string(message->len));
+  return letter;
+}
+
+// What a dead letter's value holds of the event's personal fields:
+// "event" (it has none), "sealed", or "redacted" (some could not be sealed).
+// REQUIRES: no personal field of `event` is plaintext.
+const char* PersonalForm(const Event& event) {
+  const char* form = "event";
+  ForEachPersonalField(event.reader(),
+                       [&](std::string_view, schema::Purpose, schema::PersonalField::Reader field) {
+                         TALLY_CHECK(field.which() != schema::PersonalField::PLAINTEXT);
+                         if (field.which() == schema::PersonalField::ERASED) form = "redacted";
+                         if (field.which() == schema::PersonalField::SEALED && form[0] == 'e')
+                           form = "sealed";
+                       });
+  return form;
+}
+
+// The dead letter of a message that parsed: `event` (its personal fields
+// sealed or redacted) in the message's format, not the message's bytes.
+DeadLetter ParsedLetter(const rd_kafka_message_t* message, const Event& event,
+                        const EventCodec& codec) {
+  DeadLetter letter = LetterOf(message);
+  const bool binary = HeaderOf(message, "content-type") == kBinaryContentType;
+  letter.value = binary ? codec.ToBinary(event) : codec.ToJson(event);
+  letter.headers.emplace_back("tally-value", PersonalForm(event));
   return letter;
 }
 
@@ -56,6 +94,9 @@ struct Batch {
   std::vector<const Partition*> malformed_partition_of;
   std::map<Partition, int64_t> next_offsets;
   Result<std::vector<AppendOutcome>> outcomes = Status::Unavailable("not appended yet");
+  // Encodes the rejected events' dead letters, on the thread that writes
+  // the batch; made at the first rejection.
+  std::unique_ptr<EventCodec> letter_codec;
 };
 
 }  // namespace
@@ -196,6 +237,12 @@ struct KafkaIngest::Impl {
     rd_kafka_topic_partition_list_destroy(list);
   }
 
+  // The dead letter of the batch's event `i`, rejected as `judged`.
+  static DeadLetter RejectedLetter(Batch& batch, size_t i, const Event& judged) {
+    if (batch.letter_codec == nullptr) batch.letter_codec = std::make_unique<EventCodec>();
+    return ParsedLetter(batch.message_of.at(i), judged, *batch.letter_codec);
+  }
+
   // Appends `batch` on another thread, so that the next batch is fetched
   // and parsed while this one is written and synced.
   void StartAppend(std::unique_ptr<Batch> batch) {
@@ -205,13 +252,13 @@ struct KafkaIngest::Impl {
       for (const auto& [partition, next] : batch_ptr->next_offsets) {
         offsets.push_back({partition.first, partition.second, next});
       }
-      batch_ptr->outcomes =
-          ledger.AppendFrom(batch_ptr->events, {.offsets = offsets,
-                                                .cluster = cluster,
-                                                .dead_letters = batch_ptr->malformed,
-                                                .if_rejected = [batch_ptr](size_t i) {
-                                                  return DeadLetterOf(batch_ptr->message_of.at(i));
-                                                }});
+      batch_ptr->outcomes = ledger.AppendFrom(
+          batch_ptr->events, {.offsets = offsets,
+                              .cluster = cluster,
+                              .dead_letters = batch_ptr->malformed,
+                              .if_rejected = [batch_ptr](size_t i, const Event& judged) {
+                                return RejectedLetter(*batch_ptr, i, judged);
+                              }});
     });
   }
 
@@ -313,15 +360,13 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
     if (message->key != nullptr) key = {static_cast<const char*>(message->key), message->key_len};
     const bool binary = HeaderOf(message.get(), "content-type") == kBinaryContentType;
     auto event = binary ? s.codec.ParseBinary(value) : s.codec.ParseJson(value);
-    std::string reason;
     if (!event.ok()) {
-      reason = event.status().message();
+      batch->malformed.push_back(UnparsedLetter(message.get(), event.status().message()));
+      batch->malformed_partition_of.push_back(partition);
     } else if (!key.empty() && key != event->reader().getAccount().cStr()) {
-      reason = "the message key \"" + std::string(key) + "\" is not the event's account";
-    }
-    if (!reason.empty()) {
-      DeadLetter letter = DeadLetterOf(message.get());
-      letter.reason = std::move(reason);
+      // Not judged by the ledger, so not sealed: its personal fields are redacted.
+      DeadLetter letter = ParsedLetter(message.get(), RedactPersonalFields(*event), s.codec);
+      letter.reason = "the message key \"" + std::string(key) + "\" is not the event's account";
       batch->malformed.push_back(std::move(letter));
       batch->malformed_partition_of.push_back(partition);
     } else {

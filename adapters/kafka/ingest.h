@@ -7,7 +7,9 @@
 // appended: docs/kafka.md) and appends each polled batch with AppendFrom,
 // pipelined with the next poll, so the batch, the next offset of every
 // partition in it and the dead letters (messages that did not parse, events
-// the ledger rejected: original bytes, reason) land in one synced write.
+// the ledger rejected: the event with its personal fields sealed or
+// redacted, never plaintext; for a message that did not parse, no bytes;
+// and the reason) land in one synced write.
 // KafkaPublisher delivers the dead letters. Transient broker errors are
 // recorded in health() and ingest goes on (librdkafka reconnects); a fatal
 // client error or a ledger failure stops ingest with a Status, and a new

@@ -428,7 +428,7 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
         const std::vector<AppendOutcome>& outcomes = *writer->result;
         for (size_t i = 0; writer->source.if_rejected && i < outcomes.size(); ++i) {
           if (outcomes[i].kind != AppendOutcome::Kind::kRejected) continue;
-          stage_dead_letter(writer->source.if_rejected(i), outcomes[i].reason);
+          stage_dead_letter(writer->source.if_rejected(i, writer->events[i]), outcomes[i].reason);
         }
       }
     }

@@ -14,6 +14,7 @@
 #include "adapters/kafka/publisher.h"
 #include "events/codec.h"
 #include "tests/events/event_fixtures.h"
+#include "tests/file_scan.h"
 #include "tests/ledger/ledger_fixture.h"
 
 namespace tally {
@@ -309,7 +310,7 @@ TEST_F(KafkaIngestTest, ABrokerDownAndUpAgainLosesAndRepeatsNothing) {
 
 // Malformed messages and events the ledger rejects are kept as dead letters
 // in the same write as the offsets, and the publisher delivers them to the
-// dead-letter topic with the original bytes and the reason.
+// dead-letter topic with the reason and where they came from.
 TEST_F(KafkaIngestTest, MalformedAndRejectedMessagesReachTheDeadLetterTopic) {
   cluster_->Publish("acct-1", TopUp("t1", "acct-1", "10"));
   cluster_->Publish("acct-1", "{not json");
@@ -340,27 +341,34 @@ TEST_F(KafkaIngestTest, MalformedAndRejectedMessagesReachTheDeadLetterTopic) {
   EXPECT_TRUE(ledger_->DeadLetters(10)->empty());
   auto letters = cluster_->ReadAll("tally.dead-letter");
   ASSERT_EQ(letters.size(), 4u);
-  std::map<std::string, Message> by_value;
-  for (const Message& letter : letters) by_value[letter.value] = letter;
-  ASSERT_TRUE(by_value.contains("{not json"));  // the original bytes
-  EXPECT_NE(by_value["{not json"].headers["tally-error"].find("not valid JSON"), std::string::npos);
-  EXPECT_EQ(by_value["{not json"].headers["tally-source-topic"], kTopic);
-  EXPECT_FALSE(by_value["{not json"].headers["tally-source-offset"].empty());
-  ASSERT_TRUE(by_value.contains(conflicting));
-  EXPECT_NE(by_value[conflicting].headers["tally-error"].find("u2"), std::string::npos)
-      << by_value[conflicting].headers["tally-error"];
-  EXPECT_EQ(by_value[conflicting].key, "acct-1");
-  ASSERT_TRUE(by_value.contains(garbage));  // binary bytes kept exactly
-  EXPECT_EQ(by_value[garbage].headers["content-type"], "application/x-capnp");
-  EXPECT_NE(by_value[garbage].headers["tally-error"].find("binary event"), std::string::npos)
-      << by_value[garbage].headers["tally-error"];
-  bool key_reason = false;
-  for (const Message& letter : letters) {
-    key_reason =
-        key_reason ||
-        letter.headers.at("tally-error").find("is not the event's account") != std::string::npos;
-  }
-  EXPECT_TRUE(key_reason);
+  // By reason. A message that parsed is kept as the event (re-encoded in
+  // its format); the bytes of one that did not are not kept.
+  auto find = [&](const std::string& reason) -> Message {
+    for (const Message& letter : letters) {
+      if (letter.headers.at("tally-error").find(reason) != std::string::npos) return letter;
+    }
+    ADD_FAILURE() << "no dead letter says " << reason;
+    return {};
+  };
+  Message not_json = find("not valid JSON");
+  EXPECT_EQ(not_json.value, "");
+  EXPECT_EQ(not_json.headers["tally-value"], "omitted");
+  EXPECT_EQ(not_json.headers["tally-value-bytes"], "9");
+  EXPECT_EQ(not_json.headers["tally-source-topic"], kTopic);
+  EXPECT_FALSE(not_json.headers["tally-source-offset"].empty());
+  Message conflict = find("u2");
+  EXPECT_EQ(conflict.key, "acct-1");
+  EXPECT_EQ(conflict.headers["tally-value"], "event");
+  auto conflict_event = codec.ParseJson(conflict.value);
+  ASSERT_TRUE(conflict_event.ok()) << conflict.value;
+  EXPECT_EQ(codec.ToJson(*conflict_event), codec.ToJson(*codec.ParseJson(conflicting)));
+  Message binary = find("binary event");
+  EXPECT_EQ(binary.headers["content-type"], "application/x-capnp");
+  EXPECT_EQ(binary.headers["tally-value"], "omitted");
+  EXPECT_EQ(binary.headers["tally-value-bytes"], std::to_string(garbage.size()));
+  Message misrouted = find("is not the event's account");
+  EXPECT_EQ(misrouted.key, "acct-2");
+  EXPECT_TRUE(codec.ParseJson(misrouted.value).ok()) << misrouted.value;
 }
 
 // Every appended event reaches the changelog with its seq and hash, in seq
@@ -549,6 +557,96 @@ TEST_F(KafkaIngestTest, AStoredOffsetBeyondThePartitionsEndIsReported) {
   std::vector<std::string> warnings = ingest->OffsetWarnings();
   ASSERT_FALSE(warnings.empty());
   EXPECT_NE(warnings[0].find("beyond the partition's end"), std::string::npos) << warnings[0];
+}
+
+}  // namespace
+}  // namespace tally
+
+namespace tally {
+namespace {
+
+// Distinctive personal values, found by a byte scan wherever they are kept.
+// No two share 4 bytes, so that compression cannot hide one behind another.
+const std::string kShreddedEmail = "quokka7731@zebrafin.de";
+const std::string kSealedEmail = "wombat9153@hollow.io";
+const std::string kUnparsedEmail = "numbat2208@ferncliff.org";
+const std::string kMisroutedEmail = "bilby6630@tarnmoor.net";
+
+std::string ProfileUpdated(const std::string& id, const std::string& account,
+                           const std::string& email) {
+  return testing::JsonEvent(id, account, "profile_updated",
+                            R"({"email":{"plaintext":")" + email + R"("}})");
+}
+
+class KafkaDeadLetterPrivacyTest : public KafkaIngestTest {
+ protected:
+  KafkaDeadLetterPrivacyTest() { master_key_ = testing::RandomMaster(); }
+
+  void ExpectNoneOnDisk(const std::string& when) {
+    for (const std::string& value :
+         {kShreddedEmail, kSealedEmail, kUnparsedEmail, kMisroutedEmail}) {
+      EXPECT_EQ(testing::FilesContaining(dir_.path(), value), std::vector<std::string>{})
+          << value << " " << when;
+    }
+  }
+};
+
+// Dead letters are kept in the log's store (and its WAL) until delivered:
+// an event's personal fields are there only sealed, or redacted where they
+// cannot be sealed (a shredded subject), and the bytes of a message that
+// did not parse are not kept. The same goes for what reaches the topic.
+TEST_F(KafkaDeadLetterPrivacyTest, DeadLettersNeverKeepPersonalValuesInPlaintext) {
+  Append({ProfileUpdated("pu-p", "acct-p", "first.p@example.test"),
+          ProfileUpdated("pu-s", "acct-s", "first.s@example.test"),
+          testing::JsonEvent("erase-p", "acct-p", "erasure_requested",
+                             R"({"purpose":"profile","requested_by":"dsar-portal"})")});
+  ASSERT_EQ(ledger_->Account("acct-p").privacy.profile_shredded, true);
+  // Rejected: the subject's profile key was shredded (cannot be sealed).
+  cluster_->Publish("acct-p", ProfileUpdated("pu-p2", "acct-p", kShreddedEmail));
+  // Rejected: the id is taken by other content (sealed before judging).
+  cluster_->Publish("acct-s", ProfileUpdated("pu-s", "acct-s", kSealedEmail));
+  // Did not parse.
+  std::string unparsed = ProfileUpdated("pu-s3", "acct-s", kUnparsedEmail);
+  unparsed.back() = ',';
+  cluster_->Publish("acct-s", unparsed);
+  // The key is not the event's account.
+  cluster_->Publish("acct-x", ProfileUpdated("pu-s4", "acct-s", kMisroutedEmail));
+  cluster_->Flush();
+  IngestCounts counts = IngestUntil([](const IngestCounts& c) { return c.messages >= 4; });
+  EXPECT_EQ(counts.rejected, 2u);
+  EXPECT_EQ(counts.malformed, 2u);
+  ExpectNoneOnDisk("with the dead letters kept");  // the WAL holds them now
+  Reopen();
+  ASSERT_EQ(ledger_->DeadLetters(10)->size(), 4u);
+  ExpectNoneOnDisk("with the dead letters kept, reopened");
+
+  auto publisher = NewPublisher();
+  ASSERT_NE(publisher, nullptr);
+  EXPECT_EQ(PublishAll(*publisher).dead_letters, 4u);
+  publisher.reset();
+  ExpectNoneOnDisk("after they were delivered");
+  Reopen();
+  ExpectNoneOnDisk("after they were delivered, reopened");
+
+  auto letters = cluster_->ReadAll("tally.dead-letter");
+  ASSERT_EQ(letters.size(), 4u);
+  for (const Message& letter : letters) {
+    for (const std::string& value :
+         {kShreddedEmail, kSealedEmail, kUnparsedEmail, kMisroutedEmail}) {
+      EXPECT_EQ(letter.value.find(value), std::string::npos) << letter.value;
+    }
+  }
+  // The structure and the reason stay, for the producer to act on.
+  std::map<std::string, std::string> form;
+  for (const Message& letter : letters)
+    form[letter.key + " " + letter.headers.at("tally-value")] = letter.value;
+  ASSERT_TRUE(form.contains("acct-p redacted")) << letters[0].headers.at("tally-value");
+  EXPECT_NE(form["acct-p redacted"].find(R"("email":{"erased":"profile"})"), std::string::npos)
+      << form["acct-p redacted"];
+  ASSERT_TRUE(form.contains("acct-s sealed"));
+  EXPECT_NE(form["acct-s sealed"].find(R"("sealed":)"), std::string::npos) << form["acct-s sealed"];
+  EXPECT_TRUE(form.contains("acct-s omitted"));
+  EXPECT_TRUE(form.contains("acct-x redacted"));
 }
 
 }  // namespace

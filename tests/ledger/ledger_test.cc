@@ -229,10 +229,9 @@ TEST_F(SourceOffsetTest, DeadLettersAreKeptWithTheOffsetsUntilRemoved) {
   malformed.reason = "does not parse";
   const SourceOffset offset{"billing.events", 0, 4};
   auto outcomes = ledger_->AppendFrom(
-      events,
-      {.offsets = {&offset, 1},
-       .dead_letters = {&malformed, 1},
-       .if_rejected = [&](size_t i) { return if_rejected.at(i); }});
+      events, {.offsets = {&offset, 1},
+               .dead_letters = {&malformed, 1},
+               .if_rejected = [&](size_t i, const Event&) { return if_rejected.at(i); }});
   ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();
   ASSERT_EQ((*outcomes)[2].kind, AppendOutcome::Kind::kRejected);
   // A fenced call keeps none of its dead letters.
