@@ -76,12 +76,10 @@ int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat
     PrintLineErrors(*result, "appended", format, io);
     return kExitInvalidInput;
   }
-  // The events are durable; the projections follow them (a failure here
-  // loses nothing: the next command catches up again).
-  auto store = ProjectionStore::Open(**ledger, data_dir);
-  Status projected = store.ok() ? CatchUp(**store) : store.status();
+  // The events are durable: that is the result, whatever the projections
+  // do next (a catch-up that cannot run loses nothing: reads fold the log).
   int code = PrintOutcomes(*result, (*ledger)->head_seq(), format, io);
-  if (!projected.ok()) return Fail(projected.WithContext("updating projections"), io);
+  CatchUpAfterWrite(**ledger, data_dir, io);
   return code;
 }
 
@@ -225,7 +223,7 @@ std::string ScratchDir(const std::string& data_dir) {
 // Catches the live projections up, rebuilds them all in scratch space and
 // compares: Corruption naming the first projection that differs.
 Status VerifyLiveProjections(const Log& ledger, const std::string& data_dir) {
-  auto store = ProjectionStore::Open(ledger, data_dir);
+  auto store = OpenProjectionsForWriting(ledger, data_dir);
   if (!store.ok()) return store.status();
   if (auto caught_up = CatchUp(**store); !caught_up.ok()) return caught_up;
   ProgressBar bar("rebuilding projections");
@@ -251,7 +249,7 @@ int RunRebuild(const std::string& data_dir, const std::vector<std::string>& name
   }
   auto log = Log::OpenForReading(data_dir);
   if (!log.ok()) return Fail(log.status(), io);
-  auto store = ProjectionStore::Open(**log, data_dir);
+  auto store = OpenProjectionsForWriting(**log, data_dir);
   if (!store.ok()) return Fail(store.status(), io);
   auto started = std::chrono::steady_clock::now();
   {

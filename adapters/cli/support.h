@@ -67,6 +67,20 @@ struct ReadView {
   std::unique_ptr<ProjectionStore> projections;
 };
 
+// The log and its projections for a read command, caught up to the log's
+// head. Takes no lock another command needs for long: if another process
+// holds the projections, they are read as a secondary and what they lack
+// is folded from the log in memory.
 Result<std::unique_ptr<ReadView>> OpenForReading(const std::string& data_dir);
+
+// The projections of `log` for writing, waiting up to
+// limits::kProjectionLockWaitMs while another process holds them.
+Result<std::unique_ptr<ProjectionStore>> OpenProjectionsForWriting(const Log& log,
+                                                                   const std::string& data_dir);
+
+// After a committed write: brings the projections up to the log if no
+// other process holds them; otherwise, or on failure, warns on `io.err`
+// (the write stands; the next command catches up).
+void CatchUpAfterWrite(const Log& log, const std::string& data_dir, Io io);
 
 }  // namespace tally::cli
