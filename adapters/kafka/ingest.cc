@@ -99,6 +99,66 @@ struct Batch {
   std::unique_ptr<EventCodec> letter_codec;
 };
 
+// Parses `message` into an event of `batch`, or a dead letter if it does
+// not parse or its key is not its account. The message stays owned by
+// the caller, which adds it to batch.messages.
+void AddMessage(Batch& batch, const rd_kafka_message_t* message, const Partition* partition,
+                const EventCodec& codec) {
+  std::string_view value;
+  if (message->payload != nullptr)
+    value = {static_cast<const char*>(message->payload), message->len};
+  std::string_view key;
+  if (message->key != nullptr) key = {static_cast<const char*>(message->key), message->key_len};
+  const bool binary = HeaderOf(message, "content-type") == kBinaryContentType;
+  auto event = binary ? codec.ParseBinary(value) : codec.ParseJson(value);
+  if (!event.ok()) {
+    batch.malformed.push_back(UnparsedLetter(message, event.status().message()));
+    batch.malformed_partition_of.push_back(partition);
+  } else if (!key.empty() && key != event->reader().getAccount().cStr()) {
+    // Not judged by the ledger, so not sealed: its personal fields are redacted.
+    DeadLetter letter = ParsedLetter(message, RedactPersonalFields(*event), codec);
+    letter.reason = "the message key \"" + std::string(key) + "\" is not the event's account";
+    batch.malformed.push_back(std::move(letter));
+    batch.malformed_partition_of.push_back(partition);
+  } else {
+    batch.events.push_back(std::move(event).value());
+    batch.message_of.push_back(message);
+    batch.partition_of.push_back(partition);
+  }
+}
+
+// Drops from `batch` the messages, events, dead letters and offsets of
+// partitions not in `assigned` (revoked while it was polled).
+void DropRevoked(Batch& batch, const std::set<Partition>& assigned) {
+  auto revoked = [&](const Partition& partition) { return assigned.count(partition) == 0; };
+  if (std::any_of(batch.next_offsets.begin(), batch.next_offsets.end(),
+                  [&](const auto& entry) { return revoked(entry.first); })) {
+    size_t kept = 0;
+    for (size_t i = 0; i < batch.events.size(); ++i) {
+      if (revoked(*batch.partition_of[i])) continue;
+      batch.events[kept] = std::move(batch.events[i]);
+      batch.message_of[kept] = batch.message_of[i];
+      batch.partition_of[kept++] = batch.partition_of[i];
+    }
+    batch.events.erase(batch.events.begin() + static_cast<std::ptrdiff_t>(kept),
+                       batch.events.end());
+    batch.message_of.resize(kept);
+    batch.partition_of.resize(kept);
+    kept = 0;
+    for (size_t i = 0; i < batch.malformed.size(); ++i) {
+      if (revoked(*batch.malformed_partition_of[i])) continue;
+      batch.malformed[kept] = std::move(batch.malformed[i]);
+      batch.malformed_partition_of[kept++] = batch.malformed_partition_of[i];
+    }
+    batch.malformed.resize(kept);
+    batch.malformed_partition_of.resize(kept);
+    std::erase_if(batch.next_offsets, [&](const auto& entry) { return revoked(entry.first); });
+    std::erase_if(batch.messages, [&](const MessagePtr& message) {
+      return revoked({rd_kafka_topic_name(message->rkt), message->partition});
+    });
+  }
+}
+
 }  // namespace
 
 struct KafkaIngest::Impl {
@@ -353,27 +413,7 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
     }
     run->second = std::max(run->second, message->offset + 1);
     const Partition* partition = &run->first;
-    std::string_view value;
-    if (message->payload != nullptr)
-      value = {static_cast<const char*>(message->payload), message->len};
-    std::string_view key;
-    if (message->key != nullptr) key = {static_cast<const char*>(message->key), message->key_len};
-    const bool binary = HeaderOf(message.get(), "content-type") == kBinaryContentType;
-    auto event = binary ? s.codec.ParseBinary(value) : s.codec.ParseJson(value);
-    if (!event.ok()) {
-      batch->malformed.push_back(UnparsedLetter(message.get(), event.status().message()));
-      batch->malformed_partition_of.push_back(partition);
-    } else if (!key.empty() && key != event->reader().getAccount().cStr()) {
-      // Not judged by the ledger, so not sealed: its personal fields are redacted.
-      DeadLetter letter = ParsedLetter(message.get(), RedactPersonalFields(*event), s.codec);
-      letter.reason = "the message key \"" + std::string(key) + "\" is not the event's account";
-      batch->malformed.push_back(std::move(letter));
-      batch->malformed_partition_of.push_back(partition);
-    } else {
-      batch->events.push_back(std::move(event).value());
-      batch->message_of.push_back(message.get());
-      batch->partition_of.push_back(partition);
-    }
+    AddMessage(*batch, message.get(), partition, s.codec);
     batch->messages.push_back(std::move(message));
   }
   // The previous batch, appended meanwhile.
@@ -395,33 +435,7 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
   if (!previous.ok()) return previous;
   // Messages of partitions revoked while polling are dropped: the process
   // that takes the partition fetches them again from the stored offset.
-  auto revoked = [&](const Partition& partition) { return s.assigned.count(partition) == 0; };
-  if (std::any_of(batch->next_offsets.begin(), batch->next_offsets.end(),
-                  [&](const auto& entry) { return revoked(entry.first); })) {
-    size_t kept = 0;
-    for (size_t i = 0; i < batch->events.size(); ++i) {
-      if (revoked(*batch->partition_of[i])) continue;
-      batch->events[kept] = std::move(batch->events[i]);
-      batch->message_of[kept] = batch->message_of[i];
-      batch->partition_of[kept++] = batch->partition_of[i];
-    }
-    batch->events.erase(batch->events.begin() + static_cast<std::ptrdiff_t>(kept),
-                        batch->events.end());
-    batch->message_of.resize(kept);
-    batch->partition_of.resize(kept);
-    kept = 0;
-    for (size_t i = 0; i < batch->malformed.size(); ++i) {
-      if (revoked(*batch->malformed_partition_of[i])) continue;
-      batch->malformed[kept] = std::move(batch->malformed[i]);
-      batch->malformed_partition_of[kept++] = batch->malformed_partition_of[i];
-    }
-    batch->malformed.resize(kept);
-    batch->malformed_partition_of.resize(kept);
-    std::erase_if(batch->next_offsets, [&](const auto& entry) { return revoked(entry.first); });
-    std::erase_if(batch->messages, [&](const MessagePtr& message) {
-      return revoked({rd_kafka_topic_name(message->rkt), message->partition});
-    });
-  }
+  DropRevoked(*batch, s.assigned);
   if (batch->next_offsets.empty()) return Status::Ok();
   s.StartAppend(std::move(batch));
   return Status::Ok();
