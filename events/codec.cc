@@ -1,6 +1,7 @@
 #include "events/codec.h"
 
 #include <capnp/compat/json.h>
+#include <capnp/dynamic.h>
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <kj/exception.h>
@@ -66,6 +67,48 @@ Result<Event> Finish(schema::Event::Builder event, EventSource source) {
   return Event::FromReader(event.asReader());
 }
 
+void CopyKnown(capnp::DynamicStruct::Reader from, capnp::DynamicStruct::Builder to);
+
+// Copies one field of `from` if it is not at its default: what the JSON
+// codec prints (HasMode::NON_DEFAULT), so that both forms of an event have
+// the same canonical bytes.
+void CopyField(capnp::DynamicStruct::Reader from, capnp::DynamicStruct::Builder to,
+               capnp::StructSchema::Field field) {
+  if (field.getProto().isGroup()) {  // shares the parent's sections
+    CopyKnown(from.get(field).as<capnp::DynamicStruct>(), to.get(field).as<capnp::DynamicStruct>());
+    return;
+  }
+  if (!from.has(field, capnp::HasMode::NON_DEFAULT)) return;
+  auto type = field.getType();
+  if (type.isStruct()) {
+    CopyKnown(from.get(field).as<capnp::DynamicStruct>(),
+              to.init(field).as<capnp::DynamicStruct>());
+  } else if (type.isList() && type.asList().getElementType().isStruct()) {
+    auto items = from.get(field).as<capnp::DynamicList>();
+    auto copies = to.init(field, items.size()).as<capnp::DynamicList>();
+    for (uint32_t i = 0; i < items.size(); ++i) {
+      CopyKnown(items[i].as<capnp::DynamicStruct>(), copies[i].as<capnp::DynamicStruct>());
+    }
+  } else {
+    to.set(field, from.get(field));
+  }
+}
+
+// Copies only what the schema declares, field by field: bits a binary
+// producer left in padding, in an inactive union member's slots or in a
+// text set to "" do not reach the canonical bytes.
+void CopyKnown(capnp::DynamicStruct::Reader from, capnp::DynamicStruct::Builder to) {
+  for (auto field : from.getSchema().getNonUnionFields()) CopyField(from, to, field);
+  KJ_IF_MAYBE (active, from.which()) {  // set even at its default: it names the member
+    if (active->getType().isStruct()) {
+      CopyKnown(from.get(*active).as<capnp::DynamicStruct>(),
+                to.init(*active).as<capnp::DynamicStruct>());
+    } else {
+      to.set(*active, from.get(*active));
+    }
+  }
+}
+
 }  // namespace
 
 struct EventCodec::Impl {
@@ -124,7 +167,13 @@ Result<Event> EventCodec::ParseBinary(std::string_view bytes) const {
   // Copying does not check everything a reader would (a text's closing NUL):
   // what is malformed in the copy surfaces while it is validated.
   try {
-    return Finish(message.getRoot<schema::Event>(), EventSource::kProducer);
+    auto event = message.getRoot<schema::Event>();
+    if (auto status = internal::ValidateEvent(event, EventSource::kProducer); !status.ok()) {
+      return status;
+    }
+    capnp::MallocMessageBuilder clean;
+    CopyKnown(event.asReader(), clean.initRoot<schema::Event>());
+    return Event::FromReader(clean.getRoot<schema::Event>().asReader());
   } catch (const kj::Exception& e) {
     return Status::InvalidArgument("binary event: " + Describe(e));
   }

@@ -54,6 +54,19 @@ inline constexpr int kRetentionYearsMax = 100;
 // Timestamps: 1970-01-01 to 9999-12-31, the range RFC 3339 can write.
 inline constexpr int64_t kTimestampMicrosMin = 0;
 inline constexpr int64_t kTimestampMicrosMax = 253'402'300'799'999'999;
+// A Kafka cluster's identity stored with each source offset: Kafka's
+// cluster ids are 22 characters; the embedded cluster's are 32 hex digits.
+inline constexpr size_t kClusterIdBytesMax = 255;
+// How long a partition assignment waits for the brokers' cluster id when
+// it is not known yet (it normally is, from the metadata the group needed).
+inline constexpr int kKafkaClusterIdWaitMs = 5'000;
+// A command that writes the projections (rebuild, audit verify, retention)
+// waits this long for another process to release them: read commands hold
+// them for a catch-up, usually milliseconds.
+inline constexpr int64_t kProjectionLockWaitMs = 60'000;
+// A read command opens the log and the projections again at most this many
+// times when another process moved the projections past the log it opened.
+inline constexpr int kReadOpenAttemptsMax = 50;
 
 static_assert(kEventBinaryBytesMax <= kEventJsonBytesMax);
 static_assert(kHoldTtlMsDefault <= kHoldTtlMsMax);

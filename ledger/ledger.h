@@ -146,6 +146,14 @@ struct SourceOffset {
   int64_t next_offset = 0;
 };
 
+// A stored offset and the cluster it is of. An offset means something only
+// on the cluster it came from: another cluster (a new embedded one, a
+// migration) numbers its messages from 0 again.
+struct ClusterOffset {
+  int64_t next_offset = 0;
+  std::string cluster;  // empty: not known (and for offsets stored before clusters were)
+};
+
 // A message that did not become an event (it did not parse, or the ledger
 // rejected it), kept in the log's store until the caller has delivered it
 // to its dead-letter destination (docs/kafka.md, "Dead letters").
@@ -160,12 +168,19 @@ struct DeadLetter {
 // What AppendFrom stores beside the events, in the same write.
 struct SourceBatch {
   std::span<const SourceOffset> offsets = {};
-  // Kept as given (messages that did not parse).
+  // The identity of the cluster `offsets` are of, stored with them (at most
+  // limits::kClusterIdBytesMax bytes; empty: not known).
+  std::string cluster = {};
+  // Kept as given (messages that did not become events). They must hold no
+  // plaintext personal data (docs/privacy.md, "Dead letters").
   std::span<const DeadLetter> dead_letters = {};
-  // If set: called with the index of each event the ledger rejects; the
-  // dead letter it returns is kept with the rejection's reason. It runs
-  // inside the write, on whichever thread leads it.
-  std::function<DeadLetter(size_t event_index)> if_rejected = nullptr;
+  // If set: called with the index of each event the ledger rejects and the
+  // event as the ledger judged it: its personal fields sealed, or redacted
+  // where they could not be (RedactPersonalFields), never in plaintext. The
+  // dead letter it returns is kept with the rejection's reason; its value
+  // must come from `judged`, not from the original bytes, if the event has
+  // personal fields. It runs inside the write, on whichever thread leads it.
+  std::function<DeadLetter(size_t event_index, const Event& judged)> if_rejected = nullptr;
 };
 
 struct ArchivedSegment {
@@ -257,14 +272,18 @@ class Ledger : public Log {
 
   // Append, and stores `source` (offsets, dead letters) in the same synced
   // write, even when every event was a duplicate or rejected (or `events`
-  // is empty). An offset below the stored one for its partition means
-  // another writer took the partition: Conflict, nothing of the call is
-  // written.
+  // is empty). An offset below the stored one for its partition (of the
+  // same cluster: one of another cluster replaces it) means another writer took the partition:
+  // Conflict, nothing of the call is written.
   virtual Result<std::vector<AppendOutcome>> AppendFrom(std::span<const Event> events,
                                                         const SourceBatch& source) = 0;
-  // The offset stored for (topic, partition); nullopt if none was.
+  // The offset stored for (topic, partition), of whichever cluster; nullopt
+  // if none was.
   virtual Result<std::optional<int64_t>> StoredOffset(const std::string& topic,
                                                       int32_t partition) const = 0;
+  // The same with the cluster it is of.
+  virtual Result<std::optional<ClusterOffset>> StoredClusterOffset(const std::string& topic,
+                                                                   int32_t partition) const = 0;
 
   // The oldest `max` dead letters not yet removed, in the order stored.
   virtual Result<std::vector<DeadLetter>> DeadLetters(size_t max) const = 0;

@@ -96,6 +96,20 @@ bool HasPlaintext(schema::Event::Reader event) {
 
 }  // namespace
 
+Event RedactPersonalFields(const Event& event) {
+  if (!HasPersonalFields(event.reader())) return event;
+  capnp::MallocMessageBuilder message;
+  message.setRoot(event.reader());
+  auto root = message.getRoot<schema::Event>();
+  ForEachPersonalField(
+      root, [](std::string_view, schema::Purpose purpose, schema::PersonalField::Builder field) {
+        if (field.which() == schema::PersonalField::PLAINTEXT) field.setErased(purpose);
+      });
+  Event redacted = Event::FromReader(root.asReader());
+  TALLY_CHECK(!HasPlaintext(redacted.reader()));
+  return redacted;
+}
+
 namespace {
 
 // Corruption if the key store has no key for (subject, purpose) but the log
@@ -127,7 +141,7 @@ Result<SealedEvent> SealPersonalFields(const Event& event, KeyStore* keys,
   const std::string subject = TextOf(reader.getAccount());
   const std::string event_id = TextOf(reader.getId());
   if (keys == nullptr) {
-    return SealedEvent{event,
+    return SealedEvent{RedactPersonalFields(event),
                        "personal fields need the master key, and this ledger was opened "
                        "without one (--master-key-file PATH or TALLY_MASTER_KEY_FILE); nothing "
                        "personal is stored in plaintext"};
@@ -170,7 +184,7 @@ Result<SealedEvent> SealPersonalFields(const Event& event, KeyStore* keys,
                                    sealed.ciphertext.size()));
   });
   if (!status.ok()) return status;
-  if (!rejection.empty()) return SealedEvent{event, rejection};
+  if (!rejection.empty()) return SealedEvent{RedactPersonalFields(event), rejection};
   // setRoot copied the plaintext into `message`; the sealed event is a new
   // canonical copy, and `message` is freed with it never written anywhere.
   Event sealed = Event::FromReader(root.asReader());

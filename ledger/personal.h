@@ -28,8 +28,9 @@ struct SealedEvent {
 // Seals every plaintext personal field of `event`. Without a key store
 // (`keys` null), an event with personal fields is rejected: nothing personal
 // is ever stored in plaintext. A subject whose key for the purpose was
-// shredded gets no new personal data: rejected too. The rejection never
-// quotes the plaintext.
+// shredded gets no new personal data: rejected too. A rejected event comes
+// back with its plaintext fields redacted (RedactPersonalFields), and the
+// rejection never quotes the plaintext.
 //
 // `sealed_before` (if given) answers the first seq of the log that holds a
 // field of (subject, purpose) sealed with a key (0: none). When the key
@@ -39,6 +40,11 @@ struct SealedEvent {
 using SealedBeforeFn = std::function<Result<uint64_t>(const std::string& subject, KeyPurpose)>;
 Result<SealedEvent> SealPersonalFields(const Event& event, KeyStore* keys,
                                        const SealedBeforeFn& sealed_before = nullptr);
+
+// `event` with each plaintext personal field replaced by `erased` (its
+// purpose): what is kept of an event whose fields could not be sealed
+// (a dead letter, docs/privacy.md). Sealed fields stay sealed.
+Event RedactPersonalFields(const Event& event);
 
 // `event` with each sealed personal field opened to plaintext, or `erased`
 // where its key was shredded. Corruption when a key is missing (a key store

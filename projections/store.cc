@@ -14,8 +14,10 @@
 #include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <limits>
 #include <unordered_map>
@@ -193,14 +195,19 @@ class ProjectionRows final : public Rows {
   std::string prefix_;
 };
 
-rocksdb::Options StoreOptions(const std::string& dir, rocksdb::Env* env) {
+// `log_dir`: where the store's LOG goes; empty for a reader, which leaves
+// the writer's LOG alone and logs nothing.
+rocksdb::Options StoreOptions(const std::string& log_dir, rocksdb::Env* env) {
   rocksdb::Options options;
   options.create_if_missing = true;
   if (env != nullptr) options.env = env;
   // RocksDB's own logger aborts the process on a full disk (ledger/internal/info_log.h).
   options.info_log_level = rocksdb::InfoLogLevel::INFO_LEVEL;
-  options.info_log = internal::NewInfoLog(
-      (env != nullptr ? env : rocksdb::Env::Default())->GetFileSystem().get(), dir);
+  options.info_log =
+      log_dir.empty()
+          ? internal::NewSilentInfoLog()
+          : internal::NewInfoLog(
+                (env != nullptr ? env : rocksdb::Env::Default())->GetFileSystem().get(), log_dir);
   options.paranoid_checks = true;
   options.IncreaseParallelism(2);
   // Catch-up reads rows by key, many of them not there yet (a new account,
@@ -217,6 +224,13 @@ class ProjectionStore::Impl {
  public:
   Impl(const Log& log, std::unique_ptr<rocksdb::DB> db, uint64_t snapshot_every)
       : log_(log), db_(std::move(db)), snapshot_every_(snapshot_every) {}
+  ~Impl() {
+    db_.reset();
+    if (!secondary_dir_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(secondary_dir_, ignored);
+    }
+  }
 
   Status LoadCheckpoints();
   Result<uint64_t> CatchUp(const std::vector<const Projection*>& projections,
@@ -233,17 +247,30 @@ class ProjectionStore::Impl {
   std::map<std::string, ProjectionCheckpoint, std::less<>> checkpoints_;
   // Projections whose checkpoint does not match the log, with the reason.
   std::map<std::string, Status, std::less<>> unusable_;
+  bool ahead_ = false;  // a checkpoint is past the log's head
+  Status lost_;         // when ahead_: the seqs the log lost, named
+  // Read-only (a secondary of the store another process writes): the rows
+  // the store lacks up to the log's head, folded in memory by CatchUp and
+  // never written; reads see the store through them. checkpoints_ then
+  // count them, stored_checkpoints_ are the store's own.
+  std::unique_ptr<PendingRows> overlay_;
+  std::map<std::string, ProjectionCheckpoint, std::less<>> stored_checkpoints_;
+  std::string secondary_dir_;  // removed on close
 
  private:
   Status Snapshot(const Projection& projection, uint64_t seq, int64_t recorded_at_micros,
                   PendingRows& pending) const;
+  // Counts `reached` in the checkpoints, and writes the chunk unless read-only.
   Status Commit(PendingRows& pending, const std::vector<const Projection*>& projections,
                 const ProjectionCheckpoint& reached);
+  Status Write(PendingRows& pending, const std::vector<const Projection*>& projections,
+               const ProjectionCheckpoint& reached);
 };
 
 Status ProjectionStore::Impl::LoadCheckpoints() {
   checkpoints_.clear();
   unusable_.clear();
+  ahead_ = false;
   for (const Projection* projection : AllProjections()) {
     std::string name(projection->name());
     std::string value;
@@ -266,10 +293,13 @@ Status ProjectionStore::Impl::LoadCheckpoints() {
       continue;
     }
     if (checkpoint->seq > log_.head_seq()) {
-      // The log lost acknowledged events: the store is refused whole, so that
-      // neither a catch-up nor a rebuild overwrites the last record of them.
+      // Either the log lost acknowledged events (a writer must stop, and
+      // neither a catch-up nor a rebuild may overwrite the last record of
+      // them: LostHistory), or, for a reader, another process caught the
+      // store up past the log this one opened (a reader opens both again).
       const uint64_t head = log_.head_seq();
-      return Status::Corruption(
+      ahead_ = true;
+      lost_ = Status::Corruption(
           "the log ends at seq " + std::to_string(head) + " but the projections have seen seq " +
           std::to_string(checkpoint->seq) + " (projection " + name + "): seqs " +
           std::to_string(head + 1) + ".." + std::to_string(checkpoint->seq) +
@@ -277,6 +307,8 @@ Status ProjectionStore::Impl::LoadCheckpoints() {
           "from an older backup). Restore the log from a backup that holds them; do not run "
           "`tally rebuild`, which would erase the projections' record of them "
           "(docs/ledger.md, \"Lost history\")");
+      unusable_[name] = lost_;
+      continue;
     }
     // The log must hold the same event at the checkpoint's seq.
     std::optional<Hash> log_hash;
@@ -313,18 +345,26 @@ Status ProjectionStore::Impl::Snapshot(const Projection& projection, uint64_t se
 Status ProjectionStore::Impl::Commit(PendingRows& pending,
                                      const std::vector<const Projection*>& projections,
                                      const ProjectionCheckpoint& reached) {
+  if (overlay_ == nullptr) {
+    if (auto status = Write(pending, projections, reached); !status.ok()) return status;
+  }
+  for (const Projection* projection : projections) {
+    ProjectionCheckpoint& checkpoint = checkpoints_.at(std::string(projection->name()));
+    if (checkpoint.seq < reached.seq) checkpoint = reached;
+  }
+  return Status::Ok();
+}
+
+Status ProjectionStore::Impl::Write(PendingRows& pending,
+                                    const std::vector<const Projection*>& projections,
+                                    const ProjectionCheckpoint& reached) {
   rocksdb::WriteBatch checkpoints;
   for (const Projection* projection : projections) {
     if (checkpoints_.at(std::string(projection->name())).seq >= reached.seq) continue;
     TALLY_CHECK(
         checkpoints.Put(CheckpointRowKey(projection->name()), EncodeCheckpoint(reached)).ok());
   }
-  if (auto status = pending.Commit(checkpoints); !status.ok()) return status;
-  for (const Projection* projection : projections) {
-    ProjectionCheckpoint& checkpoint = checkpoints_.at(std::string(projection->name()));
-    if (checkpoint.seq < reached.seq) checkpoint = reached;
-  }
-  return Status::Ok();
+  return pending.Commit(checkpoints);
 }
 
 Result<uint64_t> ProjectionStore::Impl::CatchUp(const std::vector<const Projection*>& projections,
@@ -339,7 +379,8 @@ Result<uint64_t> ProjectionStore::Impl::CatchUp(const std::vector<const Projecti
   }
   if (from > head) return uint64_t{0};
   const uint64_t total = head - from + 1;
-  PendingRows pending(db_.get());
+  PendingRows local(db_.get());
+  PendingRows& pending = overlay_ != nullptr ? *overlay_ : local;
   std::vector<ProjectionRows> rows;
   rows.reserve(projections.size());
   for (const Projection* projection : projections) {
@@ -357,7 +398,8 @@ Result<uint64_t> ProjectionStore::Impl::CatchUp(const std::vector<const Projecti
       const Projection& projection = *projections[i];
       if (applied[i] >= event.seq) continue;
       if (projection.Consumes(event)) result = projection.Apply(event, rows[i]);
-      if (result.ok() && projection.keeps_snapshots() && event.seq % snapshot_every_ == 0) {
+      if (result.ok() && projection.keeps_snapshots() && overlay_ == nullptr &&
+          event.seq % snapshot_every_ == 0) {
         result = Snapshot(projection, event.seq, event.recorded_at_micros, pending);
       }
     }
@@ -401,7 +443,9 @@ Status ProjectionStore::Impl::Scan(
 Result<RowMap> ProjectionStore::Impl::RowsAsOf(const Projection& projection,
                                                const LogRange& range) const {
   if (auto usable = Usable(projection.name()); !usable.ok()) return usable;
-  const ProjectionCheckpoint& checkpoint = checkpoints_.at(std::string(projection.name()));
+  // The store's rows and snapshots, never the overlay: the log is folded on them.
+  const ProjectionCheckpoint& checkpoint =
+      (overlay_ != nullptr ? stored_checkpoints_ : checkpoints_).at(std::string(projection.name()));
   RowMap rows;
   uint64_t base_seq = 0;
   std::string prefix;
@@ -449,26 +493,27 @@ Result<RowMap> ProjectionStore::Impl::RowsAsOf(const Projection& projection,
 ProjectionStore::ProjectionStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ProjectionStore::~ProjectionStore() = default;
 
-Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const Log& log,
-                                                               const std::string& ledger_data_dir,
-                                                               const ProjectionOptions& options) {
-  TALLY_CHECK(options.snapshot_every_events > 0 &&
-              options.snapshot_every_events <= limits::kSnapshotEveryEventsMax);
-  std::string dir = options.dir.empty()
-                        ? (std::filesystem::path(ledger_data_dir) / "projections").string()
-                        : options.dir;
-  rocksdb::DB* raw = nullptr;
-  auto status = rocksdb::DB::Open(StoreOptions(dir, options.env), dir, &raw);
-  if (!status.ok()) return FromRocks(status, "opening projections in " + dir);
-  std::unique_ptr<rocksdb::DB> db(raw);
+namespace {
+
+std::string StoreDir(const std::string& ledger_data_dir, const ProjectionOptions& options) {
+  return options.dir.empty() ? (std::filesystem::path(ledger_data_dir) / "projections").string()
+                             : options.dir;
+}
+
+// Checks the store's format (writing it into a new store when `writable`)
+// and returns its snapshot interval.
+Result<uint64_t> ReadSettings(rocksdb::DB* db, const std::string& dir,
+                              const ProjectionOptions& options, bool writable) {
   std::string value;
-  status = db->Get(rocksdb::ReadOptions(), kFormatKey, &value);
-  if (status.IsNotFound()) {
+  auto status = db->Get(rocksdb::ReadOptions(), kFormatKey, &value);
+  if (status.IsNotFound() && writable) {
     rocksdb::WriteBatch batch;
     TALLY_CHECK(batch.Put(kFormatKey, EncodeU64(kStoreFormat)).ok());
     TALLY_CHECK(batch.Put(kSnapshotEveryKey, EncodeU64(options.snapshot_every_events)).ok());
     status = db->Write(rocksdb::WriteOptions(), &batch);
     if (!status.ok()) return FromRocks(status, "creating projections in " + dir);
+  } else if (status.IsNotFound()) {
+    return Status::Unavailable("projections in " + dir + " are being created");
   } else if (!status.ok()) {
     return FromRocks(status, "opening projections in " + dir);
   } else if (value.size() != 8 || ReadU64(value) != kStoreFormat) {
@@ -480,16 +525,79 @@ Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const Log& log,
   if (!status.ok() || value.size() != 8 || ReadU64(value) == 0) {
     return Status::Corruption("projections in " + dir + ": damaged settings");
   }
-  auto impl = std::make_unique<Impl>(log, std::move(db), ReadU64(value));
+  return ReadU64(value);
+}
+
+// A directory of its own for a secondary instance's files.
+std::string NewSecondaryDir() {
+  static std::atomic<uint64_t> opened{0};
+  return (std::filesystem::temp_directory_path() /
+          ("tally-projections-" + std::to_string(getpid()) + "-" + std::to_string(++opened)))
+      .string();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const Log& log,
+                                                               const std::string& ledger_data_dir,
+                                                               const ProjectionOptions& options) {
+  TALLY_CHECK(options.snapshot_every_events > 0 &&
+              options.snapshot_every_events <= limits::kSnapshotEveryEventsMax);
+  const std::string dir = StoreDir(ledger_data_dir, options);
+  rocksdb::DB* raw = nullptr;
+  auto status = rocksdb::DB::Open(StoreOptions(dir, options.env), dir, &raw);
+  if (status.IsIOError() && status.ToString().find("/LOCK") != std::string::npos) {
+    return Status::Unavailable("projections in " + dir + " are in use by another process");
+  }
+  if (!status.ok()) return FromRocks(status, "opening projections in " + dir);
+  std::unique_ptr<rocksdb::DB> db(raw);
+  auto snapshot_every = ReadSettings(db.get(), dir, options, /*writable=*/true);
+  if (!snapshot_every.ok()) return snapshot_every.status();
+  auto impl = std::make_unique<Impl>(log, std::move(db), *snapshot_every);
   if (auto loaded = impl->LoadCheckpoints(); !loaded.ok()) return loaded;
   return std::unique_ptr<ProjectionStore>(new ProjectionStore(std::move(impl)));
 }
+
+Result<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenForReading(
+    const Log& log, const std::string& ledger_data_dir, const ProjectionOptions& options) {
+  const std::string dir = StoreDir(ledger_data_dir, options);
+  const std::string secondary = NewSecondaryDir();
+  auto remove_secondary = [&] {
+    std::error_code ignored;
+    std::filesystem::remove_all(secondary, ignored);
+  };
+  rocksdb::Options db_options = StoreOptions(/*log_dir=*/"", options.env);
+  db_options.create_if_missing = false;
+  db_options.max_open_files = -1;  // a secondary keeps every table file open
+  rocksdb::DB* raw = nullptr;
+  auto status = rocksdb::DB::OpenAsSecondary(db_options, dir, secondary, &raw);
+  std::unique_ptr<rocksdb::DB> db(raw);
+  Result<uint64_t> snapshot_every =
+      status.ok() ? ReadSettings(db.get(), dir, options, /*writable=*/false)
+                  : FromRocks(status, "opening projections in " + dir + " for reading");
+  if (!snapshot_every.ok()) {
+    db.reset();
+    remove_secondary();
+    return snapshot_every.status();
+  }
+  auto impl = std::make_unique<Impl>(log, std::move(db), *snapshot_every);
+  impl->secondary_dir_ = secondary;  // removed with impl
+  if (auto loaded = impl->LoadCheckpoints(); !loaded.ok()) return loaded;
+  impl->stored_checkpoints_ = impl->checkpoints_;
+  impl->overlay_ = std::make_unique<PendingRows>(impl->db_.get());
+  return std::unique_ptr<ProjectionStore>(new ProjectionStore(std::move(impl)));
+}
+
+bool ProjectionStore::ahead_of_log() const { return impl_->ahead_; }
+
+Status ProjectionStore::LostHistory() const { return impl_->ahead_ ? impl_->lost_ : Status::Ok(); }
 
 Result<uint64_t> ProjectionStore::CatchUp(const ProgressFn& progress) {
   return impl_->CatchUp(AllProjections(), progress);
 }
 
 Status ProjectionStore::Rebuild(std::span<const std::string> names, const ProgressFn& progress) {
+  TALLY_CHECK(impl_->overlay_ == nullptr);
   std::vector<const Projection*> chosen;
   for (const std::string& name : names) {
     const Projection* projection = FindProjection(name);
@@ -525,6 +633,14 @@ Status ProjectionStore::ScanRows(
   if (auto usable = impl_->Usable(name); !usable.ok()) return usable;
   const std::string rows = RowPrefix(name);
   const std::string scanned = rows + std::string(prefix);
+  if (impl_->overlay_ != nullptr) {
+    auto current = impl_->overlay_->Current(scanned);
+    if (!current.ok()) return current.status();
+    for (auto it = current->lower_bound(std::string(start)); it != current->end(); ++it) {
+      if (!visit(std::string(prefix) + it->first, it->second)) break;
+    }
+    return Status::Ok();
+  }
   std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator({}));
   for (it->Seek(scanned + std::string(start)); it->Valid() && it->key().starts_with(scanned);
        it->Next()) {
@@ -537,6 +653,17 @@ Result<std::optional<std::pair<std::string, std::string>>> ProjectionStore::Last
     std::string_view name, std::string_view prefix, std::string_view key) const {
   if (auto usable = impl_->Usable(name); !usable.ok()) return usable;
   const std::string rows = RowPrefix(name);
+  if (impl_->overlay_ != nullptr) {
+    auto current = impl_->overlay_->Current(rows + std::string(prefix));
+    if (!current.ok()) return current.status();
+    std::optional<std::pair<std::string, std::string>> last;
+    for (const auto& [suffix, value] : *current) {
+      std::string full = std::string(prefix) + suffix;
+      if (full > key) break;
+      last.emplace(std::move(full), value);
+    }
+    return last;
+  }
   std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator({}));
   it->SeekForPrev(rows + std::string(key));
   std::optional<std::pair<std::string, std::string>> found;
@@ -553,6 +680,7 @@ Result<std::optional<std::pair<std::string, std::string>>> ProjectionStore::Last
 Result<std::optional<std::string>> ProjectionStore::GetRow(std::string_view name,
                                                            std::string_view key) const {
   if (auto usable = impl_->Usable(name); !usable.ok()) return usable;
+  if (impl_->overlay_ != nullptr) return impl_->overlay_->Get(RowPrefix(name) + std::string(key));
   std::string value;
   auto status = impl_->db_->Get(rocksdb::ReadOptions(), RowPrefix(name) + std::string(key), &value);
   if (status.IsNotFound()) return std::optional<std::string>();

@@ -59,10 +59,17 @@ struct ProjectionDifference {
 
 class ProjectionStore {
  public:
-  // Opens (or creates) the store of `log`, which must outlive it.
+  // Opens (or creates) the store of `log`, which must outlive it, for
+  // writing. Unavailable when another process has it open so (its lock).
   static Result<std::unique_ptr<ProjectionStore>> Open(const Log& log,
                                                        const std::string& ledger_data_dir,
                                                        const ProjectionOptions& options = {});
+  // Opens the store of `log` for reading only, as a RocksDB secondary: it
+  // takes no lock, so it opens while another process writes the store.
+  // CatchUp then folds what the store lacks up to the log's head in memory
+  // (nothing is written), and every read sees the store with it.
+  static Result<std::unique_ptr<ProjectionStore>> OpenForReading(
+      const Log& log, const std::string& ledger_data_dir, const ProjectionOptions& options = {});
   ~ProjectionStore();
   ProjectionStore(const ProjectionStore&) = delete;
   ProjectionStore& operator=(const ProjectionStore&) = delete;
@@ -73,6 +80,7 @@ class ProjectionStore {
 
   // Drops the named projections (empty: all) and folds them again from
   // seq 1 up to the head. InvalidArgument for an unknown name.
+  // REQUIRES: opened with Open.
   Status Rebuild(std::span<const std::string> names, const ProgressFn& progress = {});
 
   Result<ProjectionCheckpoint> Checkpoint(std::string_view name) const;
@@ -100,6 +108,15 @@ class ProjectionStore {
   Status ScanStored(
       std::string_view name,
       const std::function<void(std::string_view key, std::string_view value)>& visit) const;
+
+  // Whether a checkpoint is past the log's head: the log was opened before
+  // another process caught the store up further. Open the log again, then
+  // the store.
+  bool ahead_of_log() const;
+  // When ahead_of_log() in a process that owns the log for writing (no one
+  // else can have appended): the log lost acknowledged seqs. Corruption
+  // naming them, else Ok. Appending or rebuilding then would hide the loss.
+  Status LostHistory() const;
 
   const Log& log() const;
   uint64_t snapshot_every_events() const;

@@ -68,11 +68,14 @@ int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat
   SystemClock clock;
   auto ledger = OpenLedger(data_dir, &clock, /*create_if_missing=*/true);
   if (!ledger.ok()) return Fail(ledger.status(), io);
-  // Before the append: projections that have seen seqs the log no longer
-  // holds refuse to open (Corruption), and those seqs must not be reused.
-  auto store = ProjectionStore::Open(**ledger, data_dir);
-  if (!store.ok() && store.status().code() == StatusCode::kCorruption) {
-    return Fail(store.status(), io);
+  {  // Before the append: projections that have seen seqs the log no longer
+     // holds refuse to open (Corruption), and those seqs must not be reused.
+     // Closed again at once: the catch-up after the append opens it anew.
+    auto store = ProjectionStore::Open(**ledger, data_dir);
+    if (!store.ok() && store.status().code() == StatusCode::kCorruption) {
+      return Fail(store.status(), io);
+    }
+    if (store.ok() && !(*store)->LostHistory().ok()) return Fail((*store)->LostHistory(), io);
   }
   EventCodec codec;
   std::istream& in = file == "-" ? std::cin : stream;
@@ -82,11 +85,10 @@ int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat
     PrintLineErrors(*result, "appended", format, io);
     return kExitInvalidInput;
   }
-  // The events are durable; the projections follow them (a failure here
-  // loses nothing: the next command catches up again).
-  Status projected = store.ok() ? CatchUp(**store) : store.status();
+  // The events are durable: that is the result, whatever the projections
+  // do next (a catch-up that cannot run loses nothing: reads fold the log).
   int code = PrintOutcomes(*result, (*ledger)->head_seq(), format, io);
-  if (!projected.ok()) return Fail(projected.WithContext("updating projections"), io);
+  CatchUpAfterWrite(**ledger, data_dir, io);
   return code;
 }
 
@@ -231,7 +233,7 @@ std::string ScratchDir(const std::string& data_dir) {
 // Catches the live projections up, rebuilds them all in scratch space and
 // compares: Corruption naming the first projection that differs.
 Status VerifyLiveProjections(const Log& ledger, const std::string& data_dir) {
-  auto store = ProjectionStore::Open(ledger, data_dir);
+  auto store = OpenProjectionsForWriting(ledger, data_dir);
   if (!store.ok()) return store.status();
   if (auto caught_up = CatchUp(**store); !caught_up.ok()) return caught_up;
   ProgressBar bar("rebuilding projections");
@@ -259,6 +261,36 @@ Status VerifyRevenue(const Log& ledger, const std::string& data_dir,
 
 }  // namespace
 
+namespace {
+
+struct Rebuildable {
+  std::unique_ptr<Log> log;
+  std::unique_ptr<ProjectionStore> store;  // reads `log`
+};
+
+// The log, and the projections opened for writing. A store ahead of the log
+// is a log opened just before another process appended and caught the
+// store up: both are opened again. Still ahead once this process holds the
+// store, the log lost acknowledged seqs, and a rebuild would hide the loss.
+Result<Rebuildable> OpenToRebuild(const std::string& data_dir) {
+  for (int attempt = 1;; ++attempt) {
+    Rebuildable opened;
+    auto log = OpenLogForReading(data_dir);
+    if (!log.ok()) return log.status();
+    opened.log = std::move(log).value();
+    if (auto history = opened.log->CheckHistory(); !history.ok()) return history;
+    auto store = OpenProjectionsForWriting(*opened.log, data_dir);
+    if (!store.ok()) return store.status();
+    opened.store = std::move(store).value();
+    if (!opened.store->ahead_of_log()) return opened;
+    if (attempt >= limits::kReadOpenAttemptsMax) return opened.store->LostHistory();
+    opened.store.reset();
+    PauseBeforeRetry();
+  }
+}
+
+}  // namespace
+
 int RunRebuild(const std::string& data_dir, const std::vector<std::string>& names,
                OutputFormat format, Io io) {
   for (const std::string& name : names) {
@@ -271,25 +303,22 @@ int RunRebuild(const std::string& data_dir, const std::vector<std::string>& name
           Status::InvalidArgument("no projection named " + name + " (known: " + known + ")"), io);
     }
   }
-  auto log = Log::OpenForReading(data_dir);
-  if (!log.ok()) return Fail(log.status(), io);
-  // Projections rebuilt from a log that lost acknowledged seqs would hide the loss.
-  if (auto history = (*log)->CheckHistory(); !history.ok()) return Fail(history, io);
-  auto store = ProjectionStore::Open(**log, data_dir);
-  if (!store.ok()) return Fail(store.status(), io);
+  auto opened = OpenToRebuild(data_dir);
+  if (!opened.ok()) return Fail(opened.status(), io);
+  auto& store = opened.value().store;
   auto started = std::chrono::steady_clock::now();
   {
     ProgressBar bar("rebuilding");
-    auto status = (*store)->Rebuild(names, bar.Fn());
+    auto status = store->Rebuild(names, bar.Fn());
     if (!status.ok()) return Fail(status, io);
   }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   // The others may lag if an earlier command stopped early; bring them along.
-  if (auto status = CatchUp(**store); !status.ok()) return Fail(status, io);
+  if (auto status = CatchUp(*store); !status.ok()) return Fail(status, io);
   Report report{{{"projection"}, {"seq", Column::Kind::kInteger}, {"rebuilt"}}, {}};
   for (const Projection* projection : AllProjections()) {
-    auto checkpoint = (*store)->Checkpoint(projection->name());
+    auto checkpoint = store->Checkpoint(projection->name());
     if (!checkpoint.ok()) return Fail(checkpoint.status(), io);
     bool rebuilt =
         names.empty() || std::find(names.begin(), names.end(), projection->name()) != names.end();
@@ -298,7 +327,7 @@ int RunRebuild(const std::string& data_dir, const std::vector<std::string>& name
   }
   Render(report, format, io.out);
   if (format == OutputFormat::kTable) {
-    uint64_t events = (*log)->head_seq();
+    uint64_t events = opened.value().log->head_seq();
     io.out << "rebuilt from " << events << " events in " << std::fixed << std::setprecision(3)
            << seconds << " s";
     if (seconds > 0) io.out << " (" << static_cast<uint64_t>(events / seconds) << " events/s)";

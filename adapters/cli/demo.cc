@@ -149,8 +149,8 @@ Result<ServeTotals> ThroughKafka(const std::string& day, const std::string& ledg
   std::ostringstream status_lines;  // the demo prints its own summary
   std::ostringstream unused;
   const std::atomic<bool> stop{false};
-  return Serve(ledger, options, (*kafka)->bootstrap(), stop, OutputFormat::kTable,
-               Io{unused, status_lines});
+  return Serve(ledger, options, {(*kafka)->bootstrap(), (*kafka)->cluster_id()}, stop,
+               OutputFormat::kTable, Io{unused, status_lines});
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "adapters/cli/exit_codes.h"
@@ -101,6 +102,7 @@ void PrintStatus(const ServeTotals& totals, const KafkaIngest& ingest,
   const uint64_t errors = ingest.health().errors + publishing.health.errors;
   std::string last_error = publishing.health.last_error;
   if (last_error.empty()) last_error = ingest.health().last_error;
+  const std::vector<std::string> warnings = ingest.OffsetWarnings();
   if (format == OutputFormat::kJson) {
     io.out << "{\"head_seq\":" << ledger.head_seq() << ",\"messages\":" << in.messages
            << ",\"appended\":" << in.appended << ",\"duplicates\":" << in.duplicates
@@ -110,7 +112,8 @@ void PrintStatus(const ServeTotals& totals, const KafkaIngest& ingest,
            << ",\"outcomes\":" << out.outcomes << ",\"dead_letters\":" << out.dead_letters
            << ",\"lag\":" << LagText(ingest) << ",\"partitions\":" << ingest.assigned_partitions()
            << ",\"kafka_errors\":" << errors << ",\"last_kafka_error\":" << JsonQuote(last_error)
-           << ",\"publish_error\":" << JsonQuote(publish_error) << "}" << std::endl;
+           << ",\"publish_error\":" << JsonQuote(publish_error)
+           << ",\"offset_warnings\":" << warnings.size() << "}" << std::endl;
     return;
   }
   io.err << "serve: head seq " << ledger.head_seq() << " | in: " << in.messages << " messages, "
@@ -121,7 +124,15 @@ void PrintStatus(const ServeTotals& totals, const KafkaIngest& ingest,
          << " outcomes, " << out.dead_letters << " dead letters) | kafka errors " << errors;
   if (!last_error.empty()) io.err << " (last: " << last_error << ")";
   if (!publish_error.empty()) io.err << " | publishing waits: " << publish_error;
+  if (!warnings.empty()) io.err << " | offset warnings " << warnings.size() << " (see above)";
   io.err << std::endl;
+}
+
+// Prints each offset warning once, when it first appears.
+void LogOffsetWarnings(const KafkaIngest& ingest, std::set<std::string>& logged, Io io) {
+  for (const std::string& warning : ingest.OffsetWarnings()) {
+    if (logged.insert(warning).second) io.err << "serve: warning: " << warning << std::endl;
+  }
 }
 
 // Brings the projections up to the log, if no other command holds them.
@@ -142,10 +153,12 @@ Result<std::unique_ptr<EmbeddedKafka>> StartEmbeddedKafka(const ServeOptions& op
   return EmbeddedKafka::Start(topics);
 }
 
-Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const std::string& brokers,
+Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const KafkaCluster& kafka,
                           const std::atomic<bool>& stop, OutputFormat format, Io io) {
+  const std::string& brokers = kafka.brokers;
   KafkaIngestOptions in;
   in.brokers = brokers;
+  in.cluster_id = kafka.cluster_id;
   in.topics = options.topics;
   in.group_id = options.group_id;
   in.instance_id = options.instance_id;
@@ -166,6 +179,7 @@ Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const std
   auto last_status = Clock::now();
   auto last_tick = Clock::now();
   auto last_catch_up = Clock::now();
+  std::set<std::string> logged_warnings;
   Status failed;
   while (!stop.load()) {
     const uint64_t taken = totals.ingest.messages;
@@ -184,6 +198,7 @@ Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const std
       CatchUpProjections(ledger, options.data_dir);
       last_catch_up = Clock::now();
     }
+    LogOffsetWarnings(**ingest, logged_warnings, io);
     if (MillisSince(last_status) >= options.status_every_ms) {
       PrintStatus(totals, **ingest, published, ledger, format, io);
       last_status = Clock::now();
@@ -211,12 +226,14 @@ int RunServe(const ServeOptions& options, OutputFormat format, Io io) {
   auto ledger = OpenLedger(options.data_dir, &clock, /*create_if_missing=*/true);
   if (!ledger.ok()) return Fail(ledger.status(), io);
   std::unique_ptr<EmbeddedKafka> embedded;
-  std::string brokers = options.brokers;
+  KafkaCluster kafka{options.brokers, ""};
+  std::string& brokers = kafka.brokers;
   if (brokers.empty()) {
     auto started = StartEmbeddedKafka(options);
     if (!started.ok()) return Fail(started.status(), io);
     embedded = std::move(started).value();
     brokers = embedded->bootstrap();
+    kafka.cluster_id = embedded->cluster_id();
     io.err << "serve: no --kafka-brokers: librdkafka's mock cluster in this process at " << brokers
            << " (memory only; for trying things, not for production)\n"
            << "serve: publish to it with: tally publish --brokers " << brokers << " FILE.ndjson\n";
@@ -230,7 +247,7 @@ int RunServe(const ServeOptions& options, OutputFormat format, Io io) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
-  auto totals = Serve(**ledger, options, brokers, g_stop, format, io);
+  auto totals = Serve(**ledger, options, kafka, g_stop, format, io);
   if (!totals.ok()) return Fail(totals.status(), io);
   io.err << "serve: stopped cleanly at head seq " << (*ledger)->head_seq() << '\n';
   return kExitOk;

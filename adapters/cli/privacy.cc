@@ -46,12 +46,6 @@ Result<Appended> AppendOperatorEvent(const std::string& data_dir, const std::str
   return appended;
 }
 
-// The projections follow what was appended (a failure loses nothing).
-Status CatchUpAfter(const Ledger& ledger, const std::string& data_dir) {
-  auto store = ProjectionStore::Open(ledger, data_dir);
-  return store.ok() ? CatchUp(**store) : store.status();
-}
-
 }  // namespace
 
 int RunShred(const std::string& data_dir, const std::string& subject, const std::string& purpose,
@@ -105,9 +99,7 @@ int RunShred(const std::string& data_dir, const std::string& subject, const std:
     io.out << "erasure_requested appended at seq " << outcome.seq << " (id " << appended->id
            << ")\n";
   }
-  if (auto status = CatchUpAfter(ledger, data_dir); !status.ok()) {
-    return Fail(status.WithContext("updating projections"), io);
-  }
+  CatchUpAfterWrite(ledger, data_dir, io);
   return kExitOk;
 }
 
@@ -126,9 +118,7 @@ int RunLegalHold(const std::string& data_dir, const std::string& subject, bool p
   Report report{{{"subject"}, {"legal_hold"}, {"seq", Column::Kind::kInteger}},
                 {{subject, place ? "placed" : "released", std::to_string(appended->outcome.seq)}}};
   Render(report, format, io.out);
-  if (auto status = CatchUpAfter(*appended->ledger, data_dir); !status.ok()) {
-    return Fail(status.WithContext("updating projections"), io);
-  }
+  CatchUpAfterWrite(*appended->ledger, data_dir, io);
   return kExitOk;
 }
 

@@ -61,7 +61,7 @@ int RunRetentionApply(const std::string& data_dir, uint64_t through_seq, OutputF
   auto ledger = OpenExisting(data_dir, &clock);
   if (!ledger.ok()) return Fail(ledger.status(), io);
   // The projections must have folded every record before it leaves.
-  auto store = ProjectionStore::Open(**ledger, data_dir);
+  auto store = OpenProjectionsForWriting(**ledger, data_dir);
   if (!store.ok()) return Fail(store.status(), io);
   if (auto status = CatchUp(**store); !status.ok()) return Fail(status, io);
   uint64_t through = through_seq;

@@ -22,12 +22,19 @@ struct ServeTotals {
 // The mock cluster holding `options`' topics (tally serve without brokers).
 Result<std::unique_ptr<EmbeddedKafka>> StartEmbeddedKafka(const ServeOptions& options);
 
-// Ingests and publishes against `brokers` until `stop` is set, or
+// Where Serve takes its messages from.
+struct KafkaCluster {
+  std::string brokers;     // bootstrap servers
+  std::string cluster_id;  // empty: the id the brokers report (KafkaIngestOptions)
+};
+
+// Ingests and publishes against `kafka` until `stop` is set, or
 // options.exit_when_idle_ms pass with nothing to take or publish. Prints a
 // status line every options.status_every_ms (format: table on stderr, JSON
-// lines on stdout). A non-ok Status is a ledger failure or a fatal Kafka
+// lines on stdout), and a line on stderr for each new offset warning
+// (KafkaIngest::OffsetWarnings). A non-ok Status is a ledger failure or a fatal Kafka
 // error; what was appended is durable and a restart resumes after it.
-Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const std::string& brokers,
+Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const KafkaCluster& kafka,
                           const std::atomic<bool>& stop, OutputFormat format, Io io);
 
 }  // namespace tally::cli

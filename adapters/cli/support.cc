@@ -1,8 +1,10 @@
 #include "adapters/cli/support.h"
 
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "adapters/cli/exit_codes.h"
 #include "adapters/cli/report.h"
@@ -109,18 +111,76 @@ Status CatchUp(ProjectionStore& store) {
   return caught_up.ok() ? Status::Ok() : caught_up.status();
 }
 
+namespace {
+
+// The projections for a read of `log`: for writing (caught up for the next
+// reader too) if free, else as a secondary.
+Result<std::unique_ptr<ProjectionStore>> OpenProjectionsToRead(const Log& log,
+                                                               const std::string& data_dir) {
+  auto store = ProjectionStore::Open(log, data_dir);
+  if (store.ok() || store.status().code() != StatusCode::kUnavailable) return store;
+  return ProjectionStore::OpenForReading(log, data_dir);
+}
+
+}  // namespace
+
+void PauseBeforeRetry() { std::this_thread::sleep_for(std::chrono::milliseconds(20)); }
+
+Result<std::unique_ptr<Log>> OpenLogForReading(const std::string& data_dir) {
+  for (int attempt = 1;; ++attempt) {
+    auto log = Log::OpenForReading(data_dir);
+    const bool file_gone =
+        !log.ok() && log.status().message().find("No such file or directory") != std::string::npos;
+    if (!file_gone || attempt >= limits::kReadOpenAttemptsMax) return log;
+    PauseBeforeRetry();
+  }
+}
+
 Result<std::unique_ptr<ReadView>> OpenForReading(const std::string& data_dir) {
-  auto view = std::make_unique<ReadView>();
-  auto log = Log::OpenForReading(data_dir);
-  if (!log.ok()) return log.status();
-  view->log = std::move(log).value();
-  // Figures without acknowledged events would be wrong: refuse them.
-  if (auto history = view->log->CheckHistory(); !history.ok()) return history;
-  auto store = ProjectionStore::Open(*view->log, data_dir);
-  if (!store.ok()) return store.status();
-  view->projections = std::move(store).value();
-  if (auto status = CatchUp(*view->projections); !status.ok()) return status;
-  return view;
+  for (int attempt = 1;; ++attempt) {
+    auto view = std::make_unique<ReadView>();
+    auto log = OpenLogForReading(data_dir);
+    if (!log.ok()) return log.status();
+    view->log = std::move(log).value();
+    // Figures without acknowledged events would be wrong: refuse them.
+    if (auto history = view->log->CheckHistory(); !history.ok()) return history;
+    auto store = OpenProjectionsToRead(*view->log, data_dir);
+    // Unavailable: the store is being created; ahead: another process
+    // caught it up past the log as this one opened it. Both pass at once.
+    const bool retry =
+        store.ok() ? (*store)->ahead_of_log() : store.status().code() == StatusCode::kUnavailable;
+    if (retry && attempt < limits::kReadOpenAttemptsMax) {
+      PauseBeforeRetry();
+      continue;
+    }
+    if (!store.ok()) return store.status();
+    view->projections = std::move(store).value();
+    if (auto status = CatchUp(*view->projections); !status.ok()) return status;
+    return view;
+  }
+}
+
+Result<std::unique_ptr<ProjectionStore>> OpenProjectionsForWriting(const Log& log,
+                                                                   const std::string& data_dir) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(limits::kProjectionLockWaitMs);
+  for (;;) {
+    auto store = ProjectionStore::Open(log, data_dir);
+    if (store.ok() || store.status().code() != StatusCode::kUnavailable ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return store;
+    }
+    PauseBeforeRetry();
+  }
+}
+
+void CatchUpAfterWrite(const Log& log, const std::string& data_dir, Io io) {
+  auto store = ProjectionStore::Open(log, data_dir);
+  Status status = store.ok() ? CatchUp(**store) : store.status();
+  if (status.ok()) return;
+  io.err << "tally: warning: written, but the projections were not brought up to date ("
+         << status.message() << "); reads fold the new events from the log, and the next "
+         << "command that can catches them up\n";
 }
 
 void PrintLineErrors(const NdjsonEvents& read, const char* verb, OutputFormat format, Io io) {

@@ -45,6 +45,13 @@ Result<std::unique_ptr<KeyStore>> OpenKeysForReading(const std::string& data_dir
 
 // The log prefix `as_of` names; InvalidArgument for a bad timestamp.
 Result<LogRange> RangeOf(const AsOf& as_of);
+// A short pause before opening stores again that another process is using.
+void PauseBeforeRetry();
+// The log read-only. A writer that flushes or compacts while it opens can
+// remove a file the open is about to read: opened again, it reads the new
+// set of files.
+Result<std::unique_ptr<Log>> OpenLogForReading(const std::string& data_dir);
+
 // InvalidArgument when `range` names a seq past the head of `log`: a report
 // as of a seq that does not exist yet is an error, not today's figures.
 Status CheckInLog(const LogRange& range, const Log& log);
@@ -70,6 +77,20 @@ struct ReadView {
   std::unique_ptr<ProjectionStore> projections;
 };
 
+// The log and its projections for a read command, caught up to the log's
+// head. Takes no lock another command needs for long: if another process
+// holds the projections, they are read as a secondary and what they lack
+// is folded from the log in memory.
 Result<std::unique_ptr<ReadView>> OpenForReading(const std::string& data_dir);
+
+// The projections of `log` for writing, waiting up to
+// limits::kProjectionLockWaitMs while another process holds them.
+Result<std::unique_ptr<ProjectionStore>> OpenProjectionsForWriting(const Log& log,
+                                                                   const std::string& data_dir);
+
+// After a committed write: brings the projections up to the log if no
+// other process holds them; otherwise, or on failure, warns on `io.err`
+// (the write stands; the next command catches up).
+void CatchUpAfterWrite(const Log& log, const std::string& data_dir, Io io);
 
 }  // namespace tally::cli

@@ -3,9 +3,23 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <random>
+
 #include "adapters/kafka/internal/client.h"
 
 namespace tally {
+namespace {
+
+// "embedded-" and 128 random bits in hex.
+std::string NewClusterId() {
+  std::random_device random;
+  std::string id = "embedded-";
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 32; ++i) id.push_back(kHex[random() % 16]);
+  return id;
+}
+
+}  // namespace
 
 struct EmbeddedKafka::Impl {
   ~Impl() {
@@ -16,6 +30,7 @@ struct EmbeddedKafka::Impl {
   rd_kafka_mock_cluster_t* cluster = nullptr;
   int brokers = 0;
   std::string bootstrap;
+  std::string cluster_id;
 };
 
 EmbeddedKafka::EmbeddedKafka(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -40,10 +55,12 @@ Result<std::unique_ptr<EmbeddedKafka>> EmbeddedKafka::Start(std::span<const Topi
     }
   }
   impl->bootstrap = rd_kafka_mock_cluster_bootstraps(impl->cluster);
+  impl->cluster_id = NewClusterId();
   return std::unique_ptr<EmbeddedKafka>(new EmbeddedKafka(std::move(impl)));
 }
 
 const std::string& EmbeddedKafka::bootstrap() const { return impl_->bootstrap; }
+const std::string& EmbeddedKafka::cluster_id() const { return impl_->cluster_id; }
 
 Status EmbeddedKafka::SetBrokersUp(bool up) {
   for (int32_t broker = 1; broker <= impl_->brokers; ++broker) {

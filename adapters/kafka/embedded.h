@@ -29,6 +29,11 @@ class EmbeddedKafka {
 
   // The bootstrap servers to give clients, host:port[,...].
   const std::string& bootstrap() const;
+  // This cluster's identity, for binding stored offsets to it
+  // (KafkaIngestOptions::cluster_id): "embedded-" and 32 random hex digits,
+  // new for every Start. librdkafka's own mock cluster id is made from the
+  // cluster's memory address, so a later cluster can have the same one.
+  const std::string& cluster_id() const;
   // Takes every broker down (connections refused) or back up.
   Status SetBrokersUp(bool up);
 

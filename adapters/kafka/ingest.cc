@@ -10,6 +10,9 @@
 #include "adapters/kafka/internal/client.h"
 #include "events/check.h"
 #include "events/codec.h"
+#include "events/limits.h"
+#include "events/personal.h"
+#include "ledger/personal.h"
 
 namespace tally {
 namespace {
@@ -20,14 +23,12 @@ constexpr const char* kBinaryContentType = "application/x-capnp";
 
 using Partition = std::pair<std::string, int32_t>;
 
-// A message as a dead letter: its key, bytes and where it came from.
-DeadLetter DeadLetterOf(const rd_kafka_message_t* message) {
+// A message as a dead letter, without its value: its key and where it
+// came from.
+DeadLetter LetterOf(const rd_kafka_message_t* message) {
   DeadLetter letter;
   if (message->key != nullptr) {
     letter.key.assign(static_cast<const char*>(message->key), message->key_len);
-  }
-  if (message->payload != nullptr) {
-    letter.value.assign(static_cast<const char*>(message->payload), message->len);
   }
   letter.headers = {{"tally-source-topic", rd_kafka_topic_name(message->rkt)},
                     {"tally-source-partition", std::to_string(message->partition)},
@@ -35,6 +36,44 @@ DeadLetter DeadLetterOf(const rd_kafka_message_t* message) {
   if (std::string type = HeaderOf(message, "content-type"); !type.empty()) {
     letter.headers.emplace_back("content-type", std::move(type));
   }
+  return letter;
+}
+
+// The dead letter of a message that did not parse. Its bytes are not kept:
+// they may hold personal data that cannot be sealed without knowing whose
+// it is (docs/privacy.md, "Dead letters"); the source offset says where
+// they are.
+DeadLetter UnparsedLetter(const rd_kafka_message_t* message, std::string reason) {
+  DeadLetter letter = LetterOf(message);
+  letter.reason = std::move(reason);
+  letter.headers.emplace_back("tally-value", "omitted");
+  letter.headers.emplace_back("tally-value-bytes", std::to_string(message->len));
+  return letter;
+}
+
+// What a dead letter's value holds of the event's personal fields:
+// "event" (it has none), "sealed", or "redacted" (some could not be sealed).
+// REQUIRES: no personal field of `event` is plaintext.
+const char* PersonalForm(const Event& event) {
+  const char* form = "event";
+  ForEachPersonalField(event.reader(),
+                       [&](std::string_view, schema::Purpose, schema::PersonalField::Reader field) {
+                         TALLY_CHECK(field.which() != schema::PersonalField::PLAINTEXT);
+                         if (field.which() == schema::PersonalField::ERASED) form = "redacted";
+                         if (field.which() == schema::PersonalField::SEALED && form[0] == 'e')
+                           form = "sealed";
+                       });
+  return form;
+}
+
+// The dead letter of a message that parsed: `event` (its personal fields
+// sealed or redacted) in the message's format, not the message's bytes.
+DeadLetter ParsedLetter(const rd_kafka_message_t* message, const Event& event,
+                        const EventCodec& codec) {
+  DeadLetter letter = LetterOf(message);
+  const bool binary = HeaderOf(message, "content-type") == kBinaryContentType;
+  letter.value = binary ? codec.ToBinary(event) : codec.ToJson(event);
+  letter.headers.emplace_back("tally-value", PersonalForm(event));
   return letter;
 }
 
@@ -55,7 +94,70 @@ struct Batch {
   std::vector<const Partition*> malformed_partition_of;
   std::map<Partition, int64_t> next_offsets;
   Result<std::vector<AppendOutcome>> outcomes = Status::Unavailable("not appended yet");
+  // Encodes the rejected events' dead letters, on the thread that writes
+  // the batch; made at the first rejection.
+  std::unique_ptr<EventCodec> letter_codec;
 };
+
+// Parses `message` into an event of `batch`, or a dead letter if it does
+// not parse or its key is not its account. The message stays owned by
+// the caller, which adds it to batch.messages.
+void AddMessage(Batch& batch, const rd_kafka_message_t* message, const Partition* partition,
+                const EventCodec& codec) {
+  std::string_view value;
+  if (message->payload != nullptr)
+    value = {static_cast<const char*>(message->payload), message->len};
+  std::string_view key;
+  if (message->key != nullptr) key = {static_cast<const char*>(message->key), message->key_len};
+  const bool binary = HeaderOf(message, "content-type") == kBinaryContentType;
+  auto event = binary ? codec.ParseBinary(value) : codec.ParseJson(value);
+  if (!event.ok()) {
+    batch.malformed.push_back(UnparsedLetter(message, event.status().message()));
+    batch.malformed_partition_of.push_back(partition);
+  } else if (!key.empty() && key != event->reader().getAccount().cStr()) {
+    // Not judged by the ledger, so not sealed: its personal fields are redacted.
+    DeadLetter letter = ParsedLetter(message, RedactPersonalFields(*event), codec);
+    letter.reason = "the message key \"" + std::string(key) + "\" is not the event's account";
+    batch.malformed.push_back(std::move(letter));
+    batch.malformed_partition_of.push_back(partition);
+  } else {
+    batch.events.push_back(std::move(event).value());
+    batch.message_of.push_back(message);
+    batch.partition_of.push_back(partition);
+  }
+}
+
+// Drops from `batch` the messages, events, dead letters and offsets of
+// partitions not in `assigned` (revoked while it was polled).
+void DropRevoked(Batch& batch, const std::set<Partition>& assigned) {
+  auto revoked = [&](const Partition& partition) { return assigned.count(partition) == 0; };
+  if (std::any_of(batch.next_offsets.begin(), batch.next_offsets.end(),
+                  [&](const auto& entry) { return revoked(entry.first); })) {
+    size_t kept = 0;
+    for (size_t i = 0; i < batch.events.size(); ++i) {
+      if (revoked(*batch.partition_of[i])) continue;
+      batch.events[kept] = std::move(batch.events[i]);
+      batch.message_of[kept] = batch.message_of[i];
+      batch.partition_of[kept++] = batch.partition_of[i];
+    }
+    batch.events.erase(batch.events.begin() + static_cast<std::ptrdiff_t>(kept),
+                       batch.events.end());
+    batch.message_of.resize(kept);
+    batch.partition_of.resize(kept);
+    kept = 0;
+    for (size_t i = 0; i < batch.malformed.size(); ++i) {
+      if (revoked(*batch.malformed_partition_of[i])) continue;
+      batch.malformed[kept] = std::move(batch.malformed[i]);
+      batch.malformed_partition_of[kept++] = batch.malformed_partition_of[i];
+    }
+    batch.malformed.resize(kept);
+    batch.malformed_partition_of.resize(kept);
+    std::erase_if(batch.next_offsets, [&](const auto& entry) { return revoked(entry.first); });
+    std::erase_if(batch.messages, [&](const MessagePtr& message) {
+      return revoked({rd_kafka_topic_name(message->rkt), message->partition});
+    });
+  }
+}
 
 }  // namespace
 
@@ -97,6 +199,7 @@ struct KafkaIngest::Impl {
       rd_kafka_assign(rk, nullptr);
       return;
     }
+    self->ResolveCluster();
     if (auto status = self->StartAtStoredOffsets(partitions); !status.ok()) {
       self->failure = status;
       rd_kafka_assign(rk, nullptr);
@@ -109,14 +212,46 @@ struct KafkaIngest::Impl {
     rd_kafka_assign(rk, partitions);
   }
 
-  Status StartAtStoredOffsets(rd_kafka_topic_partition_list_t* partitions) const {
+  // The cluster's identity: the given one, else the brokers' (known by
+  // the time partitions are assigned; empty if the brokers give none).
+  void ResolveCluster() {
+    if (!options.cluster_id.empty()) {
+      cluster = options.cluster_id;
+      return;
+    }
+    char* id = rd_kafka_clusterid(consumer, limits::kKafkaClusterIdWaitMs);
+    if (id == nullptr) return;  // kept from the last assignment, if any
+    cluster = id;
+    rd_kafka_mem_free(consumer, id);
+  }
+
+  // The stored offset to start `partition` at, if it is of this cluster.
+  // Offsets stored without a cluster (older versions) are taken as the
+  // brokers' cluster's, never as an embedded one's.
+  Result<std::optional<int64_t>> UsableOffset(const std::string& topic, int32_t partition) const {
+    auto stored = ledger.StoredClusterOffset(topic, partition);
+    if (!stored.ok()) return stored.status();
+    if (!*stored) return std::optional<int64_t>();
+    const ClusterOffset& offset = **stored;
+    const bool legacy = offset.cluster.empty() && options.cluster_id.empty();
+    if (offset.cluster != cluster && !legacy) return std::optional<int64_t>();
+    return std::optional<int64_t>(offset.next_offset);
+  }
+
+  Status StartAtStoredOffsets(rd_kafka_topic_partition_list_t* partitions) {
+    other_cluster.clear();
     for (int i = 0; i < partitions->cnt; ++i) {
       rd_kafka_topic_partition_t& partition = partitions->elems[i];
-      auto stored = ledger.StoredOffset(partition.topic, partition.partition);
+      auto usable = UsableOffset(partition.topic, partition.partition);
+      if (!usable.ok()) return usable.status();
+      // Never appended here (on this cluster): where the group got to
+      // (another process's ledger took the partition before), else the
+      // beginning.
+      partition.offset = *usable ? **usable : RD_KAFKA_OFFSET_STORED;
+      if (*usable) continue;
+      auto stored = ledger.StoredClusterOffset(partition.topic, partition.partition);
       if (!stored.ok()) return stored.status();
-      // Never appended here: where the group got to (another process's
-      // ledger took the partition before), else the beginning.
-      partition.offset = *stored ? **stored : RD_KAFKA_OFFSET_STORED;
+      if (*stored) other_cluster[{partition.topic, partition.partition}] = **stored;
     }
     return Status::Ok();
   }
@@ -171,6 +306,12 @@ struct KafkaIngest::Impl {
     rd_kafka_topic_partition_list_destroy(list);
   }
 
+  // The dead letter of the batch's event `i`, rejected as `judged`.
+  static DeadLetter RejectedLetter(Batch& batch, size_t i, const Event& judged) {
+    if (batch.letter_codec == nullptr) batch.letter_codec = std::make_unique<EventCodec>();
+    return ParsedLetter(batch.message_of.at(i), judged, *batch.letter_codec);
+  }
+
   // Appends `batch` on another thread, so that the next batch is fetched
   // and parsed while this one is written and synced.
   void StartAppend(std::unique_ptr<Batch> batch) {
@@ -180,12 +321,13 @@ struct KafkaIngest::Impl {
       for (const auto& [partition, next] : batch_ptr->next_offsets) {
         offsets.push_back({partition.first, partition.second, next});
       }
-      batch_ptr->outcomes =
-          ledger.AppendFrom(batch_ptr->events, {.offsets = offsets,
-                                                .dead_letters = batch_ptr->malformed,
-                                                .if_rejected = [batch_ptr](size_t i) {
-                                                  return DeadLetterOf(batch_ptr->message_of.at(i));
-                                                }});
+      batch_ptr->outcomes = ledger.AppendFrom(
+          batch_ptr->events, {.offsets = offsets,
+                              .cluster = cluster,
+                              .dead_letters = batch_ptr->malformed,
+                              .if_rejected = [batch_ptr](size_t i, const Event& judged) {
+                                return RejectedLetter(*batch_ptr, i, judged);
+                              }});
     });
   }
 
@@ -197,8 +339,12 @@ struct KafkaIngest::Impl {
   IngestCounts finished_in_rebalance;  // counted by the next PollOnce
   EventCodec codec;
   std::set<Partition> assigned;  // by the last rebalance
-  Status failure;                // from the rebalance callback
-  KafkaHealth health;            // from the error callback
+  std::string cluster;           // the cluster's identity, by the last rebalance
+  // Assigned partitions whose stored offset (the value) is of another
+  // cluster: they started afresh.
+  std::map<Partition, ClusterOffset> other_cluster;
+  Status failure;      // from the rebalance callback
+  KafkaHealth health;  // from the error callback
 };
 
 KafkaIngest::KafkaIngest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -276,29 +422,7 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
     }
     run->second = std::max(run->second, message->offset + 1);
     const Partition* partition = &run->first;
-    std::string_view value;
-    if (message->payload != nullptr)
-      value = {static_cast<const char*>(message->payload), message->len};
-    std::string_view key;
-    if (message->key != nullptr) key = {static_cast<const char*>(message->key), message->key_len};
-    const bool binary = HeaderOf(message.get(), "content-type") == kBinaryContentType;
-    auto event = binary ? s.codec.ParseBinary(value) : s.codec.ParseJson(value);
-    std::string reason;
-    if (!event.ok()) {
-      reason = event.status().message();
-    } else if (!key.empty() && key != event->reader().getAccount().cStr()) {
-      reason = "the message key \"" + std::string(key) + "\" is not the event's account";
-    }
-    if (!reason.empty()) {
-      DeadLetter letter = DeadLetterOf(message.get());
-      letter.reason = std::move(reason);
-      batch->malformed.push_back(std::move(letter));
-      batch->malformed_partition_of.push_back(partition);
-    } else {
-      batch->events.push_back(std::move(event).value());
-      batch->message_of.push_back(message.get());
-      batch->partition_of.push_back(partition);
-    }
+    AddMessage(*batch, message.get(), partition, s.codec);
     batch->messages.push_back(std::move(message));
   }
   // The previous batch, appended meanwhile.
@@ -320,33 +444,7 @@ Status KafkaIngest::PollOnce(IngestCounts& counts) {
   if (!previous.ok()) return previous;
   // Messages of partitions revoked while polling are dropped: the process
   // that takes the partition fetches them again from the stored offset.
-  auto revoked = [&](const Partition& partition) { return s.assigned.count(partition) == 0; };
-  if (std::any_of(batch->next_offsets.begin(), batch->next_offsets.end(),
-                  [&](const auto& entry) { return revoked(entry.first); })) {
-    size_t kept = 0;
-    for (size_t i = 0; i < batch->events.size(); ++i) {
-      if (revoked(*batch->partition_of[i])) continue;
-      batch->events[kept] = std::move(batch->events[i]);
-      batch->message_of[kept] = batch->message_of[i];
-      batch->partition_of[kept++] = batch->partition_of[i];
-    }
-    batch->events.erase(batch->events.begin() + static_cast<std::ptrdiff_t>(kept),
-                        batch->events.end());
-    batch->message_of.resize(kept);
-    batch->partition_of.resize(kept);
-    kept = 0;
-    for (size_t i = 0; i < batch->malformed.size(); ++i) {
-      if (revoked(*batch->malformed_partition_of[i])) continue;
-      batch->malformed[kept] = std::move(batch->malformed[i]);
-      batch->malformed_partition_of[kept++] = batch->malformed_partition_of[i];
-    }
-    batch->malformed.resize(kept);
-    batch->malformed_partition_of.resize(kept);
-    std::erase_if(batch->next_offsets, [&](const auto& entry) { return revoked(entry.first); });
-    std::erase_if(batch->messages, [&](const MessagePtr& message) {
-      return revoked({rd_kafka_topic_name(message->rkt), message->partition});
-    });
-  }
+  DropRevoked(*batch, s.assigned);
   if (batch->next_offsets.empty()) return Status::Ok();
   s.StartAppend(std::move(batch));
   return Status::Ok();
@@ -370,12 +468,40 @@ std::optional<uint64_t> KafkaIngest::Lag() const {
         high < 0) {
       return std::nullopt;  // not fetched yet
     }
-    auto stored = impl_->ledger.StoredOffset(topic, partition);
-    if (!stored.ok()) return std::nullopt;
-    const int64_t next = stored->value_or(std::max<int64_t>(low, 0));
-    if (high > next) lag += static_cast<uint64_t>(high - next);
+    auto usable = impl_->UsableOffset(topic, partition);
+    if (!usable.ok()) return std::nullopt;
+    const int64_t next = usable->value_or(std::max<int64_t>(low, 0));
+    if (next > high) return std::nullopt;  // beyond the end: OffsetWarnings() says why
+    lag += static_cast<uint64_t>(high - next);
   }
   return lag;
+}
+
+std::vector<std::string> KafkaIngest::OffsetWarnings() const {
+  std::vector<std::string> warnings;
+  for (const auto& [partition, stored] : impl_->other_cluster) {
+    warnings.push_back(
+        partition.first + "/" + std::to_string(partition.second) + ": the stored offset " +
+        std::to_string(stored.next_offset) + " is of another Kafka cluster (" +
+        (stored.cluster.empty() ? "not recorded" : stored.cluster) + "), not this one (" +
+        impl_->cluster + "): started where the group got to here, else at the beginning");
+  }
+  for (const auto& [topic, partition] : impl_->assigned) {
+    int64_t low = 0, high = 0;
+    auto usable = impl_->UsableOffset(topic, partition);
+    if (!usable.ok() || !*usable ||
+        rd_kafka_get_watermark_offsets(impl_->consumer, topic.c_str(), partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0 || **usable <= high) {
+      continue;
+    }
+    warnings.push_back(topic + "/" + std::to_string(partition) + ": the stored offset " +
+                       std::to_string(**usable) + " is beyond the partition's end (" +
+                       std::to_string(high) +
+                       "): was the topic deleted and recreated? Nothing before the stored offset "
+                       "is taken again");
+  }
+  return warnings;
 }
 
 size_t KafkaIngest::assigned_partitions() const { return impl_->assigned.size(); }

@@ -7,11 +7,17 @@
 // appended: docs/kafka.md) and appends each polled batch with AppendFrom,
 // pipelined with the next poll, so the batch, the next offset of every
 // partition in it and the dead letters (messages that did not parse, events
-// the ledger rejected: original bytes, reason) land in one synced write.
+// the ledger rejected: the event with its personal fields sealed or
+// redacted, never plaintext; for a message that did not parse, no bytes;
+// and the reason) land in one synced write.
 // KafkaPublisher delivers the dead letters. Transient broker errors are
 // recorded in health() and ingest goes on (librdkafka reconnects); a fatal
 // client error or a ledger failure stops ingest with a Status, and a new
 // KafkaIngest resumes from the stored offsets.
+//
+// Offsets are bound to the cluster they came from (KafkaIngestOptions::
+// cluster_id): a partition whose stored offset is of another cluster starts
+// as if this ledger had never appended it, and OffsetWarnings() says so.
 //
 // Message format: the key is the event's account; the value is one event,
 // JSON (docs/events.md) or, with the header `content-type:
@@ -44,6 +50,13 @@ struct KafkaIngestOptions {
   int session_timeout_ms = 10'000;   // a silent member loses its partitions after this
   size_t batch_messages_max = 4096;  // polled per append
   int poll_timeout_ms = 100;         // wait for the first message of a batch
+  // The identity of the cluster `brokers` belong to, stored with every
+  // offset so that offsets are only used on the cluster they came from.
+  // Empty: the cluster id the brokers report (rd_kafka_clusterid). An
+  // embedded cluster passes EmbeddedKafka::cluster_id(): it is a new
+  // cluster each time, and offsets stored without a cluster (by older
+  // versions) are then not used either.
+  std::string cluster_id;
 };
 
 struct IngestCounts {
@@ -78,6 +91,12 @@ class KafkaIngest {
   // watermarks of the last fetch less the offsets the ledger stored.
   // nullopt until a fetch has reported every assigned partition's watermark.
   std::optional<uint64_t> Lag() const;
+  // Sentences about stored offsets that were not used or look wrong, one
+  // per partition: a partition assigned with a stored offset of another
+  // cluster (it started where the group got to on this cluster, else at
+  // the beginning), or whose stored offset is beyond the broker's end (the
+  // topic was deleted and recreated: Lag() is then nullopt, not 0).
+  std::vector<std::string> OffsetWarnings() const;
   // Partitions assigned to this process now.
   size_t assigned_partitions() const;
   const KafkaHealth& health() const;

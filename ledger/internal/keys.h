@@ -7,7 +7,7 @@
 //   'M' "head"                            seq:u64be hash:32     (last appended seq)
 //   'M' "format"                          u64be                 (layout version)
 //   'M' "base"                            the log base          (ledger/internal/base.h)
-//   'O' topic 0x00 partition:u32be        next_offset:u64be     (source offsets)
+//   'O' topic 0x00 partition:u32be        next_offset:u64be [cluster] (source_offsets.h)
 //   'D' id:u64be                          dead letter           (ledger/internal/outbox.h)
 //   'C' name                              seq:u64be             (publisher cursors)
 //

@@ -12,7 +12,9 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
+#include <thread>
 
 #include "events/personal.h"
 #include "events/timestamp.h"
@@ -26,6 +28,7 @@
 #include "ledger/internal/record.h"
 #include "ledger/internal/replay.h"
 #include "ledger/internal/segment.h"
+#include "ledger/internal/source_offsets.h"
 #include "ledger/personal.h"
 #include "ledger/retention.h"
 
@@ -228,6 +231,10 @@ class RocksLedger final : public Ledger {
                                                 const SourceBatch& source) override;
   Result<std::optional<int64_t>> StoredOffset(const std::string& topic,
                                               int32_t partition) const override;
+  Result<std::optional<ClusterOffset>> StoredClusterOffset(const std::string& topic,
+                                                           int32_t partition) const override {
+    return internal::ReadSourceOffset(db_.get(), topic, partition);
+  }
   Result<std::vector<DeadLetter>> DeadLetters(size_t max) const override {
     return internal::ReadDeadLetters(db_.get(), max);
   }
@@ -288,8 +295,8 @@ class RocksLedger final : public Ledger {
   Result<std::optional<internal::IdEntry>> LookupId(const std::string& id) const;
   // Checks `offsets` against the stored ones and those staged by earlier
   // writers of the group, then stages them.
-  Status StageOffsets(std::span<const SourceOffset> offsets,
-                      std::map<std::string, int64_t>& staged) const;
+  Status StageOffsets(const SourceBatch& source,
+                      std::map<std::string, ClusterOffset>& staged) const;
   Result<ArchivedSegment> ArchiveNow(uint64_t through_seq, const RetentionPolicy& policy,
                                      const std::string& archive_dir);
   // Destroys the keys of (subject, purpose) pairs; a pair that fails stays
@@ -327,6 +334,10 @@ Result<std::vector<AppendOutcome>> RocksLedger::AppendFrom(std::span<const Event
                                                            const SourceBatch& source) {
   for (const SourceOffset& offset : source.offsets) {
     if (auto valid = CheckSourceOffset(offset); !valid.ok()) return valid;
+  }
+  if (source.cluster.size() > limits::kClusterIdBytesMax) {
+    return Status::InvalidArgument("the cluster id is longer than " +
+                                   std::to_string(limits::kClusterIdBytesMax) + " bytes");
   }
   // Personal fields are sealed before anything else sees the event, so the
   // idempotency check compares sealed bytes (sealing is deterministic).
@@ -431,7 +442,7 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
   internal::DecideOptions decide{options_.hold_ttl_ms_default * 1000, limits::kHoldTtlMsMax * 1000};
   internal::BatchBuilder builder(state_, head_, clock_->NowMicros(), decide,
                                  [this](const std::string& id) { return LookupId(id); });
-  std::map<std::string, int64_t> staged_offsets;  // by offset key, for this write
+  std::map<std::string, ClusterOffset> staged_offsets;  // by offset key, for this write
   uint64_t dead_letter_id = last_dead_letter_id_;
   auto stage_dead_letter = [&](const DeadLetter& letter, const std::string& reason) {
     DeadLetter stored = letter;
@@ -453,7 +464,7 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
       writer->result = std::vector<AppendOutcome>();
     } else {
       // The offsets first: a writer that lost its partition adds nothing.
-      Status fenced = StageOffsets(writer->source.offsets, staged_offsets);
+      Status fenced = StageOffsets(writer->source, staged_offsets);
       if (!fenced.ok()) {
         writer->result = fenced;
         continue;
@@ -465,15 +476,14 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
         const std::vector<AppendOutcome>& outcomes = *writer->result;
         for (size_t i = 0; writer->source.if_rejected && i < outcomes.size(); ++i) {
           if (outcomes[i].kind != AppendOutcome::Kind::kRejected) continue;
-          stage_dead_letter(writer->source.if_rejected(i), outcomes[i].reason);
+          stage_dead_letter(writer->source.if_rejected(i, writer->events[i]), outcomes[i].reason);
         }
       }
     }
     if (!status.ok()) break;
   }
-  for (const auto& [key, next_offset] : staged_offsets) {
-    TALLY_CHECK(
-        builder.batch().Put(key, internal::EncodeU64(static_cast<uint64_t>(next_offset))).ok());
+  for (const auto& [key, offset] : staged_offsets) {
+    TALLY_CHECK(builder.batch().Put(key, internal::EncodeSourceOffset(offset)).ok());
   }
   const bool dead_letters = dead_letter_id != last_dead_letter_id_;
   if (status.ok() && (builder.appended() > 0 || !staged_offsets.empty() || dead_letters)) {
@@ -698,42 +708,39 @@ Result<ArchivedSegment> RocksLedger::ArchiveNow(uint64_t through_seq, const Rete
                          manifest.prev_hash, manifest.last_hash, receipt_seq};
 }
 
-Status RocksLedger::StageOffsets(std::span<const SourceOffset> offsets,
-                                 std::map<std::string, int64_t>& staged) const {
-  std::map<std::string, int64_t> mine;
-  for (const SourceOffset& offset : offsets) {
+Status RocksLedger::StageOffsets(const SourceBatch& source,
+                                 std::map<std::string, ClusterOffset>& staged) const {
+  std::map<std::string, ClusterOffset> mine;
+  for (const SourceOffset& offset : source.offsets) {
     const std::string key = internal::OffsetKey(offset.topic, offset.partition);
-    int64_t current = -1;
+    std::optional<ClusterOffset> current;
     if (auto it = staged.find(key); it != staged.end()) {
       current = it->second;
     } else {
-      auto stored = StoredOffset(offset.topic, offset.partition);
+      auto stored = StoredClusterOffset(offset.topic, offset.partition);
       if (!stored.ok()) return stored.status();
-      if (*stored) current = **stored;
+      current = std::move(stored).value();
     }
-    if (offset.next_offset < current) {
+    // Another cluster counts from 0 again: only the same cluster's offsets are fenced.
+    if (current && current->cluster == source.cluster &&
+        offset.next_offset < current->next_offset) {
       return Status::Conflict(offset.topic + "/" + std::to_string(offset.partition) + ": offset " +
                               std::to_string(offset.next_offset) + " is behind the stored " +
-                              std::to_string(current) +
+                              std::to_string(current->next_offset) +
                               " (another writer appended this partition); nothing was written");
     }
-    mine[key] = offset.next_offset;
+    mine[key] = ClusterOffset{offset.next_offset, source.cluster};
   }
-  for (const auto& [key, next_offset] : mine) staged[key] = next_offset;
+  for (auto& [key, offset] : mine) staged[key] = std::move(offset);
   return Status::Ok();
 }
 
 Result<std::optional<int64_t>> RocksLedger::StoredOffset(const std::string& topic,
                                                          int32_t partition) const {
-  std::string value;
-  auto status = db_->Get(rocksdb::ReadOptions(), internal::OffsetKey(topic, partition), &value);
-  if (status.IsNotFound()) return std::optional<int64_t>();
-  if (!status.ok()) return FromRocks(status, "reading a source offset");
-  if (value.size() != internal::kSeqBytes) {
-    return Status::Corruption("the stored offset of " + topic + "/" + std::to_string(partition) +
-                              " has a bad size");
-  }
-  return std::optional<int64_t>(static_cast<int64_t>(internal::ReadU64(value)));
+  auto stored = StoredClusterOffset(topic, partition);
+  if (!stored.ok()) return stored.status();
+  if (!*stored) return std::optional<int64_t>();
+  return std::optional<int64_t>((*stored)->next_offset);
 }
 
 Result<std::optional<internal::IdEntry>> RocksLedger::LookupId(const std::string& id) const {
@@ -887,9 +894,11 @@ Result<std::optional<Hash>> HashAt(rocksdb::DB* db, uint64_t seq) {
 
 // The log (whose stored head is `head`) against its high-water mark:
 // Corruption naming the seqs it lost (internal::CheckHighWater).
-Status CheckAgainstHighWater(rocksdb::DB* db, rocksdb::FileSystem* fs, const std::string& data_dir,
-                             const ChainHead& head) {
-  auto mark = internal::ReadHighWater(fs, data_dir);
+// `mark`: the high-water mark as read before `db` was opened (a reader must
+// read it first: a writer moves the mark only after its events are in the
+// log, so a log opened after the mark was read holds everything it names).
+Status CheckAgainstMark(rocksdb::DB* db, const Result<std::optional<internal::HighWater>>& mark,
+                        const std::string& data_dir, const ChainHead& head) {
   if (!mark.ok()) return mark.status();
   if (!*mark || (*mark)->seq == 0) return Status::Ok();
   std::optional<Hash> hash_at_mark;
@@ -900,6 +909,11 @@ Status CheckAgainstHighWater(rocksdb::DB* db, rocksdb::FileSystem* fs, const std
     hash_at_mark = *hash;
   }
   return internal::CheckHighWater(**mark, head.seq, hash_at_mark, data_dir);
+}
+
+Status CheckAgainstHighWater(rocksdb::DB* db, rocksdb::FileSystem* fs, const std::string& data_dir,
+                             const ChainHead& head) {
+  return CheckAgainstMark(db, internal::ReadHighWater(fs, data_dir), data_dir, head);
 }
 
 }  // namespace
@@ -998,16 +1012,56 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, const
   return std::unique_ptr<Ledger>(std::move(ledger));
 }
 
+namespace {
+
+// The names of the store's files (tables, write-ahead logs, manifests). A
+// writer that flushes or compacts while a reader opens the store creates and
+// deletes files under it: the reader may then see a table's records neither
+// in the tables it listed nor in the write-ahead log it replayed.
+std::set<std::string> StoreFileNames(const std::string& data_dir) {
+  std::set<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir, error)) {
+    names.insert(entry.path().filename().string());
+  }
+  return names;
+}
+
+// The log read-only, opened while no file of it was created or deleted
+// (nullptr: a writer changed them meanwhile; open again).
+Result<std::unique_ptr<rocksdb::DB>> OpenReadOnlyUnchanged(const std::string& data_dir) {
+  const std::set<std::string> before = StoreFileNames(data_dir);
+  rocksdb::DB* raw = nullptr;
+  auto status =
+      rocksdb::DB::OpenForReadOnly(DbOptions(false, nullptr, data_dir, true), data_dir, &raw);
+  std::unique_ptr<rocksdb::DB> db(raw);
+  const bool changed = StoreFileNames(data_dir) != before;
+  if (changed) return std::unique_ptr<rocksdb::DB>();
+  if (!status.ok()) return FromRocks(status, "opening " + data_dir);
+  return db;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Log>> Log::OpenForReading(const std::string& data_dir) {
   if (sodium_init() < 0) return Status::IoError("libsodium failed to initialise");
   if (!std::filesystem::exists(std::filesystem::path(data_dir) / "CURRENT")) {
     return Status::NotFound("no ledger in " + data_dir);
   }
-  rocksdb::DB* raw = nullptr;
-  auto status =
-      rocksdb::DB::OpenForReadOnly(DbOptions(false, nullptr, data_dir, true), data_dir, &raw);
-  if (!status.ok()) return FromRocks(status, "opening " + data_dir);
-  std::unique_ptr<rocksdb::DB> db(raw);
+  // The mark before the log: a writer appending meanwhile is no false alarm.
+  auto mark = internal::ReadHighWater(FileSystemOf(nullptr), data_dir);
+  std::unique_ptr<rocksdb::DB> db;
+  for (int attempt = 1; db == nullptr; ++attempt) {
+    auto opened = OpenReadOnlyUnchanged(data_dir);
+    if (!opened.ok()) return opened.status();
+    db = std::move(opened).value();
+    if (db == nullptr && attempt >= limits::kReadOpenAttemptsMax) {
+      return Status::Unavailable("opening " + data_dir +
+                                 ": another process kept changing its files; try again");
+    }
+    if (db == nullptr) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  rocksdb::Status status;
   std::string value;
   status = db->Get(rocksdb::ReadOptions(), std::string(internal::kFormatKey), &value);
   if (!status.ok() && !status.IsNotFound()) return FromRocks(status, "reading the format version");
@@ -1019,7 +1073,7 @@ Result<std::unique_ptr<Log>> Log::OpenForReading(const std::string& data_dir) {
   if (!head.ok()) return head.status();
   auto base = internal::ReadBase(db.get(), nullptr);
   if (!base.ok()) return base.status();
-  Status history = CheckAgainstHighWater(db.get(), FileSystemOf(nullptr), data_dir, *head);
+  Status history = CheckAgainstMark(db.get(), mark, data_dir, *head);
   // A damaged mark file is reported as the history's status, like a lost tail.
   return std::unique_ptr<Log>(std::make_unique<RocksLog>(
       std::move(db), data_dir, *head, *base ? (*base)->first_seq : 1, std::move(history)));

@@ -96,6 +96,48 @@ TEST_F(CliKafkaTest, ServeWithoutBrokersRunsEmbeddedAndStopsOnSigterm) {
   EXPECT_EQ(Tally("audit verify " + Data()).exit_code, 0);
 }
 
+// Each `tally serve` without brokers has a new embedded cluster. A restart
+// must take every message published to the new one, although the ledger
+// stored higher offsets for the old one, and say why it started afresh.
+TEST_F(CliKafkaTest, ServeWithoutBrokersTakesEverythingAfterARestart) {
+  std::string first, second;
+  for (int i = 0; i < 40; ++i) {
+    const std::string account = "acct-" + std::to_string(i % 4);
+    first += TopUp("first-" + std::to_string(i), account, "10") + "\n";
+  }
+  for (int i = 0; i < 12; ++i) {
+    const std::string account = "acct-" + std::to_string(i % 4);
+    second += TopUp("second-" + std::to_string(i), account, "1") + "\n";
+  }
+  Write("first.ndjson", first);
+  Write("second.ndjson", second);
+  // Starts serve, publishes FILE to its cluster, waits for `appended` (or
+  // 15 s), stops it. Its stderr goes to NAME.err.
+  const std::string serve_once =
+      "serve_once() { $TALLY serve " + Data() + " --status-every-ms 100 --json >" + Path("$1.out") +
+      " 2>" + Path("$1.err") + " & pid=$!; " +
+      "for i in $(seq 150); do grep -q 'publish to it with' " + Path("$1.err") +
+      " && break; sleep 0.1; done; " +
+      "addr=$(sed -n 's/.*tally publish --brokers \\([^ ]*\\) .*/\\1/p' " + Path("$1.err") +
+      "); $TALLY publish --brokers $addr " + Path("$1.ndjson") + " >/dev/null || return 9; " +
+      "for i in $(seq 150); do grep -q \"\\\"appended\\\":$2,\" " + Path("$1.out") +
+      " && break; sleep 0.1; done; kill -TERM $pid; wait $pid; }; ";
+  CliRun run = Shell(serve_once + "serve_once first 40 && serve_once second 12");
+  ASSERT_EQ(run.exit_code, 0) << run.err << Read("first.err") << Read("second.err");
+  const std::string restarted = Read("second.err");
+  EXPECT_NE(restarted.find("is of another Kafka cluster (embedded-"), std::string::npos)
+      << restarted;
+  EXPECT_NE(LastLine(Read("second.out")).find("\"appended\":12,"), std::string::npos)
+      << LastLine(Read("second.out"));
+  for (int account = 0; account < 4; ++account) {
+    CliRun balance = Tally("balance " + Data() + " acct-" + std::to_string(account) + " --csv");
+    EXPECT_EQ(balance.exit_code, 0) << balance.err;
+    EXPECT_NE(balance.out.find("acct-" + std::to_string(account) + ",103.000000,"),
+              std::string::npos)
+        << balance.out;
+  }
+}
+
 TEST_F(CliKafkaTest, ServeNeedsADataDirectoryAndPublishNeedsBrokers) {
   EXPECT_EQ(Tally("serve").exit_code, 2);
   EXPECT_EQ(Tally("publish " + Path("day.ndjson")).exit_code, 2);

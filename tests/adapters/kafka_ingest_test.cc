@@ -14,6 +14,7 @@
 #include "adapters/kafka/publisher.h"
 #include "events/codec.h"
 #include "tests/events/event_fixtures.h"
+#include "tests/file_scan.h"
 #include "tests/ledger/ledger_fixture.h"
 
 namespace tally {
@@ -49,6 +50,7 @@ class MockCluster {
   }
 
   const std::string& bootstraps() const { return kafka_->bootstrap(); }
+  const std::string& cluster_id() const { return kafka_->cluster_id(); }
   void SetBrokerUp(bool up) { TALLY_CHECK(kafka_->SetBrokersUp(up).ok()); }
 
   void Publish(const std::string& key, const std::string& value,
@@ -118,9 +120,10 @@ class KafkaIngestTest : public testing::LedgerFixture {
  protected:
   std::unique_ptr<KafkaIngest> NewIngest(const std::string& group_id = "tally") {
     KafkaIngestOptions options;
-    options.brokers = cluster_.bootstraps();
+    options.brokers = cluster_->bootstraps();
     options.topics = {kTopic};
     options.group_id = group_id;
+    options.cluster_id = cluster_->cluster_id();
     auto ingest = KafkaIngest::Create(*ledger_, options);
     EXPECT_TRUE(ingest.ok()) << ingest.status().ToString();
     return ingest.ok() ? std::move(ingest).value() : nullptr;
@@ -146,7 +149,7 @@ class KafkaIngestTest : public testing::LedgerFixture {
   std::unique_ptr<KafkaPublisher> NewPublisher(int delivery_timeout_ms = 30'000,
                                                bool binary = false) {
     KafkaPublisherOptions options;
-    options.brokers = cluster_.bootstraps();
+    options.brokers = cluster_->bootstraps();
     options.binary = binary;
     options.batch_events_max = 64;
     options.delivery_timeout_ms = delivery_timeout_ms;
@@ -186,17 +189,17 @@ class KafkaIngestTest : public testing::LedgerFixture {
     return events;
   }
 
-  MockCluster cluster_;
+  std::unique_ptr<MockCluster> cluster_ = std::make_unique<MockCluster>();
 };
 
 TEST_F(KafkaIngestTest, EveryMessageIsAppendedOnceAcrossRestarts) {
   constexpr int kFirst = 300;
   for (int i = 0; i < kFirst; ++i) {
     std::string account = "acct-" + std::to_string(i % 7);
-    cluster_.Publish(account, i % 3 == 0 ? TopUp("t" + std::to_string(i), account, "10")
-                                         : Usage("u" + std::to_string(i), account, "1"));
+    cluster_->Publish(account, i % 3 == 0 ? TopUp("t" + std::to_string(i), account, "10")
+                                          : Usage("u" + std::to_string(i), account, "1"));
   }
-  cluster_.Flush();
+  cluster_->Flush();
   IngestCounts first = IngestUntil([&](const IngestCounts& c) { return c.messages >= kFirst; });
   EXPECT_EQ(first.messages, static_cast<uint64_t>(kFirst));
   EXPECT_EQ(first.appended, static_cast<uint64_t>(kFirst));
@@ -212,10 +215,10 @@ TEST_F(KafkaIngestTest, EveryMessageIsAppendedOnceAcrossRestarts) {
   constexpr int kSecond = 50;
   for (int i = kFirst; i < kFirst + kSecond; ++i) {
     std::string account = "acct-" + std::to_string(i % 7);
-    cluster_.Publish(account, Usage("u" + std::to_string(i), account, "1"));
+    cluster_->Publish(account, Usage("u" + std::to_string(i), account, "1"));
   }
-  cluster_.Publish("acct-1", Usage("u1", "acct-1", "1"));  // sent again by its producer
-  cluster_.Flush();
+  cluster_->Publish("acct-1", Usage("u1", "acct-1", "1"));  // sent again by its producer
+  cluster_->Flush();
   Reopen();
   IngestCounts second = IngestUntil(
       [&](const IngestCounts& c) { return c.messages >= kSecond + 1; }, "tally-restarted");
@@ -226,8 +229,8 @@ TEST_F(KafkaIngestTest, EveryMessageIsAppendedOnceAcrossRestarts) {
 
   // The same group again: the closed consumer left the group, so the
   // restarted one gets the partitions at once and takes only the new one.
-  cluster_.Publish("acct-2", Usage("u-last", "acct-2", "1"));
-  cluster_.Flush();
+  cluster_->Publish("acct-2", Usage("u-last", "acct-2", "1"));
+  cluster_->Flush();
   Reopen();
   IngestCounts third = IngestUntil([&](const IngestCounts& c) { return c.messages >= 1; });
   EXPECT_EQ(third.messages, 1u);
@@ -240,9 +243,9 @@ TEST_F(KafkaIngestTest, TwoConsumersInOneGroupSplitThePartitions) {
   constexpr int kMessages = 400;
   for (int i = 0; i < kMessages; ++i) {
     std::string account = "acct-" + std::to_string(i % 11);
-    cluster_.Publish(account, Usage("u" + std::to_string(i), account, "1"));
+    cluster_->Publish(account, Usage("u" + std::to_string(i), account, "1"));
   }
-  cluster_.Flush();
+  cluster_->Flush();
   auto a = NewIngest();
   auto b = NewIngest();
   ASSERT_NE(a, nullptr);
@@ -271,11 +274,11 @@ TEST_F(KafkaIngestTest, ABrokerDownAndUpAgainLosesAndRepeatsNothing) {
   auto publish = [&](int from) {
     for (int i = from; i < from + kHalf; ++i) {
       std::string account = "acct-" + std::to_string(i % 5);
-      cluster_.Publish(account, Usage("u" + std::to_string(i), account, "1"));
+      cluster_->Publish(account, Usage("u" + std::to_string(i), account, "1"));
     }
   };
   publish(0);
-  cluster_.Flush();
+  cluster_->Flush();
   bool went_down = false;
   bool came_back = false;
   auto down_since = std::chrono::steady_clock::now();
@@ -286,14 +289,14 @@ TEST_F(KafkaIngestTest, ABrokerDownAndUpAgainLosesAndRepeatsNothing) {
   while (counts.messages < 2 * kHalf && std::chrono::steady_clock::now() < deadline) {
     ASSERT_TRUE(ingest->PollOnce(counts).ok());
     if (!went_down && counts.messages >= kHalf) {
-      cluster_.SetBrokerUp(false);
+      cluster_->SetBrokerUp(false);
       went_down = true;
       down_since = std::chrono::steady_clock::now();
       publish(kHalf);  // queued by the producer until the broker is back
     } else if (went_down && !came_back &&
                std::chrono::steady_clock::now() - down_since > std::chrono::seconds(2)) {
       EXPECT_GT(ingest->health().errors, 0u) << "the outage was not reported";
-      cluster_.SetBrokerUp(true);
+      cluster_->SetBrokerUp(true);
       came_back = true;
     }
   }
@@ -307,21 +310,21 @@ TEST_F(KafkaIngestTest, ABrokerDownAndUpAgainLosesAndRepeatsNothing) {
 
 // Malformed messages and events the ledger rejects are kept as dead letters
 // in the same write as the offsets, and the publisher delivers them to the
-// dead-letter topic with the original bytes and the reason.
+// dead-letter topic with the reason and where they came from.
 TEST_F(KafkaIngestTest, MalformedAndRejectedMessagesReachTheDeadLetterTopic) {
-  cluster_.Publish("acct-1", TopUp("t1", "acct-1", "10"));
-  cluster_.Publish("acct-1", "{not json");
-  cluster_.Publish("acct-2", Usage("u1", "acct-1", "1"));  // key is not the account
-  cluster_.Publish("acct-1", Usage("u2", "acct-1", "1"));
+  cluster_->Publish("acct-1", TopUp("t1", "acct-1", "10"));
+  cluster_->Publish("acct-1", "{not json");
+  cluster_->Publish("acct-2", Usage("u1", "acct-1", "1"));  // key is not the account
+  cluster_->Publish("acct-1", Usage("u2", "acct-1", "1"));
   const std::string conflicting = Usage("u2", "acct-1", "7");  // same id, other content
-  cluster_.Publish("acct-1", conflicting);
+  cluster_->Publish("acct-1", conflicting);
   const std::string garbage("\x01\x00\x00\x00\xff\xff\xff\x7f garbage", 17);
-  cluster_.Publish("acct-1", garbage, "application/x-capnp");  // not a Cap'n Proto message
+  cluster_->Publish("acct-1", garbage, "application/x-capnp");  // not a Cap'n Proto message
   // A valid Cap'n Proto event after all that: ingest went on.
   EventCodec codec;
-  cluster_.Publish("acct-1", codec.ToBinary(*codec.ParseJson(Usage("u3", "acct-1", "1"))),
-                   "application/x-capnp");
-  cluster_.Flush();
+  cluster_->Publish("acct-1", codec.ToBinary(*codec.ParseJson(Usage("u3", "acct-1", "1"))),
+                    "application/x-capnp");
+  cluster_->Flush();
   IngestCounts counts = IngestUntil([](const IngestCounts& c) { return c.messages >= 7; });
   EXPECT_EQ(counts.appended, 3u);
   EXPECT_EQ(counts.malformed, 3u);
@@ -336,29 +339,36 @@ TEST_F(KafkaIngestTest, MalformedAndRejectedMessagesReachTheDeadLetterTopic) {
   PublishCounts published = PublishAll(*publisher);
   EXPECT_EQ(published.dead_letters, 4u);
   EXPECT_TRUE(ledger_->DeadLetters(10)->empty());
-  auto letters = cluster_.ReadAll("tally.dead-letter");
+  auto letters = cluster_->ReadAll("tally.dead-letter");
   ASSERT_EQ(letters.size(), 4u);
-  std::map<std::string, Message> by_value;
-  for (const Message& letter : letters) by_value[letter.value] = letter;
-  ASSERT_TRUE(by_value.contains("{not json"));  // the original bytes
-  EXPECT_NE(by_value["{not json"].headers["tally-error"].find("not valid JSON"), std::string::npos);
-  EXPECT_EQ(by_value["{not json"].headers["tally-source-topic"], kTopic);
-  EXPECT_FALSE(by_value["{not json"].headers["tally-source-offset"].empty());
-  ASSERT_TRUE(by_value.contains(conflicting));
-  EXPECT_NE(by_value[conflicting].headers["tally-error"].find("u2"), std::string::npos)
-      << by_value[conflicting].headers["tally-error"];
-  EXPECT_EQ(by_value[conflicting].key, "acct-1");
-  ASSERT_TRUE(by_value.contains(garbage));  // binary bytes kept exactly
-  EXPECT_EQ(by_value[garbage].headers["content-type"], "application/x-capnp");
-  EXPECT_NE(by_value[garbage].headers["tally-error"].find("binary event"), std::string::npos)
-      << by_value[garbage].headers["tally-error"];
-  bool key_reason = false;
-  for (const Message& letter : letters) {
-    key_reason =
-        key_reason ||
-        letter.headers.at("tally-error").find("is not the event's account") != std::string::npos;
-  }
-  EXPECT_TRUE(key_reason);
+  // By reason. A message that parsed is kept as the event (re-encoded in
+  // its format); the bytes of one that did not are not kept.
+  auto find = [&](const std::string& reason) -> Message {
+    for (const Message& letter : letters) {
+      if (letter.headers.at("tally-error").find(reason) != std::string::npos) return letter;
+    }
+    ADD_FAILURE() << "no dead letter says " << reason;
+    return {};
+  };
+  Message not_json = find("not valid JSON");
+  EXPECT_EQ(not_json.value, "");
+  EXPECT_EQ(not_json.headers["tally-value"], "omitted");
+  EXPECT_EQ(not_json.headers["tally-value-bytes"], "9");
+  EXPECT_EQ(not_json.headers["tally-source-topic"], kTopic);
+  EXPECT_FALSE(not_json.headers["tally-source-offset"].empty());
+  Message conflict = find("u2");
+  EXPECT_EQ(conflict.key, "acct-1");
+  EXPECT_EQ(conflict.headers["tally-value"], "event");
+  auto conflict_event = codec.ParseJson(conflict.value);
+  ASSERT_TRUE(conflict_event.ok()) << conflict.value;
+  EXPECT_EQ(codec.ToJson(*conflict_event), codec.ToJson(*codec.ParseJson(conflicting)));
+  Message binary = find("binary event");
+  EXPECT_EQ(binary.headers["content-type"], "application/x-capnp");
+  EXPECT_EQ(binary.headers["tally-value"], "omitted");
+  EXPECT_EQ(binary.headers["tally-value-bytes"], std::to_string(garbage.size()));
+  Message misrouted = find("is not the event's account");
+  EXPECT_EQ(misrouted.key, "acct-2");
+  EXPECT_TRUE(codec.ParseJson(misrouted.value).ok()) << misrouted.value;
 }
 
 // Every appended event reaches the changelog with its seq and hash, in seq
@@ -383,7 +393,7 @@ TEST_F(KafkaIngestTest, ChangelogAndOutcomesFollowTheLogFromTheirCursor) {
   EXPECT_EQ(counts.changelog, 150u);  // only what came after the cursor
   EXPECT_EQ(*ledger_->Cursor(kChangelogCursor), ledger_->head_seq());
 
-  auto changelog = cluster_.ReadAll("tally.changelog");
+  auto changelog = cluster_->ReadAll("tally.changelog");
   std::vector<LoggedEvent> log = Log();
   ASSERT_EQ(changelog.size(), log.size());
   EventCodec codec;
@@ -394,7 +404,7 @@ TEST_F(KafkaIngestTest, ChangelogAndOutcomesFollowTheLogFromTheirCursor) {
     EXPECT_EQ(changelog[i].value,
               codec.ToJson(log[i].event.WithLedgerFields(log[i].seq, log[i].recorded_at_micros)));
   }
-  auto outcomes = cluster_.ReadAll("tally.outcomes");
+  auto outcomes = cluster_->ReadAll("tally.outcomes");
   ASSERT_EQ(outcomes.size(), 2u);
   EXPECT_EQ(outcomes[0].key, "acct-1");
   EXPECT_NE(outcomes[0].value.find("\"hold_accepted\""), std::string::npos) << outcomes[0].value;
@@ -407,7 +417,7 @@ TEST_F(KafkaIngestTest, TheChangelogCanBeCapnProto) {
   auto publisher = NewPublisher(30'000, /*binary=*/true);
   ASSERT_NE(publisher, nullptr);
   PublishAll(*publisher);
-  auto changelog = cluster_.ReadAll("tally.changelog");
+  auto changelog = cluster_->ReadAll("tally.changelog");
   std::vector<LoggedEvent> log = Log();
   ASSERT_EQ(changelog.size(), log.size());
   EventCodec codec;
@@ -416,7 +426,7 @@ TEST_F(KafkaIngestTest, TheChangelogCanBeCapnProto) {
     EXPECT_EQ(changelog[i].value,
               codec.ToBinary(log[i].event.WithLedgerFields(log[i].seq, log[i].recorded_at_micros)));
   }
-  EXPECT_EQ(cluster_.ReadAll("tally.outcomes").size(), 1u);
+  EXPECT_EQ(cluster_->ReadAll("tally.outcomes").size(), 1u);
 }
 
 // With the broker down nothing is acknowledged: the cursor stays, and once
@@ -426,21 +436,217 @@ TEST_F(KafkaIngestTest, APublisherThatCannotDeliverKeepsItsCursor) {
   for (int i = 0; i < 20; ++i) Append({Usage("u" + std::to_string(i), "a", "1")});
   auto publisher = NewPublisher(/*delivery_timeout_ms=*/1500);
   ASSERT_NE(publisher, nullptr);
-  cluster_.SetBrokerUp(false);
+  cluster_->SetBrokerUp(false);
   PublishCounts counts;
   auto failed = publisher->PublishOnce(counts);
   EXPECT_FALSE(failed.ok());
   EXPECT_EQ(*ledger_->Cursor(kChangelogCursor), 0u);
-  cluster_.SetBrokerUp(true);
+  cluster_->SetBrokerUp(true);
   publisher = NewPublisher();
   counts = PublishAll(*publisher);
   EXPECT_EQ(*ledger_->Cursor(kChangelogCursor), ledger_->head_seq());
   std::map<std::string, std::set<std::string>> values_by_seq;
-  for (const Message& message : cluster_.ReadAll("tally.changelog")) {
+  for (const Message& message : cluster_->ReadAll("tally.changelog")) {
     values_by_seq[message.headers.at("tally-seq")].insert(message.value);
   }
   ASSERT_EQ(values_by_seq.size(), ledger_->head_seq());
   for (const auto& [seq, values] : values_by_seq) EXPECT_EQ(values.size(), 1u) << seq;
+}
+
+}  // namespace
+}  // namespace tally
+
+namespace tally {
+namespace {
+
+// Polls until Lag() is 0 with every partition assigned, or `seconds` pass.
+IngestCounts IngestUntilNoLag(KafkaIngest& ingest, int seconds) {
+  IngestCounts counts;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    Status status = ingest.PollOnce(counts);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    if (!status.ok()) break;
+    if (ingest.assigned_partitions() == kPartitions && ingest.Lag() == uint64_t{0}) break;
+  }
+  EXPECT_TRUE(ingest.Finish(counts).ok());
+  return counts;
+}
+
+// `tally serve` without brokers starts a new embedded cluster each time,
+// whose partitions number their messages from 0 again. The offsets stored
+// for the previous cluster must not be used on it: they would skip its
+// first messages (and report no lag).
+TEST_F(KafkaIngestTest, OffsetsOfAnotherClusterAreNotUsed) {
+  constexpr int kFirst = 200;
+  constexpr int kSecond = 40;
+  for (int i = 0; i < kFirst; ++i) {
+    const std::string account = "acct-" + std::to_string(i % 8);
+    cluster_->Publish(account, Usage("first-" + std::to_string(i), account, "1"));
+  }
+  cluster_->Flush();
+  const std::string first_cluster = cluster_->cluster_id();
+  IngestCounts first = IngestUntil([&](const IngestCounts& c) { return c.messages >= kFirst; });
+  EXPECT_EQ(first.appended, static_cast<uint64_t>(kFirst));
+
+  cluster_.reset();  // a restart without brokers: the old cluster is gone
+  cluster_ = std::make_unique<MockCluster>();
+  ASSERT_NE(cluster_->cluster_id(), first_cluster);
+  for (int i = 0; i < kSecond; ++i) {
+    const std::string account = "acct-" + std::to_string(i % 8);
+    cluster_->Publish(account, Usage("second-" + std::to_string(i), account, "1"));
+  }
+  cluster_->Flush();
+  Reopen();
+  auto ingest = NewIngest();
+  ASSERT_NE(ingest, nullptr);
+  IngestCounts second = IngestUntilNoLag(*ingest, 20);
+  EXPECT_EQ(second.appended, static_cast<uint64_t>(kSecond));
+  EXPECT_EQ(ProducerEvents(), static_cast<uint64_t>(kFirst + kSecond));
+  // Said, once per partition that had offsets of the old cluster.
+  std::vector<std::string> warnings = ingest->OffsetWarnings();
+  EXPECT_EQ(warnings.size(), static_cast<size_t>(kPartitions));
+  for (const std::string& warning : warnings) {
+    EXPECT_NE(warning.find("is of another Kafka cluster (" + first_cluster + ")"),
+              std::string::npos)
+        << warning;
+  }
+  // The offsets are now the new cluster's.
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    auto stored = ledger_->StoredClusterOffset(kTopic, p);
+    ASSERT_TRUE(stored.ok() && *stored);
+    EXPECT_EQ((*stored)->cluster, cluster_->cluster_id());
+  }
+}
+
+// Offsets stored by an older version carry no cluster: an embedded cluster
+// (new each time) does not use them either.
+TEST_F(KafkaIngestTest, OffsetsWithoutAClusterAreNotUsedOnAnEmbeddedCluster) {
+  for (int i = 0; i < 20; ++i) {
+    const std::string account = "acct-" + std::to_string(i % 8);
+    cluster_->Publish(account, Usage("u-" + std::to_string(i), account, "1"));
+  }
+  cluster_->Flush();
+  std::vector<SourceOffset> legacy;
+  for (int32_t p = 0; p < kPartitions; ++p) legacy.push_back({kTopic, p, 3});
+  ASSERT_TRUE(ledger_->AppendFrom({}, {.offsets = legacy}).ok());
+  auto ingest = NewIngest();
+  ASSERT_NE(ingest, nullptr);
+  IngestCounts counts = IngestUntilNoLag(*ingest, 20);
+  EXPECT_EQ(counts.appended, 20u);
+}
+
+// On one cluster, a stored offset beyond a partition's end (the topic was
+// deleted and recreated) is reported, and the lag is unknown rather than 0.
+TEST_F(KafkaIngestTest, AStoredOffsetBeyondThePartitionsEndIsReported) {
+  for (int i = 0; i < 20; ++i) {
+    const std::string account = "acct-" + std::to_string(i % 8);
+    cluster_->Publish(account, Usage("u-" + std::to_string(i), account, "1"));
+  }
+  cluster_->Flush();
+  std::vector<SourceOffset> ahead;
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    ahead.push_back({kTopic, p, 1000});
+  }
+  ASSERT_TRUE(ledger_->AppendFrom({}, {.offsets = ahead, .cluster = cluster_->cluster_id()}).ok());
+  auto ingest = NewIngest();
+  ASSERT_NE(ingest, nullptr);
+  IngestCounts counts = IngestUntilNoLag(*ingest, 4);
+  EXPECT_EQ(counts.appended, 0u);  // below the stored offsets: never taken twice
+  EXPECT_EQ(ingest->Lag(), std::nullopt);
+  std::vector<std::string> warnings = ingest->OffsetWarnings();
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings[0].find("beyond the partition's end"), std::string::npos) << warnings[0];
+}
+
+}  // namespace
+}  // namespace tally
+
+namespace tally {
+namespace {
+
+// Distinctive personal values, found by a byte scan wherever they are kept.
+// No two share 4 bytes, so that compression cannot hide one behind another.
+const std::string kShreddedEmail = "quokka7731@zebrafin.de";
+const std::string kSealedEmail = "wombat9153@hollow.io";
+const std::string kUnparsedEmail = "numbat2208@ferncliff.org";
+const std::string kMisroutedEmail = "bilby6630@tarnmoor.net";
+
+std::string ProfileUpdated(const std::string& id, const std::string& account,
+                           const std::string& email) {
+  return testing::JsonEvent(id, account, "profile_updated",
+                            R"({"email":{"plaintext":")" + email + R"("}})");
+}
+
+class KafkaDeadLetterPrivacyTest : public KafkaIngestTest {
+ protected:
+  KafkaDeadLetterPrivacyTest() { master_key_ = testing::RandomMaster(); }
+
+  void ExpectNoneOnDisk(const std::string& when) {
+    for (const std::string& value :
+         {kShreddedEmail, kSealedEmail, kUnparsedEmail, kMisroutedEmail}) {
+      EXPECT_EQ(testing::FilesContaining(dir_.path(), value), std::vector<std::string>{})
+          << value << " " << when;
+    }
+  }
+};
+
+// Dead letters are kept in the log's store (and its WAL) until delivered:
+// an event's personal fields are there only sealed, or redacted where they
+// cannot be sealed (a shredded subject), and the bytes of a message that
+// did not parse are not kept. The same goes for what reaches the topic.
+TEST_F(KafkaDeadLetterPrivacyTest, DeadLettersNeverKeepPersonalValuesInPlaintext) {
+  Append({ProfileUpdated("pu-p", "acct-p", "first.p@example.test"),
+          ProfileUpdated("pu-s", "acct-s", "first.s@example.test"),
+          testing::JsonEvent("erase-p", "acct-p", "erasure_requested",
+                             R"({"purpose":"profile","requested_by":"dsar-portal"})")});
+  ASSERT_EQ(ledger_->Account("acct-p").privacy.profile_shredded, true);
+  // Rejected: the subject's profile key was shredded (cannot be sealed).
+  cluster_->Publish("acct-p", ProfileUpdated("pu-p2", "acct-p", kShreddedEmail));
+  // Rejected: the id is taken by other content (sealed before judging).
+  cluster_->Publish("acct-s", ProfileUpdated("pu-s", "acct-s", kSealedEmail));
+  // Did not parse.
+  std::string unparsed = ProfileUpdated("pu-s3", "acct-s", kUnparsedEmail);
+  unparsed.back() = ',';
+  cluster_->Publish("acct-s", unparsed);
+  // The key is not the event's account.
+  cluster_->Publish("acct-x", ProfileUpdated("pu-s4", "acct-s", kMisroutedEmail));
+  cluster_->Flush();
+  IngestCounts counts = IngestUntil([](const IngestCounts& c) { return c.messages >= 4; });
+  EXPECT_EQ(counts.rejected, 2u);
+  EXPECT_EQ(counts.malformed, 2u);
+  ExpectNoneOnDisk("with the dead letters kept");  // the WAL holds them now
+  Reopen();
+  ASSERT_EQ(ledger_->DeadLetters(10)->size(), 4u);
+  ExpectNoneOnDisk("with the dead letters kept, reopened");
+
+  auto publisher = NewPublisher();
+  ASSERT_NE(publisher, nullptr);
+  EXPECT_EQ(PublishAll(*publisher).dead_letters, 4u);
+  publisher.reset();
+  ExpectNoneOnDisk("after they were delivered");
+  Reopen();
+  ExpectNoneOnDisk("after they were delivered, reopened");
+
+  auto letters = cluster_->ReadAll("tally.dead-letter");
+  ASSERT_EQ(letters.size(), 4u);
+  for (const Message& letter : letters) {
+    for (const std::string& value :
+         {kShreddedEmail, kSealedEmail, kUnparsedEmail, kMisroutedEmail}) {
+      EXPECT_EQ(letter.value.find(value), std::string::npos) << letter.value;
+    }
+  }
+  // The structure and the reason stay, for the producer to act on.
+  std::map<std::string, std::string> form;
+  for (const Message& letter : letters)
+    form[letter.key + " " + letter.headers.at("tally-value")] = letter.value;
+  ASSERT_TRUE(form.contains("acct-p redacted")) << letters[0].headers.at("tally-value");
+  EXPECT_NE(form["acct-p redacted"].find(R"("email":{"erased":"profile"})"), std::string::npos)
+      << form["acct-p redacted"];
+  ASSERT_TRUE(form.contains("acct-s sealed"));
+  EXPECT_NE(form["acct-s sealed"].find(R"("sealed":)"), std::string::npos) << form["acct-s sealed"];
+  EXPECT_TRUE(form.contains("acct-s omitted"));
+  EXPECT_TRUE(form.contains("acct-x redacted"));
 }
 
 }  // namespace

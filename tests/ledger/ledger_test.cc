@@ -229,10 +229,9 @@ TEST_F(SourceOffsetTest, DeadLettersAreKeptWithTheOffsetsUntilRemoved) {
   malformed.reason = "does not parse";
   const SourceOffset offset{"billing.events", 0, 4};
   auto outcomes = ledger_->AppendFrom(
-      events,
-      {.offsets = {&offset, 1},
-       .dead_letters = {&malformed, 1},
-       .if_rejected = [&](size_t i) { return if_rejected.at(i); }});
+      events, {.offsets = {&offset, 1},
+               .dead_letters = {&malformed, 1},
+               .if_rejected = [&](size_t i, const Event&) { return if_rejected.at(i); }});
   ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();
   ASSERT_EQ((*outcomes)[2].kind, AppendOutcome::Kind::kRejected);
   // A fenced call keeps none of its dead letters.
@@ -264,6 +263,45 @@ TEST_F(SourceOffsetTest, DeadLettersAreKeptWithTheOffsetsUntilRemoved) {
   ASSERT_EQ(letters->size(), 2u);
   EXPECT_GT((*letters)[1].id, kept);
   EXPECT_TRUE(ledger_->Verify().status.ok());
+}
+
+// Offsets are stored with their cluster. Another cluster numbers from 0
+// again: its lower offset replaces the stored one; the same cluster's is
+// fenced.
+TEST_F(SourceOffsetTest, OffsetsAreBoundToTheirCluster) {
+  const SourceOffset high{"billing.events", 0, 500};
+  ASSERT_TRUE(ledger_->AppendFrom({}, {.offsets = {&high, 1}, .cluster = "old-cluster"}).ok());
+  const SourceOffset low{"billing.events", 0, 3};
+  auto fenced = ledger_->AppendFrom({}, {.offsets = {&low, 1}, .cluster = "old-cluster"});
+  EXPECT_EQ(fenced.status().code(), StatusCode::kConflict);
+  ASSERT_TRUE(ledger_->AppendFrom({}, {.offsets = {&low, 1}, .cluster = "new-cluster"}).ok());
+  Reopen();
+  auto stored = ledger_->StoredClusterOffset("billing.events", 0);
+  ASSERT_TRUE(stored.ok() && *stored);
+  EXPECT_EQ((*stored)->next_offset, 3);
+  EXPECT_EQ((*stored)->cluster, "new-cluster");
+  EXPECT_EQ(Stored(0), 3);
+  const std::string too_long(limits::kClusterIdBytesMax + 1, 'c');
+  EXPECT_EQ(ledger_->AppendFrom({}, {.offsets = {&low, 1}, .cluster = too_long}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+// A rejected event is handed to if_rejected as the ledger judged it: here
+// (no master key) its personal fields cannot be sealed, so they are
+// redacted, never passed on in plaintext.
+TEST_F(SourceOffsetTest, ARejectedEventIsJudgedWithoutPlaintext) {
+  const std::string email = "judged.plaintext.5521@example.test";
+  std::vector<Event> events = {*codec_.ParseJson(testing::JsonEvent(
+      "pu-1", "acct-1", "profile_updated", R"({"email":{"plaintext":")" + email + R"("}})"))};
+  std::string judged_json;
+  auto outcomes = ledger_->AppendFrom(events, {.if_rejected = [&](size_t, const Event& judged) {
+                                        judged_json = codec_.ToJson(judged);
+                                        return DeadLetter{};
+                                      }});
+  ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();
+  ASSERT_EQ((*outcomes)[0].kind, AppendOutcome::Kind::kRejected);
+  EXPECT_EQ(judged_json.find(email), std::string::npos) << judged_json;
+  EXPECT_NE(judged_json.find(R"("email":{"erased":"profile"})"), std::string::npos) << judged_json;
 }
 
 TEST_F(SourceOffsetTest, CursorsAreKeptAcrossReopening) {

@@ -38,6 +38,7 @@
 #include "events/big_endian.h"
 #include "projections/balance.h"
 #include "projections/reports.h"
+#include "projections/statement.h"
 #include "tests/crash_support.h"
 #include "tests/ledger/ledger_fixture.h"
 
@@ -444,6 +445,66 @@ TEST_F(StoreTest, TheSnapshotIntervalIsFixedWhenTheStoreIsMade) {
 }
 
 // Unknown projection names are bad input, not a crash or a silent no-op.
+// What a read command sees of the store, as text.
+std::string ReadAll(const ProjectionStore& store) {
+  std::ostringstream out;
+  const LogRange now;
+  auto balances = ReadAllBalances(store, now);
+  EXPECT_TRUE(balances.ok()) << balances.status().ToString();
+  for (const AccountBalance& b : balances.ok() ? *balances : std::vector<AccountBalance>{}) {
+    out << b.account << " " << b.available.ToString() << " " << b.held.ToString() << " "
+        << b.receivable.ToString() << " " << b.version << "\n";
+  }
+  for (const std::string account : {"a", "b"}) {
+    auto lines = ReadStatement(store, account, now);
+    EXPECT_TRUE(lines.ok()) << lines.status().ToString();
+    for (const StatementLine& l : lines.ok() ? *lines : std::vector<StatementLine>{}) {
+      out << account << " " << l.seq << " " << l.type << " " << l.bucket << " "
+          << l.change.ToString() << " " << l.available.ToString() << "\n";
+    }
+    auto invoices = ReadInvoices(store, account, now);
+    EXPECT_TRUE(invoices.ok()) << invoices.status().ToString();
+    for (const InvoiceRow& i : invoices.ok() ? *invoices : std::vector<InvoiceRow>{}) {
+      out << i.number << " " << i.kind << " " << i.seq << "\n";
+    }
+  }
+  auto trial = ReadTrialBalance(store, now);
+  EXPECT_TRUE(trial.ok()) << trial.status().ToString();
+  out << "trial balance lines " << (trial.ok() ? trial->size() : 0) << "\n";
+  return out.str();
+}
+
+// A store another process writes (here: this one, which holds its lock) is
+// read as a secondary: what it lacks up to the log's head is folded in
+// memory, so a reader sees every event, and nothing is written.
+TEST_F(StoreTest, AReaderBesideTheWriterSeesEveryEventAndWritesNothing) {
+  Append({PaidTopUp("t1", "a", "100", "USD", "10.00", "0.83"), Grant("g1", "b", "50")});
+  auto writer = ProjectionStore::Open(*ledger_, dir_.path());
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_TRUE((*writer)->CatchUp().ok());
+  const uint64_t written_seq = (*(*writer)->Checkpoint("balances")).seq;
+  clock_.Advance(kHour);
+  Append({Usage("u1", "a", "30"), Submit("s1", "b", "k1", "20")});
+  AppendOne(Succeed("d1", "b", "k1", "15"));
+  Append({Usage("u2", "b", "60"), PaidTopUp("t2", "b", "40", "EUR", "4.00")});
+  AppendOne(Refund("r1", "a", "t1", "USD", "1.00", "10"));
+
+  auto locked = ProjectionStore::Open(*ledger_, dir_.path());
+  ASSERT_FALSE(locked.ok());
+  EXPECT_EQ(locked.status().code(), StatusCode::kUnavailable) << locked.status().ToString();
+  auto opened = ProjectionStore::OpenForReading(*ledger_, dir_.path());
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<ProjectionStore> reader = std::move(opened).value();
+  ASSERT_TRUE(reader->CatchUp().ok());
+  EXPECT_EQ((*reader->Checkpoint("balances")).seq, ledger_->head_seq());
+  const std::string read_beside = ReadAll(*reader);
+  reader.reset();
+  EXPECT_EQ((*(*writer)->Checkpoint("balances")).seq, written_seq);  // nothing written
+  ASSERT_TRUE((*writer)->CatchUp().ok());
+  EXPECT_EQ(read_beside, ReadAll(**writer));
+  EXPECT_NE(read_beside.find("a 4"), std::string::npos) << read_beside;  // a's later lines
+}
+
 TEST_F(StoreTest, UnknownProjectionNamesAreInvalidArgument) {
   AppendDay();
   const ProjectionStore& store = Projections();
@@ -525,8 +586,14 @@ TEST_F(SharedPrefixTest, AStoreAheadOfTheLogIsRefusedNamingTheLostSeqs) {
   for (size_t i = 0; i < kShortBatches; ++i) Append(batches[i]);
   ASSERT_EQ(ledger_->head_seq(), 3u);
   fs::copy(longer + "/projections", StoreDir(), fs::copy_options::recursive);
-  Status refused = OpenLive();
+  ASSERT_TRUE(OpenLive().ok());
+  // The ledger owns the log: no other process can have appended, so a
+  // store ahead of it means lost seqs, never a reader's race.
+  ASSERT_TRUE(live().ahead_of_log());
+  Status refused = live().LostHistory();
   EXPECT_EQ(refused.code(), StatusCode::kCorruption) << refused.ToString();
+  EXPECT_NE(live().Checkpoint("balances").status().message().find("seqs 4..10 were lost"),
+            std::string::npos);
   EXPECT_NE(refused.message().find(
                 "the log ends at seq 3 but the projections have seen seq 10 (projection "),
             std::string::npos)
