@@ -23,6 +23,14 @@ using testing::Usage;
 
 std::string TextOfReader(capnp::Text::Reader text) { return std::string(text.cStr(), text.size()); }
 
+// An input binary_event_fuzz once failed on (tests/fuzz/regressions).
+std::string FuzzRegression(const std::string& name) {
+  std::ifstream in(
+      std::string(TALLY_SOURCE_DIR) + "/tests/fuzz/regressions/binary_event_fuzz/" + name,
+      std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 class CodecTest : public ::testing::Test {
  protected:
   // Expects `json` to be rejected with a message containing `fragment`.
@@ -100,10 +108,7 @@ TEST_F(CodecTest, BinaryTextWithoutItsClosingNulIsRejectedNotThrown) {
   EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(parsed.status().message().find("binary event: "), std::string::npos)
       << parsed.status().message();
-  std::ifstream in(
-      std::string(TALLY_SOURCE_DIR) + "/tests/fuzz/regressions/binary_event_fuzz/unterminated-text",
-      std::ios::binary);
-  std::string found((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string found = FuzzRegression("unterminated-text");
   ASSERT_EQ(found.size(), 424u);
   EXPECT_EQ(codec_.ParseBinary(found).status().code(), StatusCode::kInvalidArgument);
 }
@@ -189,11 +194,7 @@ TEST_F(CodecTest, ABinaryEventHasTheCanonicalBytesOfItsJson) {
   auto json = codec_.ParseJson(codec_.ToJson(*binary));
   ASSERT_TRUE(json.ok()) << json.status().ToString();
   EXPECT_EQ(binary->bytes(), json->bytes());
-  std::ifstream in(std::string(TALLY_SOURCE_DIR) +
-                       "/tests/fuzz/regressions/binary_event_fuzz/non-canonical-binary",
-                   std::ios::binary);
-  std::string found((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto fuzzed = codec_.ParseBinary(found);
+  auto fuzzed = codec_.ParseBinary(FuzzRegression("non-canonical-binary"));
   ASSERT_TRUE(fuzzed.ok()) << fuzzed.status().ToString();
   EXPECT_EQ(codec_.ParseJson(codec_.ToJson(*fuzzed))->bytes(), fuzzed->bytes());
 }
