@@ -239,10 +239,16 @@ class E2E(unittest.TestCase):
         self.assertEqual(status["rejected"], 1)
         self.assertEqual(status["dead_letters"], 3)
         letters = broker("consume", self.broker_dir, "e2e.poison.changelog.dead", "3")
-        self.assertIn("acct-p|{not json", letters)  # the original bytes and key
-        self.assertIn("tally-error:", letters)
+        # A message that is not an event keeps its key, size and reason, never
+        # its bytes (they may hold personal data no key can later erase).
+        self.assertIn("tally-value:omitted;tally-value-bytes:9;tally-error:not valid JSON", letters)
+        self.assertIn("|acct-p|\n", letters)
+        self.assertNotIn("{not json", letters)
         self.assertIn("is not the event's account", letters)
-        self.assertIn("|" + conflicting, letters)
+        # A rejected event comes back as the ledger judged it (canonical form).
+        self.assertIn("tally-value:event;tally-error:conflict: id \"p-u1\"", letters)
+        self.assertIn('|acct-p|{"id":"p-u1","account":"acct-p"', letters)
+        self.assertIn('"credits":"7.000000"', letters)
         self.assertIn("tally-source-topic:e2e.poison", letters)
 
     def test_4_two_processes_in_one_group_split_the_partitions(self):
