@@ -171,9 +171,11 @@ Result<Event> EventCodec::ParseBinary(std::string_view bytes) const {
     if (auto status = internal::ValidateEvent(event, EventSource::kProducer); !status.ok()) {
       return status;
     }
+    // Judged again as copied: the copy is what is stored, and what its JSON
+    // form says (a default-valued field the raw message held is gone).
     capnp::MallocMessageBuilder clean;
     CopyKnown(event.asReader(), clean.initRoot<schema::Event>());
-    return Event::FromReader(clean.getRoot<schema::Event>().asReader());
+    return Finish(clean.getRoot<schema::Event>(), EventSource::kProducer);
   } catch (const kj::Exception& e) {
     return Status::InvalidArgument("binary event: " + Describe(e));
   }

@@ -224,26 +224,36 @@ Status ReadSegment(const std::string& dir, const SegmentManifest& manifest,
   if (fd < 0) return Status::IoError("opening " + path + ": " + std::strerror(errno));
   kj::AutoCloseFd owned(fd);
   uint64_t expected = manifest.first_seq;
+  // Never return while a message reader is alive: its destructor skips the
+  // rest of a damaged message and may throw, which would leak the Status
+  // being returned. Each reader ends with its loop iteration.
+  Status result;
+  bool stopped = false;
   try {
     kj::FdInputStream raw(owned.get());
     kj::BufferedInputStreamWrapper buffered(raw);
-    while (buffered.tryGetReadBuffer().size() > 0) {
+    while (result.ok() && !stopped && buffered.tryGetReadBuffer().size() > 0) {
       capnp::InputStreamMessageReader message(buffered);
       auto archived = message.getRoot<schema::ArchivedRecord>();
       if (archived.getSeq() != expected) {
-        return bad("holds seq " + std::to_string(archived.getSeq()) + " where seq " +
-                   std::to_string(expected) + " belongs");
+        result = bad("holds seq " + std::to_string(archived.getSeq()) + " where seq " +
+                     std::to_string(expected) + " belongs");
+        continue;
       }
       auto bytes = archived.getRecord();
       auto record = DecodeRecord(
           expected, std::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()));
-      if (!record.ok()) return bad(record.status().message());
+      if (!record.ok()) {
+        result = bad(record.status().message());
+        continue;
+      }
       ++expected;
-      if (!visit(*record)) return Status::Ok();
+      stopped = !visit(*record);
     }
   } catch (const kj::Exception& e) {
     return bad(e.getDescription().cStr());
   }
+  if (!result.ok() || stopped) return result;
   if (expected != manifest.last_seq + 1) return bad("ends before its last seq");
   return Status::Ok();
 }

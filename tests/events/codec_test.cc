@@ -6,6 +6,7 @@
 #include <capnp/serialize.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -197,6 +198,30 @@ TEST_F(CodecTest, ABinaryEventHasTheCanonicalBytesOfItsJson) {
   auto fuzzed = codec_.ParseBinary(FuzzRegression("non-canonical-binary"));
   ASSERT_TRUE(fuzzed.ok()) << fuzzed.status().ToString();
   EXPECT_EQ(codec_.ParseJson(codec_.ToJson(*fuzzed))->bytes(), fuzzed->bytes());
+}
+
+// Every input binary_event_fuzz once failed on is now invalid input, or an
+// event whose JSON form parses back to the same canonical bytes.
+TEST_F(CodecTest, EveryBinaryFuzzRegressionIsRejectedOrRoundTrips) {
+  namespace fs = std::filesystem;
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(TALLY_SOURCE_DIR) /
+                                                  "tests/fuzz/regressions/binary_event_fuzz")) {
+    auto event = codec_.ParseBinary(FuzzRegression(entry.path().filename().string()));
+    ++files;
+    if (!event.ok()) {
+      EXPECT_EQ(event.status().code(), StatusCode::kInvalidArgument) << entry.path();
+      continue;
+    }
+    auto json = codec_.ParseJson(codec_.ToJson(*event));
+    ASSERT_TRUE(json.ok()) << entry.path() << ": " << json.status().ToString();
+    EXPECT_EQ(json->bytes(), event->bytes()) << entry.path();
+  }
+  EXPECT_GE(files, 4);
+  // Judged as copied: an empty credits text in the adjustment's union was
+  // accepted in binary and refused in its own JSON form.
+  EXPECT_EQ(codec_.ParseBinary(FuzzRegression("judged-before-copy")).status().message(),
+            "data.credits: is required");
 }
 
 TEST_F(CodecTest, CanonicalBytesSurviveStorageAndCorruptionIsDetected) {
