@@ -4,6 +4,8 @@
 #include <capnp/message.h>
 #include <sodium.h>
 
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -16,6 +18,15 @@
 
 namespace tally {
 namespace {
+
+// A seq as a JSON number: whole and at most 2^53. Anything else becomes a
+// seq no export holds, so the manifest then fails to match its records
+// (a cast of 4.7e41 to uint64_t was undefined behaviour).
+uint64_t SeqOf(double number) {
+  constexpr double kExactMax = 9007199254740992.0;  // 2^53
+  if (!(number >= 0 && number <= kExactMax) || number != std::floor(number)) return UINT64_MAX;
+  return static_cast<uint64_t>(number);
+}
 
 constexpr const char* kFormat = "tally-export-1";
 constexpr size_t kFrameHeaderBytes = 8 + 4;  // seq:u64be length:u32be
@@ -51,9 +62,9 @@ Result<Manifest> ReadManifest(const std::string& path) {
                                  if (name == "format" && value.isString())
                                    format = value.getString().cStr();
                                  if (name == "first_seq" && value.isNumber())
-                                   m.first_seq = static_cast<uint64_t>(value.getNumber());
+                                   m.first_seq = SeqOf(value.getNumber());
                                  if (name == "last_seq" && value.isNumber())
-                                   m.last_seq = static_cast<uint64_t>(value.getNumber());
+                                   m.last_seq = SeqOf(value.getNumber());
                                  if (name == "head_hash" && value.isString())
                                    m.head_hash = value.getString().cStr();
                                  if (name == "records_blake2b" && value.isString())

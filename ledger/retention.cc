@@ -20,9 +20,10 @@ bool IsCategory(std::string_view name) {
 }
 
 Result<int> YearsOf(capnp::JsonValue::Reader value, const std::string& where) {
-  if (!value.isNumber() || value.getNumber() != static_cast<int>(value.getNumber()) ||
-      value.getNumber() < limits::kRetentionYearsMin ||
-      value.getNumber() > limits::kRetentionYearsMax) {
+  // The range first: casting a number outside int's range is undefined.
+  if (!value.isNumber() || !(value.getNumber() >= limits::kRetentionYearsMin) ||
+      value.getNumber() > limits::kRetentionYearsMax ||
+      value.getNumber() != static_cast<int>(value.getNumber())) {
     return Status::InvalidArgument(where + " must be a whole number of years from " +
                                    std::to_string(limits::kRetentionYearsMin) + " to " +
                                    std::to_string(limits::kRetentionYearsMax));

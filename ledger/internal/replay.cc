@@ -76,8 +76,17 @@ Status CheckIndexes(rocksdb::DB* db, const rocksdb::ReadOptions& options,
 }
 
 // Whether `event` was sealed with keys of the key store, or names them.
+// Whether `event` holds a field sealed with a data key. An erasure receipt
+// does not: a subject erased before it ever had personal data had no key
+// (a ledger without a master key records such erasures too).
 bool NamesKeys(schema::Event::Reader event) {
-  return event.which() == schema::Event::SUBJECT_SHREDDED || HasPersonalFields(event);
+  if (!HasPersonalFields(event)) return false;
+  bool sealed = false;
+  ForEachPersonalField(event,
+                       [&](std::string_view, schema::Purpose, schema::PersonalField::Reader field) {
+                         sealed = sealed || field.which() == schema::PersonalField::SEALED;
+                       });
+  return sealed;
 }
 
 VerifyReport Replay(rocksdb::DB* db, State* state, ChainHead* head, bool check_indexes,

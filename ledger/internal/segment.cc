@@ -67,20 +67,29 @@ Result<SegmentManifest> ReadManifest(const std::string& path) {
   auto hash = [&](capnp::JsonValue::Reader value, Hash* out) {
     hashes_ok = hashes_ok && value.isString() && FromHex(value.getString().cStr(), out);
   };
-  auto status = ReadJsonObject(
-      path, JsonFileKind::kWrittenByTally, [&](std::string_view name, capnp::JsonValue::Reader v) {
-        auto number = [&] { return v.isNumber() ? static_cast<uint64_t>(v.getNumber()) : 0; };
-        if (name == "format" && v.isString()) format = v.getString().cStr();
-        if (name == "name" && v.isString()) m.name = v.getString().cStr();
-        if (name == "first_seq") m.first_seq = number();
-        if (name == "last_seq") m.last_seq = number();
-        if (name == "events") m.events = number();
-        if (name == "prev_hash") hash(v, &m.prev_hash);
-        if (name == "last_hash") hash(v, &m.last_hash);
-        if (name == "segment_blake2b") hash(v, &m.segment_blake2b);
-        if (name == "base_state_hash") hash(v, &m.base_state_hash);
-        return Status::Ok();
-      });
+  auto status = ReadJsonObject(path, JsonFileKind::kWrittenByTally,
+                               [&](std::string_view name, capnp::JsonValue::Reader v) {
+                                 // Whole numbers up to 2^53 only (a cast of a larger one is
+                                 // undefined).
+                                 auto number = [&]() -> uint64_t {
+                                   double n = v.isNumber() ? v.getNumber() : -1;
+                                   return n >= 0 && n <= 9007199254740992.0 &&
+                                                  n == static_cast<double>(static_cast<uint64_t>(n))
+                                              ? static_cast<uint64_t>(n)
+                                              : 0;
+                                 };
+                                 if (name == "format" && v.isString())
+                                   format = v.getString().cStr();
+                                 if (name == "name" && v.isString()) m.name = v.getString().cStr();
+                                 if (name == "first_seq") m.first_seq = number();
+                                 if (name == "last_seq") m.last_seq = number();
+                                 if (name == "events") m.events = number();
+                                 if (name == "prev_hash") hash(v, &m.prev_hash);
+                                 if (name == "last_hash") hash(v, &m.last_hash);
+                                 if (name == "segment_blake2b") hash(v, &m.segment_blake2b);
+                                 if (name == "base_state_hash") hash(v, &m.base_state_hash);
+                                 return Status::Ok();
+                               });
   if (!status.ok()) return status;
   if (format != kSegmentFormat || !hashes_ok || m.first_seq == 0 || m.last_seq < m.first_seq ||
       m.events != m.last_seq - m.first_seq + 1 || m.name != SegmentName(m.first_seq, m.last_seq)) {

@@ -237,6 +237,26 @@ TEST_F(PrivacyTest, ARestoredKeyStoreCannotBringBackAShreddedKey) {
 // lacks, and new keys would seal new data under versions the log already
 // names. The ledger does not open, saying to restore the key store; audit
 // verify reports it too.
+// Found by ndjson_append_fuzz: an erasure in a ledger without a master key
+// (the subject never had personal data, so no key) left a receipt that the
+// key-store check took for sealed data, and the ledger no longer opened.
+TEST(KeylessErasureTest, ALedgerWithoutKeysReopensAfterAnErasure) {
+  testing::TempDir dir;
+  ManualClock clock(kStart);
+  EventCodec codec;
+  {
+    auto ledger = Ledger::Open(LedgerOptions{dir.path(), true}, &clock);
+    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+    auto event = codec.ParseJson(Erasure("erase-1", "acct-erin", "all"));
+    ASSERT_TRUE(event.ok()) << event.status().ToString();
+    auto appended = (*ledger)->Append(std::vector<Event>{*event});
+    ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+  }
+  auto reopened = Ledger::Open(LedgerOptions{dir.path(), true}, &clock);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_TRUE((*reopened)->Verify().status.ok()) << (*reopened)->Verify().status.ToString();
+}
+
 TEST_F(PrivacyTest, ADeletedKeyStoreIsNotMadeAgain) {
   const AppendOutcome opened_outcome = AppendOne(Opened("open-1", "acct-q"));
   ASSERT_EQ(opened_outcome.kind, AppendOutcome::Kind::kAppended);
