@@ -94,15 +94,17 @@ std::optional<std::string> Decrypt(const uint8_t* key, std::string_view sealed,
 }
 
 // `read_only` opens leave RocksDB's diagnostic LOG alone.
-rocksdb::Options StoreOptions(const std::string& dir, bool read_only) {
+// `env`: the file system (tests inject faults through it); null: the disk.
+rocksdb::Options StoreOptions(const std::string& dir, bool read_only, rocksdb::Env* env) {
   rocksdb::Options options;
+  if (env != nullptr) options.env = env;
   options.create_if_missing = true;
   options.paranoid_checks = true;
   // RocksDB's own logger aborts the process on a full disk (internal/info_log.h).
   options.info_log_level = rocksdb::InfoLogLevel::INFO_LEVEL;
   options.info_log =
       read_only ? internal::NewSilentInfoLog()
-                : internal::NewInfoLog(rocksdb::Env::Default()->GetFileSystem().get(), dir);
+                : internal::NewInfoLog(options.env->GetFileSystem().get(), dir);
   // Obsolete write-ahead logs are deleted, never archived or recycled: a
   // destroyed key must not survive in an old log file.
   options.WAL_ttl_seconds = 0;
@@ -230,13 +232,14 @@ Status CheckMaster(const std::string& dir, const std::optional<std::string>& che
 
 }  // namespace
 
-Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir, const MasterKey& master) {
+Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir, const MasterKey& master,
+                                                 rocksdb::Env* env) {
   if (sodium_init() < 0) return Status::IoError("libsodium failed to initialise");
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) return Status::IoError("creating " + dir + ": " + error.message());
   rocksdb::DB* raw = nullptr;
-  auto status = rocksdb::DB::Open(StoreOptions(dir, false), dir, &raw);
+  auto status = rocksdb::DB::Open(StoreOptions(dir, false, env), dir, &raw);
   if (!status.ok()) return FromRocks(status, "opening the key store in " + dir);
   auto impl = std::make_unique<Impl>(std::unique_ptr<rocksdb::DB>(raw), master);
   auto format = impl->Get(std::string(kFormatKey));
@@ -263,7 +266,7 @@ Result<std::unique_ptr<KeyStore>> KeyStore::OpenForReading(const std::string& di
     return Status::NotFound("no key store in " + dir);
   }
   rocksdb::DB* raw = nullptr;
-  auto status = rocksdb::DB::OpenForReadOnly(StoreOptions(dir, true), dir, &raw);
+  auto status = rocksdb::DB::OpenForReadOnly(StoreOptions(dir, true, nullptr), dir, &raw);
   if (!status.ok()) return FromRocks(status, "opening the key store in " + dir);
   auto impl = std::make_unique<Impl>(std::unique_ptr<rocksdb::DB>(raw), master);
   auto format = impl->Get(std::string(kFormatKey));

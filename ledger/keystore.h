@@ -20,6 +20,10 @@
 
 #include "events/status.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace tally {
 
 inline constexpr size_t kMasterKeyBytes = 32;
@@ -56,7 +60,9 @@ class KeyStore {
  public:
   // Opens (or creates) the store in `dir`. A store made with another master
   // key is refused (InvalidArgument: the master key does not match).
-  static Result<std::unique_ptr<KeyStore>> Open(const std::string& dir, const MasterKey& master);
+  // `env`: the file system to use (tests inject faults); null: the disk.
+  static Result<std::unique_ptr<KeyStore>> Open(const std::string& dir, const MasterKey& master,
+                                                rocksdb::Env* env = nullptr);
   // Opens an existing store read-only (beside a process that writes it):
   // Find works, the rest fails. NotFound if there is no store in `dir`.
   static Result<std::unique_ptr<KeyStore>> OpenForReading(const std::string& dir,

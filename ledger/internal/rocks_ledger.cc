@@ -832,6 +832,18 @@ rocksdb::Options DbOptions(bool create_if_missing, rocksdb::Env* env, const std:
   return options;
 }
 
+// Every block checksum of the store's tables. Replay reads only the records
+// and the head: a damaged block of the id or account index would otherwise
+// go unnoticed until a compaction or `audit verify` reads it, while appends
+// go on adding to a damaged store.
+Status CheckTables(rocksdb::DB* db, const std::string& data_dir) {
+  auto status = db->VerifyChecksum();
+  if (status.ok()) return Status::Ok();
+  return internal::FromRocks(status, "the store in " + data_dir +
+                                         " is damaged; nothing was written. Run `tally audit "
+                                         "verify` and restore the ledger from a backup");
+}
+
 // The error for a log that names keys its key store does not have.
 Status KeyStoreMissing(const std::string& data_dir, uint64_t first_keyed_seq, bool empty) {
   return Status::Corruption(
@@ -855,7 +867,7 @@ Result<std::unique_ptr<KeyStore>> OpenKeyStore(const LedgerOptions& options,
     return KeyStoreMissing(options.data_dir, first_keyed_seq, false);
   }
   if (options.master_key) {
-    auto keys = KeyStore::Open(dir, *options.master_key);
+    auto keys = KeyStore::Open(dir, *options.master_key, options.env);
     if (!keys.ok() || first_keyed_seq == 0) return keys;
     auto empty = (*keys)->Empty();
     if (!empty.ok()) return empty.status();
@@ -989,6 +1001,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, const
     return history;
   }
   if (auto format = CheckFormat(db.get()); !format.ok()) return format;
+  if (auto tables = CheckTables(db.get(), options.data_dir); !tables.ok()) return tables;
   internal::State state;
   state.set_invoice_retention_years(options.invoice_retention_years);
   uint64_t first_keyed_seq = 0;
