@@ -21,6 +21,7 @@
 #include "events/big_endian.h"
 #include "events/check.h"
 #include "ledger/internal/record.h"
+#include "ledger/internal/read_file.h"
 #include "projections/projection.h"
 
 namespace tally::compat {
@@ -43,11 +44,11 @@ class MapRows final : public Rows {
   std::map<std::string, std::string> rows_;
 };
 
+// A corpus file, whole; a missing or unreadable one stops the test program.
 inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
+  auto bytes = internal::ReadWholeFile(path);
+  TALLY_CHECK(bytes.ok());
+  return *std::move(bytes);
 }
 
 // The records of an export's `records` file (docs/formats/export.md).

@@ -13,9 +13,11 @@
 #include <vector>
 
 #include "adapters/cli/ndjson_append.h"
+#include "events/check.h"
 #include "events/codec.h"
 #include "ledger/clock.h"
 #include "ledger/export.h"
+#include "ledger/internal/read_file.h"
 #include "ledger/internal/record.h"
 #include "ledger/internal/segment.h"
 #include "ledger/ledger.h"
@@ -29,11 +31,11 @@ void Write(const fs::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
+// A file the seeds are made from; a missing one stops the program.
 std::string Read(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  auto bytes = tally::internal::ReadWholeFile(path.string());
+  TALLY_CHECK(bytes.ok());
+  return *std::move(bytes);
 }
 
 // Seeds of the event targets; returns the producer lines.
