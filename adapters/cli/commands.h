@@ -138,10 +138,13 @@ struct ServeOptions {
   int64_t status_every_ms = 10'000;  // a status line this often
   int64_t exit_when_idle_ms = 0;     // stop after this long with nothing to do; 0: never
   int partitions = 4;                // of the events topics of the mock cluster
+  std::string listen;                // HOST:PORT of the HTTP API; empty: none
+  bool kafka = true;                 // false: HTTP only (needs `listen`)
 };
 
 // tally serve: Kafka in (exactly-once ingest) and out (changelog, hold
-// outcomes, dead letters) until SIGTERM or SIGINT (docs/kafka.md).
+// outcomes, dead letters) until SIGTERM or SIGINT (docs/kafka.md); with
+// `listen`, the HTTP API too (docs/api.md), the one owner of the stores.
 int RunServe(const ServeOptions& options, OutputFormat format, Io io);
 
 struct PublishOptions {

@@ -154,7 +154,8 @@ Result<std::unique_ptr<EmbeddedKafka>> StartEmbeddedKafka(const ServeOptions& op
 }
 
 Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const KafkaCluster& kafka,
-                          const std::atomic<bool>& stop, OutputFormat format, Io io) {
+                          const std::atomic<bool>& stop, OutputFormat format, Io io,
+                          const std::function<void()>& catch_up) {
   const std::string& brokers = kafka.brokers;
   KafkaIngestOptions in;
   in.brokers = brokers;
@@ -195,7 +196,11 @@ Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const Kaf
       last_tick = Clock::now();
     }
     if (idle && MillisSince(last_catch_up) >= kCatchUpEveryMs) {
-      CatchUpProjections(ledger, options.data_dir);
+      if (catch_up) {
+        catch_up();
+      } else {
+        CatchUpProjections(ledger, options.data_dir);
+      }
       last_catch_up = Clock::now();
     }
     LogOffsetWarnings(**ingest, logged_warnings, io);
@@ -220,20 +225,16 @@ Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const Kaf
   return totals;
 }
 
-int RunServe(const ServeOptions& options, OutputFormat format, Io io) {
-  if (options.topics.empty()) return Fail(Status::InvalidArgument("no --topic to consume"), io);
-  SystemClock clock;
-  auto ledger = OpenLedger(options.data_dir, &clock, /*create_if_missing=*/true);
-  if (!ledger.ok()) return Fail(ledger.status(), io);
-  std::unique_ptr<EmbeddedKafka> embedded;
-  KafkaCluster kafka{options.brokers, ""};
-  std::string& brokers = kafka.brokers;
+Result<ConnectedKafka> ConnectKafka(const ServeOptions& options, Io io) {
+  if (options.topics.empty()) return Status::InvalidArgument("no --topic to consume");
+  ConnectedKafka connected{{options.brokers, ""}, nullptr};
+  std::string& brokers = connected.cluster.brokers;
   if (brokers.empty()) {
     auto started = StartEmbeddedKafka(options);
-    if (!started.ok()) return Fail(started.status(), io);
-    embedded = std::move(started).value();
-    brokers = embedded->bootstrap();
-    kafka.cluster_id = embedded->cluster_id();
+    if (!started.ok()) return started.status();
+    connected.embedded = std::move(started).value();
+    brokers = connected.embedded->bootstrap();
+    connected.cluster.cluster_id = connected.embedded->cluster_id();
     io.err << "serve: no --kafka-brokers: librdkafka's mock cluster in this process at " << brokers
            << " (memory only; for trying things, not for production)\n"
            << "serve: publish to it with: tally publish --brokers " << brokers << " FILE.ndjson\n";
@@ -241,13 +242,27 @@ int RunServe(const ServeOptions& options, OutputFormat format, Io io) {
   io.err << "serve: consuming " << options.topics.front()
          << (options.topics.size() > 1 ? " and more" : "") << " at " << brokers << " as group "
          << options.group_id << "; appending to " << options.data_dir << std::endl;
+  return connected;
+}
+
+int RunServe(const ServeOptions& options, OutputFormat format, Io io) {
   g_stop.store(false);
   struct sigaction action = {};
   action.sa_handler = &OnStopSignal;
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
-  auto totals = Serve(**ledger, options, kafka, g_stop, format, io);
+  if (!options.listen.empty()) return ServeHttp(options, g_stop, format, io);
+  if (!options.kafka) {
+    return Fail(Status::InvalidArgument("--no-kafka: give --listen, or there is nothing to serve"),
+                io);
+  }
+  SystemClock clock;
+  auto ledger = OpenLedger(options.data_dir, &clock, /*create_if_missing=*/true);
+  if (!ledger.ok()) return Fail(ledger.status(), io);
+  auto kafka = ConnectKafka(options, io);
+  if (!kafka.ok()) return Fail(kafka.status(), io);
+  auto totals = Serve(**ledger, options, kafka->cluster, g_stop, format, io);
   if (!totals.ok()) return Fail(totals.status(), io);
   io.err << "serve: stopped cleanly at head seq " << (*ledger)->head_seq() << '\n';
   return kExitOk;

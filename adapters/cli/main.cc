@@ -382,6 +382,11 @@ int Main(int argc, char** argv) {
                    "stop once there was nothing to take or publish for this long (default: "
                    "run until stopped)")
       ->check(CLI::NonNegativeNumber);
+  serve->add_option("--listen", serve_options.listen,
+                    "serve the HTTP API on HOST:PORT, e.g. 127.0.0.1:8080 (docs/api.md); this "
+                    "process then owns the stores");
+  serve->add_flag("!--no-kafka", serve_options.kafka,
+                  "with --listen: HTTP only, no Kafka ingest or publishing");
   AddMasterKey(serve);
   serve->add_flag("--json", flags.json, "status lines as JSON on stdout");
   serve->callback([&] { code = tally::cli::RunServe(serve_options, flags.format(), io); });

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,7 +35,24 @@ struct KafkaCluster {
 // lines on stdout), and a line on stderr for each new offset warning
 // (KafkaIngest::OffsetWarnings). A non-ok Status is a ledger failure or a fatal Kafka
 // error; what was appended is durable and a restart resumes after it.
+struct ConnectedKafka {
+  KafkaCluster cluster;
+  std::unique_ptr<EmbeddedKafka> embedded;  // the mock cluster, when no brokers were given
+};
+
+// The brokers of `options`, or a mock cluster started in this process;
+// says which on `io.err`.
+Result<ConnectedKafka> ConnectKafka(const ServeOptions& options, Io io);
+
+// `catch_up` brings the projections up to the log when idle; empty: open
+// them for it (when no other process holds them).
 Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const KafkaCluster& kafka,
-                          const std::atomic<bool>& stop, OutputFormat format, Io io);
+                          const std::atomic<bool>& stop, OutputFormat format, Io io,
+                          const std::function<void()>& catch_up = {});
+
+// tally serve --listen: the HTTP API over a Service (service/service.h),
+// with Kafka unless options.kafka is false, until `stop` is set.
+int ServeHttp(const ServeOptions& options, const std::atomic<bool>& stop, OutputFormat format,
+              Io io);
 
 }  // namespace tally::cli

@@ -1,0 +1,87 @@
+// tally serve --listen: one process owns the stores (service/service.h) and
+// answers HTTP (service/http_server.h), with Kafka ingest beside it.
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "adapters/cli/exit_codes.h"
+#include "adapters/cli/serve.h"
+#include "adapters/cli/support.h"
+#include "ledger/clock.h"
+#include "service/http_server.h"
+
+namespace tally::cli {
+namespace {
+
+constexpr auto kTickEvery = std::chrono::seconds(1);  // expiries, without Kafka
+
+// HOST:PORT, or [IPV6]:PORT.
+Result<service::HttpServerOptions> ListenAddress(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  service::HttpServerOptions options;
+  if (colon == std::string::npos || colon == 0) {
+    return Status::InvalidArgument("--listen: \"" + listen + "\" is not HOST:PORT");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  const std::string port = listen.substr(colon + 1);
+  char* end = nullptr;
+  const unsigned long value = std::strtoul(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || value > 65535) {
+    return Status::InvalidArgument("--listen: \"" + port + "\" is not a port (0-65535)");
+  }
+  options.host = host;
+  options.port = static_cast<uint16_t>(value);
+  return options;
+}
+
+// Without Kafka: ticks the ledger (expiries) until `stop`.
+Status TickUntilStopped(service::Service& service, const std::atomic<bool>& stop) {
+  auto last_tick = std::chrono::steady_clock::now();
+  while (!stop.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (std::chrono::steady_clock::now() - last_tick < kTickEvery) continue;
+    last_tick = std::chrono::steady_clock::now();
+    auto ticked = service.ledger().Tick();
+    if (!ticked.ok()) return ticked.status();
+    if (*ticked > 0) {
+      if (auto status = service.CatchUp(); !status.ok()) return status;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int ServeHttp(const ServeOptions& options, const std::atomic<bool>& stop, OutputFormat format,
+              Io io) {
+  auto address = ListenAddress(options.listen);
+  if (!address.ok()) return Fail(address.status(), io);
+  auto ledger_options = LedgerOptionsFor(options.data_dir, /*create_if_missing=*/true);
+  if (!ledger_options.ok()) return Fail(ledger_options.status(), io);
+  SystemClock clock;
+  auto service = service::Service::Open(*ledger_options, &clock);
+  if (!service.ok()) return Fail(service.status(), io);
+  service::HttpApi api(**service);
+  auto server = service::HttpServer::Start(api, *address);
+  if (!server.ok()) return Fail(server.status(), io);
+  io.err << "serve: HTTP API on " << address->host << ":" << (*server)->port() << "; data in "
+         << options.data_dir << std::endl;
+  Status failed;
+  if (options.kafka) {
+    auto kafka = ConnectKafka(options, io);
+    if (!kafka.ok()) return Fail(kafka.status(), io);
+    auto totals = Serve((*service)->ledger(), options, kafka->cluster, stop, format, io,
+                        [&] { (void)(*service)->CatchUp(); });
+    failed = totals.status();
+  } else {
+    failed = TickUntilStopped(**service, stop);
+  }
+  (*server)->Stop();
+  if (!failed.ok()) return Fail(failed, io);
+  io.err << "serve: stopped cleanly at head seq " << (*service)->ledger().head_seq() << '\n';
+  return kExitOk;
+}
+
+}  // namespace tally::cli

@@ -1,0 +1,66 @@
+// The HTTP/JSON API's routes, apart from the transport: a request in, a
+// response out (service/http_server.h carries them over TCP). Every body
+// is JSON through service/json.h; every error is application/problem+json
+// (RFC 9457) naming the field or line at fault. docs/api.md describes it.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "events/codec.h"
+#include "service/service.h"
+
+namespace tally::service {
+
+struct HttpRequest {
+  std::string method;        // "GET", "POST", ...
+  std::string target;        // path and query: "/v1/accounts/a/balance?at_seq=3"
+  std::string content_type;  // the Content-Type header, as sent
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type
+};
+
+// An error answer: application/problem+json with `type`, `title`, `status`,
+// `detail` and, for bad input, the field (or line) at fault.
+HttpResponse Problem(int status, const std::string& slug, const std::string& detail,
+                     const std::string& field = "");
+
+class HttpApi {
+ public:
+  explicit HttpApi(Service& service) : service_(service) {}
+  // Answers `request`. Never throws; a failure of the stores is a 503.
+  HttpResponse Handle(const HttpRequest& request) const;
+
+ private:
+  HttpResponse PostEvents(const HttpRequest& request) const;
+  HttpResponse PostHold(const HttpRequest& request) const;
+  HttpResponse GetBalance(const std::string& account, const std::string& query) const;
+  HttpResponse GetReady() const;
+
+  // An EventCodec is not thread-safe (its JSON reader keeps buffers):
+  // each request borrows one of these and gives it back.
+  class Codecs {
+   public:
+    std::unique_ptr<EventCodec> Borrow();
+    void Return(std::unique_ptr<EventCodec> codec);
+
+   private:
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<EventCodec>> free_;
+  };
+  struct BorrowedCodec;
+
+  Service& service_;
+  mutable Codecs codecs_;
+};
+
+}  // namespace tally::service

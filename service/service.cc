@@ -1,0 +1,145 @@
+#include "service/service.h"
+
+#include <mutex>
+
+#include "events/check.h"
+#include "projections/projection.h"
+
+namespace tally::service {
+namespace {
+
+std::string TaskIdOf(schema::Event::Reader event) {
+  switch (event.which()) {
+    case schema::Event::TASK_SUBMITTED: return event.getTaskSubmitted().getTaskId().cStr();
+    case schema::Event::HOLD_ACCEPTED: return event.getHoldAccepted().getTaskId().cStr();
+    case schema::Event::HOLD_REJECTED: return event.getHoldRejected().getTaskId().cStr();
+    default: return "";
+  }
+}
+
+Credits CreditsOf(capnp::Text::Reader text) {
+  auto credits = Credits::Parse(text.cStr());
+  TALLY_CHECK(credits.ok());  // the ledger made and validated it
+  return *credits;
+}
+
+// The decision in `logged`, a hold_accepted or hold_rejected event.
+HoldAnswer AnswerOf(const LoggedEvent& logged) {
+  auto event = logged.event.reader();
+  HoldAnswer answer;
+  answer.decision_seq = logged.seq;
+  answer.account = event.getAccount().cStr();
+  answer.task_id = TaskIdOf(event);
+  if (event.which() == schema::Event::HOLD_ACCEPTED) {
+    answer.accepted = true;
+    answer.credits = CreditsOf(event.getHoldAccepted().getCredits());
+    answer.expires_at_micros = event.getHoldAccepted().getExpiresAt().getUnixMicros();
+  } else {
+    answer.credits = CreditsOf(event.getHoldRejected().getRequested());
+    answer.available = CreditsOf(event.getHoldRejected().getAvailable());
+    answer.reason = event.getHoldRejected().getReason().cStr();
+  }
+  return answer;
+}
+
+}  // namespace
+
+Service::Service(std::unique_ptr<Ledger> ledger, std::unique_ptr<ProjectionStore> projections)
+    : ledger_(std::move(ledger)), projections_(std::move(projections)) {}
+
+Service::~Service() {
+  projections_.reset();  // before the ledger it reads
+  ledger_.reset();
+}
+
+Result<std::unique_ptr<Service>> Service::Open(const LedgerOptions& options, const Clock* clock) {
+  auto ledger = Ledger::Open(options, clock);
+  if (!ledger.ok()) return ledger.status();
+  auto projections = ProjectionStore::Open(**ledger, options.data_dir);
+  if (!projections.ok()) return projections.status();
+  std::unique_ptr<Service> service(
+      new Service(std::move(ledger).value(), std::move(projections).value()));
+  if (auto caught_up = service->CatchUp(); !caught_up.ok()) return caught_up;
+  return service;
+}
+
+Status Service::CatchUp() {
+  std::unique_lock lock(projections_mutex_);
+  auto applied = projections_->CatchUp();
+  return applied.ok() ? Status::Ok() : applied.status();
+}
+
+Result<std::vector<AppendOutcome>> Service::Append(std::span<const Event> events) {
+  auto outcomes = ledger_->Append(events);
+  if (!outcomes.ok()) return outcomes;
+  // Durable now; a failed catch-up leaves the answer true (the next one
+  // folds these events too) but is reported, as reads would lag.
+  if (auto caught_up = CatchUp(); !caught_up.ok()) {
+    return caught_up.WithContext("appended, but the projections did not catch up");
+  }
+  return outcomes;
+}
+
+Result<HoldAnswer> Service::Hold(const Event& task_submitted) {
+  if (task_submitted.reader().which() != schema::Event::TASK_SUBMITTED) {
+    return Status::InvalidArgument("type: a hold is asked for with a task_submitted event");
+  }
+  auto outcomes = Append(std::span<const Event>(&task_submitted, 1));
+  if (!outcomes.ok()) return outcomes.status();
+  const AppendOutcome& outcome = outcomes->front();
+  if (outcome.kind == AppendOutcome::Kind::kRejected) {
+    HoldAnswer answer;
+    answer.outcome = outcome;
+    return answer;
+  }
+  return FindDecision(task_submitted, outcome);
+}
+
+// The ledger decides a hold in the write that appends its task_submitted:
+// the decision is the first hold event for the task after it.
+Result<HoldAnswer> Service::FindDecision(const Event& task_submitted,
+                                         const AppendOutcome& outcome) const {
+  const std::string account = task_submitted.reader().getAccount().cStr();
+  const std::string task_id = TaskIdOf(task_submitted.reader());
+  std::optional<HoldAnswer> answer;
+  auto status = ledger_->Scan(outcome.seq + 1, [&](const LoggedEvent& logged) {
+    auto which = logged.event.reader().which();
+    if ((which == schema::Event::HOLD_ACCEPTED || which == schema::Event::HOLD_REJECTED) &&
+        logged.event.reader().getAccount() == account.c_str() &&
+        TaskIdOf(logged.event.reader()) == task_id) {
+      answer = AnswerOf(logged);
+      return false;
+    }
+    return true;
+  });
+  if (!status.ok()) return status;
+  if (!answer) {
+    return Status::Corruption("task " + task_id + " at seq " + std::to_string(outcome.seq) +
+                              " has no hold decision in the log");
+  }
+  answer->outcome = outcome;
+  if (answer->accepted) {
+    auto balance = Balance(account, LogRange{answer->decision_seq});
+    if (!balance.ok()) return balance.status();
+    answer->available = balance->available;
+  }
+  return *answer;
+}
+
+Result<AccountBalance> Service::Balance(const std::string& account, const LogRange& range) const {
+  std::shared_lock lock(projections_mutex_);
+  return ReadBalance(*projections_, account, range);
+}
+
+Result<Lag> Service::ProjectionLag() const {
+  std::shared_lock lock(projections_mutex_);
+  Lag lag{ledger_->head_seq(), ledger_->head_seq()};
+  for (const Projection* projection : AllProjections()) {
+    auto checkpoint = projections_->Checkpoint(projection->name());
+    if (!checkpoint.ok()) return checkpoint.status();
+    lag.projected_seq = std::min(lag.projected_seq, checkpoint->seq);
+  }
+  return lag;
+}
+
+}  // namespace tally::service

@@ -1,0 +1,260 @@
+// The HTTP/JSON API over real HTTP on loopback: a Service on a temporary
+// data directory, its HttpServer on a free port, and a client that sends
+// what a billing service would, and what a hostile one would.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ledger/clock.h"
+#include "service/http_server.h"
+#include "tests/ledger/ledger_fixture.h"
+#include "tests/temp_dir.h"
+
+namespace tally::service {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using testing::Grant;
+using testing::JsonEvent;
+using testing::Submit;
+
+struct Reply {
+  int status = 0;
+  std::string content_type;
+  std::string allow;
+  std::string body;
+};
+
+class HttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto service = Service::Open({dir_.path(), true}, &clock_);
+    ASSERT_TRUE(service.ok()) << service.status().ToString();
+    service_ = std::move(service).value();
+    api_ = std::make_unique<HttpApi>(*service_);
+    auto server = HttpServer::Start(*api_, {});
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+  }
+  void TearDown() override {
+    server_.reset();
+    api_.reset();
+    service_.reset();
+  }
+
+  Reply Send(const std::string& method, const std::string& target, const std::string& body = "",
+             const std::string& content_type = "application/json") {
+    asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+    http::request<http::string_body> request(http::string_to_verb(method), target, 11);
+    request.set(http::field::host, "127.0.0.1");
+    if (!body.empty() || method == "POST") request.set(http::field::content_type, content_type);
+    request.body() = body;
+    request.prepare_payload();
+    http::write(socket, request);
+    return ReadReply(socket);
+  }
+
+  // Sends `bytes` as they are and reads what comes back (empty if the
+  // server closed without an answer).
+  std::string SendRaw(const std::string& bytes) {
+    asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+    asio::write(socket, asio::buffer(bytes));
+    socket.shutdown(tcp::socket::shutdown_send);
+    std::string reply;
+    beast::error_code error;
+    char chunk[4096];
+    while (true) {
+      size_t n = socket.read_some(asio::buffer(chunk), error);
+      if (error) break;
+      reply.append(chunk, n);
+    }
+    return reply;
+  }
+
+  static Reply ReadReply(tcp::socket& socket) {
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    http::read(socket, buffer, parser);
+    auto& response = parser.get();
+    return {static_cast<int>(response.result_int()),
+            std::string(response[http::field::content_type]),
+            std::string(response[http::field::allow]), response.body()};
+  }
+
+  uint64_t head() const { return service_->ledger().head_seq(); }
+
+  testing::TempDir dir_;
+  ManualClock clock_{testing::kStart};
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<HttpApi> api_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST_F(HttpTest, EventsAreAppendedOnceAndAConflictIsNamed) {
+  const std::string body = Grant("g1", "acct-1", "100") + "\n" + Grant("g2", "acct-1", "5") + "\n";
+  Reply first = Send("POST", "/v1/events", body, "application/x-ndjson");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.content_type, "application/json");
+  EXPECT_EQ(first.body, R"({"outcomes":[{"id":"g1","outcome":"appended","seq":1},)"
+                        R"({"id":"g2","outcome":"appended","seq":2}]})"
+                        "\n");
+  Reply again = Send("POST", "/v1/events", body, "application/x-ndjson");
+  EXPECT_EQ(again.body, R"({"outcomes":[{"id":"g1","outcome":"duplicate","seq":1},)"
+                        R"({"id":"g2","outcome":"duplicate","seq":2}]})"
+                        "\n");
+  Reply conflict = Send("POST", "/v1/events", "[" + Grant("g1", "acct-1", "999") + "]");
+  ASSERT_EQ(conflict.status, 200) << conflict.body;
+  EXPECT_TRUE(Contains(conflict.body, R"("outcome":"rejected")")) << conflict.body;
+  EXPECT_TRUE(Contains(conflict.body, R"("conflict":true)")) << conflict.body;
+  EXPECT_EQ(head(), 2u);
+  Reply balance = Send("GET", "/v1/accounts/acct-1/balance");
+  EXPECT_EQ(balance.body,
+            R"({"account":"acct-1","available_credits":"105.000000","held_credits":"0.000000",)"
+            R"("receivable_credits":"0.000000","version":2})"
+            "\n");
+}
+
+// Escaped and literal text name the same account; the path takes it
+// percent-encoded.
+TEST_F(HttpTest, EscapesDecodeToTheSameAccount) {
+  Reply escaped = Send("POST", "/v1/events", "[" + Grant("e1", "acct-\\u00e9", "7") + "]");
+  ASSERT_EQ(escaped.status, 200) << escaped.body;
+  Reply literal =
+      Send("POST", "/v1/events", Grant("e2", "acct-\xc3\xa9", "3"), "application/x-ndjson");
+  ASSERT_EQ(literal.status, 200) << literal.body;
+  Reply balance = Send("GET", "/v1/accounts/acct-%C3%A9/balance");
+  EXPECT_TRUE(Contains(balance.body, R"("available_credits":"10.000000")")) << balance.body;
+}
+
+// One bad line: nothing of the body is appended, and the answer names the
+// line and the field.
+TEST_F(HttpTest, ABadLineAppendsNothingAndIsNamed) {
+  const std::string body = Grant("ok-1", "a", "1") + "\n" +
+                           R"({"id":"bad","account":"a","occurred_at":"2026-03-01T10:00:00Z",)"
+                           R"("producer":"t","type":"credits_granted","data":{"credits":"1",)"
+                           R"("credits":"5000000","kind":"promotional","reason":"r"}})" +
+                           "\n{not json\n";
+  Reply reply = Send("POST", "/v1/events", body, "application/x-ndjson");
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_EQ(reply.content_type, "application/problem+json");
+  EXPECT_TRUE(Contains(reply.body, R"("status":400)")) << reply.body;
+  EXPECT_TRUE(Contains(reply.body, R"("line":2,"field":"data.credits")")) << reply.body;
+  EXPECT_TRUE(Contains(reply.body, R"("line":3)")) << reply.body;
+  EXPECT_EQ(head(), 0u);
+}
+
+TEST_F(HttpTest, WrongMediaTypeRouteAndMethodAreRefused) {
+  EXPECT_EQ(Send("POST", "/v1/events", Grant("x", "a", "1"), "text/plain").status, 415);
+  EXPECT_EQ(Send("GET", "/v1/nothing").status, 404);
+  Reply method = Send("DELETE", "/v1/events");
+  EXPECT_EQ(method.status, 405);
+  EXPECT_EQ(method.allow, "POST");
+  EXPECT_EQ(Send("POST", "/v1/events", "", "application/json").status, 400);
+  EXPECT_EQ(Send("POST", "/v1/events", "[]").status, 400);
+  EXPECT_EQ(Send("POST", "/v1/events", "42").status, 400);
+  EXPECT_EQ(head(), 0u);
+}
+
+TEST_F(HttpTest, ReadsTakeAValidSeqOrInstant) {
+  ASSERT_EQ(Send("POST", "/v1/events", Grant("g1", "a", "10"), "application/x-ndjson").status, 200);
+  ASSERT_EQ(Send("POST", "/v1/events", Grant("g2", "a", "5"), "application/x-ndjson").status, 200);
+  Reply past = Send("GET", "/v1/accounts/a/balance?at_seq=1");
+  EXPECT_TRUE(Contains(past.body, R"("available_credits":"10.000000")")) << past.body;
+  EXPECT_TRUE(Contains(past.body, R"("version":null)")) << past.body;
+  for (const char* query : {"at_seq=0", "at_seq=-1", "at_seq=3", "at_seq=x", "as_of=yesterday",
+                            "at_seq=1&as_of=2026-03-01T10:00:00Z", "at_seq=%zz"}) {
+    SCOPED_TRACE(query);
+    Reply bad = Send("GET", std::string("/v1/accounts/a/balance?") + query);
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    EXPECT_EQ(bad.content_type, "application/problem+json");
+  }
+}
+
+TEST_F(HttpTest, AHoldIsAnsweredOnceDurableAndTheSameAgain) {
+  ASSERT_EQ(Send("POST", "/v1/events", Grant("g1", "a", "100"), "application/x-ndjson").status,
+            200);
+  Reply held = Send("POST", "/v1/holds", Submit("t1-sub", "a", "t1", "30"));
+  ASSERT_EQ(held.status, 200) << held.body;
+  EXPECT_TRUE(Contains(held.body, R"("decision":"accepted")")) << held.body;
+  EXPECT_TRUE(Contains(held.body, R"("held_credits":"30.000000")")) << held.body;
+  EXPECT_TRUE(Contains(held.body, R"("available_credits":"70.000000")")) << held.body;
+  Reply again = Send("POST", "/v1/holds", Submit("t1-sub", "a", "t1", "30"));
+  EXPECT_EQ(again.body, std::string(held.body).replace(held.body.find("appended"), 8, "duplicate"));
+  Reply refused = Send("POST", "/v1/holds", Submit("t2-sub", "a", "t2", "500"));
+  ASSERT_EQ(refused.status, 200) << refused.body;
+  EXPECT_TRUE(Contains(refused.body, R"("decision":"rejected")")) << refused.body;
+  EXPECT_TRUE(Contains(refused.body, R"("available_credits":"70.000000")")) << refused.body;
+  Reply conflict = Send("POST", "/v1/holds", Submit("t1-sub", "a", "t1", "31"));
+  EXPECT_EQ(conflict.status, 409) << conflict.body;
+  Reply not_a_task = Send("POST", "/v1/holds", Grant("g9", "a", "1"));
+  EXPECT_EQ(not_a_task.status, 400) << not_a_task.body;
+  EXPECT_TRUE(Contains(not_a_task.body, R"("field":"type")")) << not_a_task.body;
+}
+
+// Holds from many connections at once never hold more than there is.
+TEST_F(HttpTest, ConcurrentHoldsNeverHoldMoreThanAvailable) {
+  ASSERT_EQ(Send("POST", "/v1/events", Grant("g1", "a", "100"), "application/x-ndjson").status,
+            200);
+  constexpr int kClients = 16;
+  std::atomic<int> accepted{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      const std::string task = "t" + std::to_string(i);
+      Reply reply = Send("POST", "/v1/holds", Submit(task + "-sub", "a", task, "10"));
+      if (reply.status != 200) ++failures;
+      if (Contains(reply.body, R"("decision":"accepted")")) ++accepted;
+    });
+  }
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(accepted.load(), 10);
+  Reply balance = Send("GET", "/v1/accounts/a/balance");
+  EXPECT_TRUE(
+      Contains(balance.body, R"("available_credits":"0.000000","held_credits":"100.000000")"))
+      << balance.body;
+}
+
+// Garbage, oversized headers and bodies get an answer or a closed
+// connection, and the server keeps serving.
+TEST_F(HttpTest, HostileHttpIsRefusedAndTheServerKeepsServing) {
+  EXPECT_TRUE(Contains(SendRaw("\x16\x03\x01 garbage\r\n\r\n"), "400")) << "garbage";
+  EXPECT_TRUE(
+      Contains(SendRaw("GET / HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n"), "431"));
+  EXPECT_TRUE(Contains(SendRaw("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                               "application/json\r\nContent-Length: 99999999\r\n\r\n[]"),
+                       "413"));
+  SendRaw("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[");  // truncated
+  Reply health = Send("GET", "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(Send("POST", "/v1/events", Grant("g1", "a", "1"), "application/x-ndjson").status, 200);
+  EXPECT_EQ(head(), 1u);
+  Reply ready = Send("GET", "/readyz");
+  EXPECT_EQ(ready.body, R"({"status":"ready","head_seq":1,"projected_seq":1})"
+                        "\n");
+}
+
+}  // namespace
+}  // namespace tally::service
