@@ -90,6 +90,13 @@ inline constexpr size_t kHttpConnectionsMax = 1024;
 inline constexpr int kHttpWorkerThreads = 64;
 
 static_assert(kEventBinaryBytesMax <= kEventJsonBytesMax);
+// Rows in one page of a list read: the default, and the most a client may
+// ask for with `limit` (a page is built in memory; a bigger one would let
+// one request hold the read lock and memory for long). Larger lists page on
+// with the cursor.
+inline constexpr size_t kHttpPageRowsDefault = 100;
+inline constexpr size_t kHttpPageRowsMax = 10'000;
+
 static_assert(kHttpEventsPerRequestMax <= kBatchEventsMax);
 static_assert(kHoldTtlMsDefault <= kHoldTtlMsMax);
 static_assert(kGroupCommitEventsMax <= kBatchEventsMax);

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,8 @@ struct HttpRequest {
   std::string target;        // path and query: "/v1/accounts/a/balance?at_seq=3"
   std::string content_type;  // the Content-Type header, as sent
   std::string body;
+  std::string accept;         // the Accept header, as sent
+  std::string authorization;  // the Authorization header, as sent
 };
 
 struct HttpResponse {
@@ -44,6 +47,11 @@ class HttpApi {
   HttpResponse PostEvents(const HttpRequest& request) const;
   HttpResponse PostHold(const HttpRequest& request) const;
   HttpResponse GetBalance(const std::string& account, const std::string& query) const;
+  // The finance reads (http_reads.cc): nullopt if `path` names none of them.
+  std::optional<HttpResponse> GetRead(const std::vector<std::string>& path,
+                                      const HttpRequest& request) const;
+  HttpResponse GetInvoice(const std::string& number) const;
+  HttpResponse GetLots(const std::string& account) const;
   HttpResponse GetReady() const;
 
   // An EventCodec is not thread-safe (its JSON reader keeps buffers):

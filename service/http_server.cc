@@ -55,8 +55,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (error) return Refuse(error);
     auto request = parser_->release();
     keep_alive_ = request.keep_alive();
-    HttpRequest input{std::string(request.method_string()), std::string(request.target()),
-                      std::string(request[http::field::content_type]), std::move(request.body())};
+    HttpRequest input{std::string(request.method_string()),
+                      std::string(request.target()),
+                      std::string(request[http::field::content_type]),
+                      std::move(request.body()),
+                      std::string(request[http::field::accept]),
+                      std::string(request[http::field::authorization])};
     asio::post(shared_.workers, [self = shared_from_this(), input = std::move(input)] {
       HttpResponse output = self->shared_.api.Handle(input);
       asio::post(self->stream_.get_executor(),

@@ -62,6 +62,13 @@ class Service {
   // The balance of `account` at the end of `range` (default: now).
   Result<AccountBalance> Balance(const std::string& account, const LogRange& range = {}) const;
 
+  // Runs `read` on the projection store, never during a catch-up.
+  template <typename Read>
+  auto WithProjections(Read&& read) const {
+    std::shared_lock lock(projections_mutex_);
+    return read(static_cast<const ProjectionStore&>(*projections_));
+  }
+
   // Brings the projections up to the log (appends do this themselves).
   Status CatchUp();
   Result<Lag> ProjectionLag() const;

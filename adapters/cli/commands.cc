@@ -23,6 +23,7 @@
 #include "projections/reports.h"
 #include "projections/statement.h"
 #include "projections/store.h"
+#include "reports/finance.h"
 
 namespace tally::cli {
 namespace {
@@ -112,17 +113,7 @@ int RunBalance(const std::string& data_dir, const std::vector<std::string>& acco
     balances.push_back(*balance);
   }
   const bool now = as_of.at_seq.empty() && as_of.as_of.empty();
-  Report report{{{"account"},
-                 {"available_credits", Column::Kind::kAmount},
-                 {"held_credits", Column::Kind::kAmount},
-                 {"receivable_credits", Column::Kind::kAmount},
-                 {"version", Column::Kind::kInteger}},
-                {}};
-  for (const AccountBalance& balance : balances) {
-    report.rows.push_back({balance.account, balance.available.ToString(), balance.held.ToString(),
-                           balance.receivable.ToString(),
-                           now ? std::to_string(balance.version) : ""});
-  }
+  Report report = BalancesTable(balances, now);
   Render(report, format, io.out);
   return kExitOk;
 }
@@ -132,31 +123,9 @@ int RunLots(const std::string& data_dir, const std::vector<std::string>& account
   SystemClock clock;
   auto ledger = OpenExisting(data_dir, &clock);
   if (!ledger.ok()) return Fail(ledger.status(), io);
-  Report report{{{"account"},
-                 {"lot_id"},
-                 {"kind"},
-                 {"credits", Column::Kind::kAmount},
-                 {"expires_at"},
-                 {"currency"},
-                 {"deferred", Column::Kind::kAmount},
-                 {"unit_price", Column::Kind::kAmount},
-                 {"created_seq", Column::Kind::kInteger}},
-                {}};
+  Report report = LotsTable();
   for (const std::string& account : accounts) {
-    for (const LotView& lot : (*ledger)->Account(account).lots) {
-      std::string currency;
-      std::string deferred;
-      std::string unit_price;
-      if (lot.deferred) {
-        currency = std::string(lot.deferred->currency().code());
-        deferred = lot.deferred->ToString();
-        unit_price = UnitPrice::Of(*lot.deferred, lot.credits).ToString();
-      }
-      report.rows.push_back(
-          {account, lot.id, lot.kind, lot.credits.ToString(),
-           lot.expires_at_micros == 0 ? "never" : FormatTimestamp(lot.expires_at_micros), currency,
-           deferred, unit_price, std::to_string(lot.created_seq)});
-    }
+    AddLots(account, (*ledger)->Account(account).lots, report);
   }
   Render(report, format, io.out);
   return kExitOk;

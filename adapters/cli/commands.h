@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "adapters/cli/report.h"
+#include "reports/report.h"
 #include "projections/log_range.h"
 
 namespace tally::cli {

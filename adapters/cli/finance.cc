@@ -1,4 +1,6 @@
 // The finance commands: statement, trial balance, revenue, invoices.
+#include "reports/finance.h"
+
 #include "adapters/cli/commands.h"
 #include "adapters/cli/exit_codes.h"
 #include "adapters/cli/support.h"
@@ -12,8 +14,6 @@
 namespace tally::cli {
 
 namespace {
-
-using Kind = Column::Kind;
 
 // Opens an existing ledger with its projections caught up, and the range
 // of `as_of`, or says why not.
@@ -74,21 +74,7 @@ int RunStatement(const std::string& data_dir, const std::string& account, const 
     io.out << "Statement of " << account << " ("
            << Describe(*identity, {"display_name", "email", "legal_name"}) << ")\n";
   }
-  Report report{{{"seq", Kind::kInteger},
-                 {"recorded_at"},
-                 {"type"},
-                 {"bucket"},
-                 {"change", Kind::kAmount},
-                 {"available", Kind::kAmount},
-                 {"held", Kind::kAmount},
-                 {"receivable", Kind::kAmount}},
-                {}};
-  for (const StatementLine& line : *lines) {
-    report.rows.push_back({std::to_string(line.seq), FormatTimestamp(line.recorded_at_micros),
-                           line.type, line.bucket, line.change.ToString(),
-                           line.available.ToString(), line.held.ToString(),
-                           line.receivable.ToString()});
-  }
+  Report report = StatementTable(*lines);
   Render(report, format, io.out);
   return kExitOk;
 }
@@ -98,13 +84,7 @@ int RunTrialBalance(const std::string& data_dir, const AsOf& as_of, OutputFormat
   if (!opened.ok()) return Fail(opened.status(), io);
   auto lines = ReadTrialBalance(opened->store(), opened->range);
   if (!lines.ok()) return Fail(lines.status(), io);
-  Report report{
-      {{"ledger_account"}, {"asset"}, {"debit", Kind::kAmount}, {"credit", Kind::kAmount}}, {}};
-  for (const TrialBalanceLine& line : *lines) {
-    bool debit = line.balance > 0;
-    std::string amount = FormatAmount(line.asset, debit ? line.balance : Int128(-line.balance));
-    report.rows.push_back({line.account, line.asset, debit ? amount : "", debit ? "" : amount});
-  }
+  Report report = TrialBalanceTable(*lines);
   Render(report, format, io.out);
   return kExitOk;
 }
@@ -114,24 +94,7 @@ int RunRevenue(const std::string& data_dir, const AsOf& as_of, OutputFormat form
   if (!opened.ok()) return Fail(opened.status(), io);
   auto lines = ReadRevenue(opened->store(), opened->range);
   if (!lines.ok()) return Fail(lines.status(), io);
-  Report report{{{"currency"},
-                 {"month"},
-                 {"cash_in", Kind::kAmount},
-                 {"tax", Kind::kAmount},
-                 {"usage", Kind::kAmount},
-                 {"subscription", Kind::kAmount},
-                 {"breakage", Kind::kAmount},
-                 {"refunds", Kind::kAmount},
-                 {"deferred_end", Kind::kAmount},
-                 {"chargebacks", Kind::kAmount},
-                 {"refunds_payable", Kind::kAmount}},
-                {}};
-  for (const RevenueLine& l : *lines) {
-    report.rows.push_back({l.currency, l.month, l.cash_in.ToString(), l.tax.ToString(),
-                           l.usage.ToString(), l.subscription.ToString(), l.breakage.ToString(),
-                           l.refunds.ToString(), l.deferred_end.ToString(),
-                           l.chargebacks.ToString(), l.refunds_payable.ToString()});
-  }
+  Report report = RevenueTable(*lines);
   Render(report, format, io.out);
   return kExitOk;
 }
@@ -142,22 +105,7 @@ int RunInvoices(const std::string& data_dir, const std::string& account, const A
   if (!opened.ok()) return Fail(opened.status(), io);
   auto rows = ReadInvoices(opened->store(), account, opened->range);
   if (!rows.ok()) return Fail(rows.status(), io);
-  Report report{{{"number"},
-                 {"kind"},
-                 {"account"},
-                 {"issued_at"},
-                 {"seq", Kind::kInteger},
-                 {"corrects"},
-                 {"currency"},
-                 {"subtotal", Kind::kAmount},
-                 {"tax", Kind::kAmount},
-                 {"total", Kind::kAmount}},
-                {}};
-  for (const InvoiceRow& row : *rows) {
-    report.rows.push_back({row.number, row.kind, row.account, FormatTimestamp(row.issued_at_micros),
-                           std::to_string(row.seq), row.invoice_number, row.currency, row.subtotal,
-                           row.tax, row.total});
-  }
+  Report report = InvoicesTable(*rows);
   Render(report, format, io.out);
   return kExitOk;
 }
@@ -168,34 +116,7 @@ int RunSubscriptions(const std::string& data_dir, bool totals, const AsOf& as_of
   if (!opened.ok()) return Fail(opened.status(), io);
   auto report = ReadSubscriptions(opened->store(), opened->range);
   if (!report.ok()) return Fail(report.status(), io);
-  if (totals) {
-    Report out{{{"currency"},
-                {"subscriptions", Kind::kInteger},
-                {"mrr", Kind::kAmount},
-                {"arr", Kind::kAmount}},
-               {}};
-    for (const RecurringRevenue& t : report->totals) {
-      out.rows.push_back(
-          {t.currency, std::to_string(t.subscriptions), t.mrr.ToString(), t.arr.ToString()});
-    }
-    Render(out, format, io.out);
-    return kExitOk;
-  }
-  Report out{{{"subscription_id"},
-              {"account"},
-              {"plan"},
-              {"status"},
-              {"interval"},
-              {"currency"},
-              {"net_price", Kind::kAmount},
-              {"period_end"},
-              {"mrr", Kind::kAmount}},
-             {}};
-  for (const SubscriptionRow& row : report->subscriptions) {
-    out.rows.push_back({row.subscription_id, row.account, row.plan, row.status, row.interval,
-                        std::string(row.net_price.currency().code()), row.net_price.ToString(),
-                        FormatTimestamp(row.period_end_micros), row.mrr.ToString()});
-  }
+  Report out = totals ? RecurringRevenueTable(*report) : SubscriptionsTable(*report);
   Render(out, format, io.out);
   return kExitOk;
 }
@@ -206,29 +127,7 @@ int RunTasks(const std::string& data_dir, bool open_holds, const AsOf& as_of, Ou
   if (!opened.ok()) return Fail(opened.status(), io);
   auto report = ReadTasks(opened->store(), opened->range);
   if (!report.ok()) return Fail(report.status(), io);
-  if (open_holds) {
-    Report out{{{"account"},
-                {"task_id"},
-                {"held_credits", Kind::kAmount},
-                {"expires_at"},
-                {"seq", Kind::kInteger}},
-               {}};
-    for (const OpenHold& hold : report->open_holds) {
-      out.rows.push_back({hold.account, hold.task_id, hold.credits.ToString(),
-                          FormatTimestamp(hold.expires_at_micros), std::to_string(hold.seq)});
-    }
-    Render(out, format, io.out);
-    return kExitOk;
-  }
-  Report out{{{"model"},
-              {"tasks", Kind::kInteger},
-              {"usage_events", Kind::kInteger},
-              {"credits", Kind::kAmount}},
-             {}};
-  for (const ModelUsage& usage : report->models) {
-    out.rows.push_back({usage.model, std::to_string(usage.tasks),
-                        std::to_string(usage.usage_events), usage.credits.ToString()});
-  }
+  Report out = open_holds ? OpenHoldsTable(*report) : ModelUsageTable(*report);
   Render(out, format, io.out);
   return kExitOk;
 }
@@ -259,20 +158,7 @@ int RunInvoice(const std::string& data_dir, const std::string& number, OutputFor
            << "}\n";
     return kExitOk;
   }
-  auto reader = document->event.reader();
-  auto lines = row.kind == "invoice" ? reader.getInvoiceIssued().getLines()
-                                     : reader.getCreditNoteIssued().getLines();
-  Report report{{{"description"},
-                 {"quantity", Kind::kAmount},
-                 {"amount", Kind::kAmount},
-                 {"tax", Kind::kAmount},
-                 {"tax_jurisdiction"}},
-                {}};
-  for (auto line : lines) {
-    report.rows.push_back({line.getDescription().cStr(), line.getQuantity().cStr(),
-                           line.getAmount().getValue().cStr(), line.getTax().getValue().cStr(),
-                           line.getTaxJurisdiction().cStr()});
-  }
+  Report report = InvoiceLinesTable(*document);
   if (format == OutputFormat::kTable) {
     io.out << row.number << " (" << row.kind << ") for " << row.account << ", issued "
            << FormatTimestamp(row.issued_at_micros) << ", total " << row.currency << " "

@@ -8,7 +8,7 @@
 
 namespace {
 
-using tally::cli::OutputFormat;
+using tally::OutputFormat;
 
 constexpr const char* kExitCodesHelp =
     "Exit codes:\n"

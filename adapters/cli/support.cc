@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "adapters/cli/exit_codes.h"
-#include "adapters/cli/report.h"
+#include "reports/report.h"
 #include "events/timestamp.h"
 
 namespace tally::cli {

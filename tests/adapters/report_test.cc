@@ -1,10 +1,10 @@
-#include "adapters/cli/report.h"
+#include "reports/report.h"
 
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-namespace tally::cli {
+namespace tally {
 namespace {
 
 Report Sample() {
@@ -42,5 +42,10 @@ TEST(ReportTest, JsonQuoteEscapesControlCharacters) {
   EXPECT_EQ(JsonQuote("a\"b\\c\nd\x01"), R"("a\"b\\c\nd\u0001")");
 }
 
+TEST(ReportTest, JsonWritesLargeIntegersExactly) {
+  Report report{{{"seq", Column::Kind::kInteger}}, {{"1234567890123456"}}};
+  EXPECT_EQ(RenderTo(report, OutputFormat::kJson), "[{\"seq\":1234567890123456}]\n");
+}
+
 }  // namespace
-}  // namespace tally::cli
+}  // namespace tally

@@ -34,6 +34,7 @@ struct Reply {
   int status = 0;
   std::string content_type;
   std::string allow;
+  std::string link;
   std::string body;
 };
 
@@ -55,13 +56,14 @@ class HttpTest : public ::testing::Test {
   }
 
   Reply Send(const std::string& method, const std::string& target, const std::string& body = "",
-             const std::string& content_type = "application/json") {
+             const std::string& content_type = "application/json", const std::string& accept = "") {
     asio::io_context io;
     tcp::socket socket(io);
     socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
     http::request<http::string_body> request(http::string_to_verb(method), target, 11);
     request.set(http::field::host, "127.0.0.1");
     if (!body.empty() || method == "POST") request.set(http::field::content_type, content_type);
+    if (!accept.empty()) request.set(http::field::accept, accept);
     request.body() = body;
     request.prepare_payload();
     http::write(socket, request);
@@ -95,7 +97,8 @@ class HttpTest : public ::testing::Test {
     auto& response = parser.get();
     return {static_cast<int>(response.result_int()),
             std::string(response[http::field::content_type]),
-            std::string(response[http::field::allow]), response.body()};
+            std::string(response[http::field::allow]), std::string(response[http::field::link]),
+            response.body()};
   }
 
   uint64_t head() const { return service_->ledger().head_seq(); }
@@ -254,6 +257,74 @@ TEST_F(HttpTest, HostileHttpIsRefusedAndTheServerKeepsServing) {
   Reply ready = Send("GET", "/readyz");
   EXPECT_EQ(ready.body, R"({"status":"ready","head_seq":1,"projected_seq":1})"
                         "\n");
+}
+
+// A statement read page by page through the cursor equals the whole list,
+// and every page reads the prefix of the first one even as the log grows.
+TEST_F(HttpTest, PagesFollowTheCursorOverOnePrefixOfTheLog) {
+  std::string body;
+  for (int i = 1; i <= 7; ++i) body += Grant("g" + std::to_string(i), "a", "1") + "\n";
+  ASSERT_EQ(Send("POST", "/v1/events", body, "application/x-ndjson").status, 200);
+  Reply whole = Send("GET", "/v1/accounts/a/statement?limit=100");
+  ASSERT_EQ(whole.status, 200) << whole.body;
+  EXPECT_TRUE(Contains(whole.body, R"("at_seq":7,"next_cursor":null})")) << whole.body;
+  std::string target = "/v1/accounts/a/statement?limit=3";
+  std::vector<std::string> pages;
+  for (int page = 0; page < 5 && !target.empty(); ++page) {
+    Reply reply = Send("GET", target);
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    pages.push_back(reply.body);
+    if (page == 0) {  // the log grows between pages
+      ASSERT_EQ(Send("POST", "/v1/events", Grant("g8", "a", "1"), "application/x-ndjson").status,
+                200);
+    }
+    target = reply.link.empty() ? "" : reply.link.substr(1, reply.link.find('>') - 1);
+  }
+  ASSERT_EQ(pages.size(), 3u);
+  EXPECT_TRUE(Contains(pages[0], R"("seq":1,)")) << pages[0];
+  EXPECT_TRUE(Contains(pages[1], R"("seq":4,)")) << pages[1];
+  EXPECT_TRUE(Contains(pages[2], R"("seq":7,)")) << pages[2];
+  EXPECT_FALSE(Contains(pages[2], R"("seq":8,)")) << pages[2];
+  EXPECT_TRUE(Contains(pages[2], R"("next_cursor":null)")) << pages[2];
+  EXPECT_TRUE(Contains(Send("GET", "/v1/accounts/a/statement").body, R"("seq":8,)"));
+}
+
+TEST_F(HttpTest, ReportsAnswerAsCsvWhenAskedAndNameBadParameters) {
+  ASSERT_EQ(Send("POST", "/v1/events", Grant("g1", "a", "5"), "application/x-ndjson").status, 200);
+  Reply csv = Send("GET", "/v1/balances", "", "", "text/csv");
+  EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.body,
+            "account,available_credits,held_credits,receivable_credits,version\r\n"
+            "a,5.000000,0.000000,0.000000,1\r\n");
+  EXPECT_EQ(Send("GET", "/v1/reports/trial-balance?format=csv").content_type,
+            "text/csv; charset=utf-8");
+  for (const char* route :
+       {"trial-balance", "revenue", "subscriptions", "recurring-revenue", "tasks", "open-holds"}) {
+    Reply reply = Send("GET", std::string("/v1/reports/") + route + "?at_seq=1");
+    EXPECT_EQ(reply.status, 200) << route << " " << reply.body;
+  }
+  struct Bad {
+    const char* target;
+    const char* field;
+  };
+  for (Bad bad :
+       {Bad{"/v1/balances?limt=3", "limt"}, Bad{"/v1/balances?limit=0", "limit"},
+        Bad{"/v1/balances?limit=10001", "limit"}, Bad{"/v1/balances?format=xml", "format"},
+        Bad{"/v1/balances?cursor=1.2", "cursor"}, Bad{"/v1/balances?cursor=99.0.0", "cursor"},
+        Bad{"/v1/balances?cursor=1.0.0&at_seq=1", "cursor"},
+        Bad{"/v1/accounts/a/statement?from=yesterday", "from"},
+        Bad{"/v1/reports/revenue?at_seq=2", "at_seq"}}) {
+    Reply reply = Send("GET", bad.target);
+    EXPECT_EQ(reply.status, 400) << bad.target;
+    EXPECT_EQ(reply.content_type, "application/problem+json") << bad.target;
+    EXPECT_TRUE(Contains(reply.body, std::string(R"("field":")") + bad.field + "\""))
+        << bad.target << " " << reply.body;
+  }
+  EXPECT_EQ(Send("GET", "/v1/reports/nothing").status, 404);
+  EXPECT_EQ(Send("GET", "/v1/invoices/INV-404").status, 404);
+  Reply post = Send("POST", "/v1/reports/revenue", "{}");
+  EXPECT_EQ(post.status, 405);
+  EXPECT_EQ(post.allow, "GET");
 }
 
 }  // namespace

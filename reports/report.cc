@@ -1,11 +1,11 @@
-#include "adapters/cli/report.h"
+#include "reports/report.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 
 #include "events/check.h"
 
-namespace tally::cli {
+namespace tally {
 namespace {
 
 void RenderTable(const Report& report, std::ostream& out) {
@@ -54,43 +54,32 @@ void RenderCsv(const Report& report, std::ostream& out) {
 }
 
 void RenderJson(const Report& report, std::ostream& out) {
-  out << '[';
-  for (size_t r = 0; r < report.rows.size(); ++r) {
-    out << (r ? ",{" : "{");
-    for (size_t i = 0; i < report.columns.size(); ++i) {
-      const std::string& cell = report.rows[r][i];
-      bool number = report.columns[i].kind == Column::Kind::kInteger && !cell.empty();
-      out << (i ? "," : "") << JsonQuote(report.columns[i].name) << ':'
-          << (number ? cell : JsonQuote(cell));
-    }
-    out << '}';
-  }
-  out << "]\n";
+  out << Encode(ReportJson(report)) << '\n';
 }
 
 }  // namespace
 
-std::string JsonQuote(const std::string& text) {
-  std::string quoted = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"': quoted += "\\\""; break;
-      case '\\': quoted += "\\\\"; break;
-      case '\n': quoted += "\\n"; break;
-      case '\r': quoted += "\\r"; break;
-      case '\t': quoted += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
-          quoted += buffer;
-        } else {
-          quoted += c;
-        }
+Json ReportJson(const Report& report) {
+  Json rows = Json::Array();
+  for (const auto& row : report.rows) {
+    Json object = Json::Object();
+    for (size_t i = 0; i < report.columns.size(); ++i) {
+      const std::string& cell = row[i];
+      if (report.columns[i].kind == Column::Kind::kInteger && !cell.empty()) {
+        int64_t number = 0;
+        auto [end, error] = std::from_chars(cell.data(), cell.data() + cell.size(), number);
+        TALLY_CHECK(error == std::errc() && end == cell.data() + cell.size());
+        object.Add(report.columns[i].name, Json::Integer(number));
+      } else {
+        object.Add(report.columns[i].name, Json::String(cell));
+      }
     }
+    rows.Push(std::move(object));
   }
-  return quoted + "\"";
+  return rows;
 }
+
+std::string JsonQuote(const std::string& text) { return Encode(Json::String(text)); }
 
 void Render(const Report& report, OutputFormat format, std::ostream& out) {
   for (const auto& row : report.rows) TALLY_CHECK(row.size() == report.columns.size());
@@ -101,4 +90,4 @@ void Render(const Report& report, OutputFormat format, std::ostream& out) {
   }
 }
 
-}  // namespace tally::cli
+}  // namespace tally

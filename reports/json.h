@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace tally::service {
+namespace tally {
 
 class Json {
  public:
@@ -47,4 +47,4 @@ class Json {
 // `value` as compact JSON text.
 std::string Encode(const Json& value);
 
-}  // namespace tally::service
+}  // namespace tally

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
-namespace tally::cli {
+#include "reports/json.h"
+
+namespace tally {
 
 enum class OutputFormat { kTable, kJson, kCsv };
 
@@ -29,7 +31,11 @@ struct Report {
 // Writes `report` to `out`. JSON is an array of objects, one per row, on one line.
 void Render(const Report& report, OutputFormat format, std::ostream& out);
 
+// The rows as a JSON array of objects: amounts and text as strings,
+// integer columns as numbers (an empty integer cell is "").
+Json ReportJson(const Report& report);
+
 // Quotes `text` as a JSON string (with escapes).
 std::string JsonQuote(const std::string& text);
 
-}  // namespace tally::cli
+}  // namespace tally

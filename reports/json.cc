@@ -1,11 +1,11 @@
-#include "service/json.h"
+#include "reports/json.h"
 
 #include <capnp/compat/json.h>
 #include <capnp/message.h>
 
 #include "events/check.h"
 
-namespace tally::service {
+namespace tally {
 namespace {
 
 constexpr int64_t kExactIntegerMax = int64_t{1} << 53;
@@ -88,4 +88,4 @@ std::string Encode(const Json& value) {
   return codec.encodeRaw(root).cStr();
 }
 
-}  // namespace tally::service
+}  // namespace tally
