@@ -97,6 +97,16 @@ static_assert(kEventBinaryBytesMax <= kEventJsonBytesMax);
 inline constexpr size_t kHttpPageRowsDefault = 100;
 inline constexpr size_t kHttpPageRowsMax = 10'000;
 
+// Requests per second one API token may make (a token bucket of twice
+// that): well above what one billing service needs (a hold per task), low
+// enough that a runaway client leaves the service to the others. 429 with
+// Retry-After beyond it; `serve --rate-limit` changes it (0: none).
+inline constexpr double kHttpTokenRequestsPerSecond = 5000;
+
+// API tokens of one data directory: tokens.json is read whole (and must
+// stay under kJsonFileBytesMax, about 250 bytes per token).
+inline constexpr size_t kTokensMax = 1000;
+
 static_assert(kHttpEventsPerRequestMax <= kBatchEventsMax);
 static_assert(kHoldTtlMsDefault <= kHoldTtlMsMax);
 static_assert(kGroupCommitEventsMax <= kBatchEventsMax);

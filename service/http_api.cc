@@ -110,13 +110,86 @@ static std::optional<std::vector<std::string>> SegmentsOf(std::string_view path)
   return segments;
 }
 
+// What a request needs of its caller's role.
+static Permission PermissionOf(const HttpRequest& request, const std::vector<std::string>& path) {
+  if (request.method == "POST" && path.size() == 3 && (path[2] == "events" || path[2] == "holds")) {
+    return Permission::kPublish;
+  }
+  if (path.size() == 5 && path[2] == "accounts" && path[4] == "balance") {
+    return Permission::kReadBalance;
+  }
+  return Permission::kRead;
+}
+
+// The token of an "Authorization: Bearer <token>" header; empty if none.
+static std::string_view BearerOf(std::string_view header) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size()) return {};
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return {};
+  }
+  header.remove_prefix(kScheme.size());
+  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+  return header;
+}
+
+std::optional<HttpResponse> HttpApi::Refuse(const HttpRequest& request, Permission needed) const {
+  std::string_view bearer = BearerOf(request.authorization);
+  if (bearer.empty()) {
+    HttpResponse response =
+        Problem(401, "unauthenticated", "send Authorization: Bearer <token> (tally token create)",
+                "Authorization");
+    response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"tally\"");
+    return response;
+  }
+  auto token = tokens_.Authenticate(bearer);
+  if (!token.ok()) return Unavailable(token.status());
+  if (!token->has_value()) {
+    HttpResponse response =
+        Problem(401, "invalid-token", "the token is unknown or revoked", "Authorization");
+    response.headers.emplace_back("WWW-Authenticate",
+                                  "Bearer realm=\"tally\", error=\"invalid_token\"");
+    return response;
+  }
+  const TokenInfo& caller = **token;
+  if (!Allows(caller.role, needed)) {
+    return Problem(403, "forbidden",
+                   std::string("the role ") + RoleName(caller.role) + " may not use this route");
+  }
+  int64_t retry_after = 0;
+  if (!limiter_.Admit(caller.id, &retry_after)) {
+    HttpResponse response =
+        Problem(429, "rate-limited", "too many requests for token " + caller.id);
+    response.headers.emplace_back("Retry-After", std::to_string(retry_after));
+    return response;
+  }
+  return std::nullopt;
+}
+
 HttpResponse HttpApi::Handle(const HttpRequest& request) const {
   std::string_view target(request.target);
   std::string_view path = target.substr(0, target.find('?'));
   std::string_view query =
       path.size() < target.size() ? target.substr(path.size() + 1) : std::string_view();
+  if (path == "/healthz" || path == "/readyz") {
+    if (request.method != "GET") {
+      HttpResponse wrong = Problem(405, "method-not-allowed", "use GET");
+      wrong.headers.emplace_back("Allow", "GET");
+      return wrong;
+    }
+    if (path == "/readyz") return GetReady();
+    return JsonResponse(200, Json::Object().Add("status", Json::String("ok")));
+  }
   auto parts = SegmentsOf(path);  // "" "v1" ...
   if (!parts) return Problem(400, "invalid-path", "a path segment is badly escaped", "path");
+  const bool v1 = parts->size() >= 3 && (*parts)[0].empty() && (*parts)[1] == "v1";
+  if (!v1) return Problem(404, "not-found", "no route " + std::string(path));
+  if (auto refused = Refuse(request, PermissionOf(request, *parts))) return *refused;
+  return Route(request, *parts, query);
+}
+
+HttpResponse HttpApi::Route(const HttpRequest& request, const std::vector<std::string>& p,
+                            std::string_view query) const {
   HttpResponse wrong_method;
   auto allow = [&](const char* method) {
     if (request.method == method) return true;
@@ -124,30 +197,22 @@ HttpResponse HttpApi::Handle(const HttpRequest& request) const {
     wrong_method.headers.emplace_back("Allow", method);
     return false;
   };
-  if (path == "/healthz" || path == "/readyz") {
-    if (!allow("GET")) return wrong_method;
-    if (path == "/readyz") return GetReady();
-    return JsonResponse(200, Json::Object().Add("status", Json::String("ok")));
-  }
-  if (path == "/v1/events" || path == "/v1/holds") {
+  if (p.size() == 3 && (p[2] == "events" || p[2] == "holds")) {
     if (!allow("POST")) return wrong_method;
-    return path == "/v1/events" ? PostEvents(request) : PostHold(request);
+    return p[2] == "events" ? PostEvents(request) : PostHold(request);
   }
-  const auto& p = *parts;
-  const bool v1 = p.size() >= 3 && p[0].empty() && p[1] == "v1";
-  if (v1 && p.size() == 5 && p[2] == "accounts" && (p[4] == "balance" || p[4] == "lots")) {
+  if (p.size() == 5 && p[2] == "accounts" && (p[4] == "balance" || p[4] == "lots")) {
     if (!allow("GET")) return wrong_method;
     if (p[3].empty()) return Problem(400, "invalid-path", "the account is empty", "account");
     return p[4] == "lots" ? GetLots(p[3]) : GetBalance(p[3], std::string(query));
   }
-  if (v1 && p.size() == 4 && p[2] == "invoices") {
+  if (p.size() == 4 && p[2] == "invoices") {
     if (!allow("GET")) return wrong_method;
     return GetInvoice(p[3]);
   }
-  if (v1) {
-    if (auto read = GetRead(p, request)) return *read;
-  }
-  return Problem(404, "not-found", "no route " + std::string(path));
+  if (auto read = GetRead(p, request)) return *read;
+  return Problem(404, "not-found",
+                 "no route " + request.target.substr(0, request.target.find('?')));
 }
 
 HttpResponse HttpApi::PostEvents(const HttpRequest& request) const {

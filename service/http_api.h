@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "events/codec.h"
+#include "service/rate_limit.h"
 #include "service/service.h"
+#include "service/tokens.h"
 
 namespace tally::service {
 
@@ -39,11 +41,19 @@ HttpResponse Problem(int status, const std::string& slug, const std::string& det
 
 class HttpApi {
  public:
-  explicit HttpApi(Service& service) : service_(service) {}
+  // Every /v1 request names a live token of `tokens` whose role allows
+  // the route; `limiter` admits each token's requests. Both must outlive
+  // the API.
+  HttpApi(Service& service, const TokenStore& tokens, RateLimiter& limiter)
+      : service_(service), tokens_(tokens), limiter_(limiter) {}
   // Answers `request`. Never throws; a failure of the stores is a 503.
   HttpResponse Handle(const HttpRequest& request) const;
 
  private:
+  // The caller's answer if it may not go on (401, 403, 429, 503).
+  std::optional<HttpResponse> Refuse(const HttpRequest& request, Permission needed) const;
+  HttpResponse Route(const HttpRequest& request, const std::vector<std::string>& path,
+                     std::string_view query) const;
   HttpResponse PostEvents(const HttpRequest& request) const;
   HttpResponse PostHold(const HttpRequest& request) const;
   HttpResponse GetBalance(const std::string& account, const std::string& query) const;
@@ -68,6 +78,8 @@ class HttpApi {
   struct BorrowedCodec;
 
   Service& service_;
+  const TokenStore& tokens_;
+  RateLimiter& limiter_;
   mutable Codecs codecs_;
 };
 

@@ -7,8 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "reports/report.h"
+#include "events/limits.h"
 #include "projections/log_range.h"
+#include "reports/report.h"
 
 namespace tally::cli {
 
@@ -125,6 +126,15 @@ int RunAuditKeygen(const std::string& out, Io io);
 int RunAuditCheckpoint(const std::string& data_dir, const std::string& key_file,
                        OutputFormat format, Io io);
 
+// tally token create --data DIR --role ROLE --name NAME: a new API token,
+// printed once (only its hash is kept).
+int RunTokenCreate(const std::string& data_dir, const std::string& role, const std::string& name,
+                   OutputFormat format, Io io);
+// tally token list --data DIR: every token, live and revoked (no secrets).
+int RunTokenList(const std::string& data_dir, OutputFormat format, Io io);
+// tally token revoke --data DIR ID
+int RunTokenRevoke(const std::string& data_dir, const std::string& id, Io io);
+
 struct ServeOptions {
   std::string data_dir;
   std::string brokers;  // empty: librdkafka's mock cluster, in process
@@ -140,6 +150,7 @@ struct ServeOptions {
   int partitions = 4;                // of the events topics of the mock cluster
   std::string listen;                // HOST:PORT of the HTTP API; empty: none
   bool kafka = true;                 // false: HTTP only (needs `listen`)
+  double rate_limit = limits::kHttpTokenRequestsPerSecond;  // per token; 0: none
 };
 
 // tally serve: Kafka in (exactly-once ingest) and out (changelog, hold

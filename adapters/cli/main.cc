@@ -206,6 +206,31 @@ int Main(int argc, char** argv) {
   AddMasterKey(rotate);
   rotate->callback([&] { code = tally::cli::RunMasterKeyRotate(data_dir, next_key, io); });
 
+  auto* token =
+      app.add_subcommand("token", "API tokens of tally serve and their roles (docs/api.md)");
+  token->require_subcommand(1);
+  auto* token_create = token->add_subcommand("create", "Make a token and print it once");
+  std::string token_role;
+  std::string token_name;
+  token_create->add_option("--data", data_dir, "ledger directory")->required();
+  token_create->add_option("--role", token_role, "publisher, finance, auditor or operator")
+      ->required();
+  token_create->add_option("--name", token_name, "who or what uses it, e.g. billing-api")
+      ->required();
+  AddFormatFlags(token_create, &flags);
+  token_create->callback([&] {
+    code = tally::cli::RunTokenCreate(data_dir, token_role, token_name, flags.format(), io);
+  });
+  auto* token_list = token->add_subcommand("list", "Every token, live and revoked (no secrets)");
+  token_list->add_option("--data", data_dir, "ledger directory")->required();
+  AddFormatFlags(token_list, &flags);
+  token_list->callback([&] { code = tally::cli::RunTokenList(data_dir, flags.format(), io); });
+  auto* token_revoke = token->add_subcommand("revoke", "Revoke a token by its id");
+  std::string token_id;
+  token_revoke->add_option("--data", data_dir, "ledger directory")->required();
+  token_revoke->add_option("id", token_id, "the token's id (tally token list)")->required();
+  token_revoke->callback([&] { code = tally::cli::RunTokenRevoke(data_dir, token_id, io); });
+
   auto* legal_hold = app.add_subcommand(
       "legal-hold", "Place or release a legal hold: while it stands nothing shreds the subject");
   legal_hold->require_subcommand(1);
@@ -387,6 +412,11 @@ int Main(int argc, char** argv) {
                     "process then owns the stores");
   serve->add_flag("!--no-kafka", serve_options.kafka,
                   "with --listen: HTTP only, no Kafka ingest or publishing");
+  serve
+      ->add_option("--rate-limit", serve_options.rate_limit,
+                   "with --listen: requests per second per API token (0: no limit)")
+      ->default_str("5000")
+      ->check(CLI::NonNegativeNumber);
   AddMasterKey(serve);
   serve->add_flag("--json", flags.json, "status lines as JSON on stdout");
   serve->callback([&] { code = tally::cli::RunServe(serve_options, flags.format(), io); });

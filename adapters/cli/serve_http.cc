@@ -63,7 +63,16 @@ int ServeHttp(const ServeOptions& options, const std::atomic<bool>& stop, Output
   SystemClock clock;
   auto service = service::Service::Open(*ledger_options, &clock);
   if (!service.ok()) return Fail(service.status(), io);
-  service::HttpApi api(**service);
+  service::TokenStore tokens(options.data_dir, &clock);
+  auto live = tokens.List();
+  if (!live.ok()) return Fail(live.status(), io);
+  if (live->empty()) {
+    io.err << "serve: no API token yet; every /v1 request is refused until one is made: tally "
+              "token create --data "
+           << options.data_dir << " --role operator --name NAME\n";
+  }
+  service::RateLimiter limiter(options.rate_limit, 2 * options.rate_limit, &clock);
+  service::HttpApi api(**service, tokens, limiter);
   auto server = service::HttpServer::Start(api, *address);
   if (!server.ok()) return Fail(server.status(), io);
   io.err << "serve: HTTP API on " << address->host << ":" << (*server)->port() << "; data in "

@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "adapters/cli/exit_codes.h"
-#include "reports/report.h"
 #include "events/timestamp.h"
+#include "reports/report.h"
 
 namespace tally::cli {
 

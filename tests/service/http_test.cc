@@ -44,7 +44,12 @@ class HttpTest : public ::testing::Test {
     auto service = Service::Open({dir_.path(), true}, &clock_);
     ASSERT_TRUE(service.ok()) << service.status().ToString();
     service_ = std::move(service).value();
-    api_ = std::make_unique<HttpApi>(*service_);
+    tokens_ = std::make_unique<TokenStore>(dir_.path(), &clock_);
+    limiter_ = std::make_unique<RateLimiter>(0, 0, &clock_);
+    api_ = std::make_unique<HttpApi>(*service_, *tokens_, *limiter_);
+    auto made = tokens_->Create("tests", Role::kOperator);
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    token_ = made->text;
     auto server = HttpServer::Start(*api_, {});
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
@@ -52,6 +57,8 @@ class HttpTest : public ::testing::Test {
   void TearDown() override {
     server_.reset();
     api_.reset();
+    limiter_.reset();
+    tokens_.reset();
     service_.reset();
   }
 
@@ -64,6 +71,7 @@ class HttpTest : public ::testing::Test {
     request.set(http::field::host, "127.0.0.1");
     if (!body.empty() || method == "POST") request.set(http::field::content_type, content_type);
     if (!accept.empty()) request.set(http::field::accept, accept);
+    if (!token_.empty()) request.set(http::field::authorization, "Bearer " + token_);
     request.body() = body;
     request.prepare_payload();
     http::write(socket, request);
@@ -106,8 +114,11 @@ class HttpTest : public ::testing::Test {
   testing::TempDir dir_;
   ManualClock clock_{testing::kStart};
   std::unique_ptr<Service> service_;
+  std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<HttpApi> api_;
   std::unique_ptr<HttpServer> server_;
+  std::string token_;  // sent as the bearer token; empty: none
 };
 
 bool Contains(const std::string& text, const std::string& part) {
@@ -325,6 +336,56 @@ TEST_F(HttpTest, ReportsAnswerAsCsvWhenAskedAndNameBadParameters) {
   Reply post = Send("POST", "/v1/reports/revenue", "{}");
   EXPECT_EQ(post.status, 405);
   EXPECT_EQ(post.allow, "GET");
+}
+
+// No token and a bad token are 401; a token of the wrong role is 403; a
+// revoked one is refused from its next request; health needs none.
+TEST_F(HttpTest, TokensAndRolesDecideWhoMayDoWhat) {
+  const std::string grant = Grant("g1", "a", "5");
+  auto finance = tokens_->Create("books", Role::kFinance);
+  auto publisher = tokens_->Create("billing", Role::kPublisher);
+  ASSERT_TRUE(finance.ok() && publisher.ok());
+  token_ = "";
+  Reply none = Send("GET", "/v1/balances");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_TRUE(Contains(none.body, R"("field":"Authorization")")) << none.body;
+  EXPECT_EQ(Send("GET", "/healthz").status, 200);
+  token_ = finance->text.substr(0, finance->text.size() - 1) + "x";  // one character off
+  EXPECT_EQ(Send("GET", "/v1/balances").status, 401);
+  token_ = "tally_" + std::string(16, '0') + "_" + std::string(43, 'A');
+  EXPECT_EQ(Send("GET", "/v1/balances").status, 401);
+  token_ = finance->text;
+  EXPECT_EQ(Send("GET", "/v1/balances").status, 200);
+  Reply refused = Send("POST", "/v1/events", grant, "application/x-ndjson");
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  token_ = publisher->text;
+  EXPECT_EQ(Send("POST", "/v1/events", grant, "application/x-ndjson").status, 200);
+  EXPECT_EQ(Send("GET", "/v1/accounts/a/balance").status, 200);
+  EXPECT_EQ(Send("GET", "/v1/reports/revenue").status, 403);
+  ASSERT_TRUE(tokens_->Revoke(publisher->info.id).ok());
+  EXPECT_EQ(Send("GET", "/v1/accounts/a/balance").status, 401);
+  EXPECT_EQ(head(), 1u);
+  auto listed = tokens_->List();
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 3u);
+  for (const TokenInfo& token : *listed) {  // the file keeps no secret
+    EXPECT_EQ(token.hash.size(), 64u);
+    EXPECT_EQ(token.revoked_at_micros != 0, token.id == publisher->info.id);
+  }
+}
+
+TEST_F(HttpTest, ATokenOverItsRateIsToldWhenToComeBack) {
+  RateLimiter limiter(2, 3, &clock_);
+  HttpApi api(*service_, *tokens_, limiter);
+  HttpRequest request{"GET", "/v1/balances", "", "", "", "Bearer " + token_};
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(api.Handle(request).status, 200) << i;
+  HttpResponse limited = api.Handle(request);
+  EXPECT_EQ(limited.status, 429);
+  ASSERT_EQ(limited.headers.size(), 1u);
+  EXPECT_EQ(limited.headers[0], (std::pair<std::string, std::string>{"Retry-After", "1"}));
+  clock_.Advance(500'000);  // half a second: one more request at 2/s
+  EXPECT_EQ(api.Handle(request).status, 200);
+  EXPECT_EQ(api.Handle(request).status, 429);
 }
 
 }  // namespace
