@@ -1,5 +1,6 @@
 #include "service/service.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "events/check.h"
@@ -64,9 +65,23 @@ Result<std::unique_ptr<Service>> Service::Open(const LedgerOptions& options, con
 }
 
 Status Service::CatchUp() {
+  std::lock_guard turn(catch_up_mutex_);
+  return CatchUpLocked();
+}
+
+Status Service::CatchUpLocked() {
+  const uint64_t head = ledger_->head_seq();
   std::unique_lock lock(projections_mutex_);
   auto applied = projections_->CatchUp();
-  return applied.ok() ? Status::Ok() : applied.status();
+  if (!applied.ok()) return applied.status();
+  projected_seq_ = std::max(projected_seq_, head);
+  return Status::Ok();
+}
+
+Status Service::ProjectThrough(uint64_t seq) {
+  std::lock_guard turn(catch_up_mutex_);
+  if (projected_seq_ >= seq) return Status::Ok();  // another request's catch-up took it
+  return CatchUpLocked();
 }
 
 Result<std::vector<AppendOutcome>> Service::Append(std::span<const Event> events) {
@@ -74,7 +89,9 @@ Result<std::vector<AppendOutcome>> Service::Append(std::span<const Event> events
   if (!outcomes.ok()) return outcomes;
   // Durable now; a failed catch-up leaves the answer true (the next one
   // folds these events too) but is reported, as reads would lag.
-  if (auto caught_up = CatchUp(); !caught_up.ok()) {
+  uint64_t last = 0;
+  for (const AppendOutcome& outcome : *outcomes) last = std::max(last, outcome.seq);
+  if (auto caught_up = ProjectThrough(last); !caught_up.ok()) {
     return caught_up.WithContext("appended, but the projections did not catch up");
   }
   return outcomes;
@@ -98,7 +115,7 @@ Result<HoldAnswer> Service::Hold(const Event& task_submitted) {
 // The ledger decides a hold in the write that appends its task_submitted:
 // the decision is the first hold event for the task after it.
 Result<HoldAnswer> Service::FindDecision(const Event& task_submitted,
-                                         const AppendOutcome& outcome) const {
+                                         const AppendOutcome& outcome) {
   const std::string account = task_submitted.reader().getAccount().cStr();
   const std::string task_id = TaskIdOf(task_submitted.reader());
   std::optional<HoldAnswer> answer;
@@ -119,6 +136,7 @@ Result<HoldAnswer> Service::FindDecision(const Event& task_submitted,
   }
   answer->outcome = outcome;
   if (answer->accepted) {
+    if (auto projected = ProjectThrough(answer->decision_seq); !projected.ok()) return projected;
     auto balance = Balance(account, LogRange{answer->decision_seq});
     if (!balance.ok()) return balance.status();
     answer->available = balance->available;

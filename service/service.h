@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <span>
@@ -78,12 +79,19 @@ class Service {
 
  private:
   Service(std::unique_ptr<Ledger> ledger, std::unique_ptr<ProjectionStore> projections);
-  Result<HoldAnswer> FindDecision(const Event& task_submitted, const AppendOutcome& outcome) const;
+  // Brings the projections at least through `seq`: requests that wait here
+  // together share one catch-up (the first folds what all of them appended).
+  Status ProjectThrough(uint64_t seq);
+  Status CatchUpLocked();  // with catch_up_mutex_ held
+  Result<HoldAnswer> FindDecision(const Event& task_submitted, const AppendOutcome& outcome);
 
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<ProjectionStore> projections_;
   // Exclusive while the projections catch up; shared while they are read.
   mutable std::shared_mutex projections_mutex_;
+  // One catch-up at a time; projected_seq_: the head the last one reached.
+  std::mutex catch_up_mutex_;
+  uint64_t projected_seq_ = 0;
 };
 
 }  // namespace tally::service
