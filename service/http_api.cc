@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <map>
 #include <string_view>
 
@@ -166,18 +167,73 @@ std::optional<HttpResponse> HttpApi::Refuse(const HttpRequest& request, Permissi
   return std::nullopt;
 }
 
+// The route's template for metrics: ids replaced by their names, so that
+// the labels stay few (an unknown path is "other").
+static std::string RouteLabel(std::string_view path) {
+  auto parts = Split(path, '/');
+  if (path == "/healthz" || path == "/readyz" || path == "/metrics") return std::string(path);
+  if (parts.size() < 3 || parts[1] != "v1") return "other";
+  if (parts.size() == 5 && parts[2] == "accounts") {
+    return "/v1/accounts/{account}/" + std::string(parts[4]);
+  }
+  if (parts.size() == 4 && parts[2] == "invoices") return "/v1/invoices/{number}";
+  if (parts.size() == 4 && parts[2] == "reports") return "/v1/reports/" + std::string(parts[3]);
+  if (parts.size() == 3) return "/v1/" + std::string(parts[2]);
+  return "other";
+}
+
 HttpResponse HttpApi::Handle(const HttpRequest& request) const {
+  const auto start = std::chrono::steady_clock::now();
+  HttpResponse response = Dispatch(request);
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  std::string route =
+      RouteLabel(std::string_view(request.target).substr(0, request.target.find('?')));
+  metrics_.Count(
+      "tally_http_requests_total", "HTTP requests by route, method and status",
+      {{"route", route}, {"method", request.method}, {"status", std::to_string(response.status)}});
+  metrics_.Observe("tally_http_request_duration_seconds", "HTTP request latency by route",
+                   {{"route", route}}, took.count());
+  return response;
+}
+
+HttpResponse HttpApi::GetMetrics() const {
+  auto lag = service_.ProjectionLag();
+  if (lag.ok()) {
+    metrics_.Set("tally_head_seq", "the log's last seq", {}, static_cast<double>(lag->head_seq));
+    metrics_.Set("tally_projected_seq", "the lowest seq every projection has folded", {},
+                 static_cast<double>(lag->projected_seq));
+    metrics_.Set("tally_projection_lag_events", "events of the log not yet projected", {},
+                 static_cast<double>(lag->head_seq - lag->projected_seq));
+  }
+  return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render(), {}};
+}
+
+void HttpApi::CountOutcomes(std::span<const Event> events,
+                            std::span<const AppendOutcome> outcomes) const {
+  for (size_t i = 0; i < events.size() && i < outcomes.size(); ++i) {
+    const std::string type(EventTypeName(events[i].reader().which()));
+    metrics_.Count("tally_http_events_total", "events sent over HTTP by type and outcome",
+                   {{"type", type}, {"outcome", AppendOutcomeName(outcomes[i].kind)}});
+    if (outcomes[i].kind != AppendOutcome::Kind::kRejected) continue;
+    const std::string& reason = outcomes[i].reason;
+    metrics_.Count("tally_rejections_total", "events rejected, by type and the class of the reason",
+                   {{"type", type}, {"reason", reason.substr(0, reason.find(':'))}});
+  }
+}
+
+HttpResponse HttpApi::Dispatch(const HttpRequest& request) const {
   std::string_view target(request.target);
   std::string_view path = target.substr(0, target.find('?'));
   std::string_view query =
       path.size() < target.size() ? target.substr(path.size() + 1) : std::string_view();
-  if (path == "/healthz" || path == "/readyz") {
+  if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
     if (request.method != "GET") {
       HttpResponse wrong = Problem(405, "method-not-allowed", "use GET");
       wrong.headers.emplace_back("Allow", "GET");
       return wrong;
     }
     if (path == "/readyz") return GetReady();
+    if (path == "/metrics") return GetMetrics();
     return JsonResponse(200, Json::Object().Add("status", Json::String("ok")));
   }
   auto parts = SegmentsOf(path);  // "" "v1" ...
@@ -233,6 +289,7 @@ HttpResponse HttpApi::PostEvents(const HttpRequest& request) const {
   if (body.events.empty()) return Problem(400, "no-events", "the body holds no event");
   auto outcomes = service_.Append(body.events);
   if (!outcomes.ok()) return Unavailable(outcomes.status());
+  CountOutcomes(body.events, *outcomes);
   Json list = Json::Array();
   for (size_t i = 0; i < body.events.size(); ++i) {
     list.Push(OutcomeJson(body.events[i].reader().getId().cStr(), (*outcomes)[i]));
@@ -251,7 +308,9 @@ HttpResponse HttpApi::PostHold(const HttpRequest& request) const {
     return Problem(400, "invalid-event", event.status().message(),
                    FieldNamedIn(event.status().message()));
   }
+  const auto start = std::chrono::steady_clock::now();
   auto answer = service_.Hold(*event);
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
   if (!answer.ok()) {
     if (answer.status().code() == StatusCode::kInvalidArgument) {
       return Problem(400, "invalid-event", answer.status().message(), "type");
@@ -259,10 +318,17 @@ HttpResponse HttpApi::PostHold(const HttpRequest& request) const {
     return Unavailable(answer.status());
   }
   const AppendOutcome& outcome = answer->outcome;
+  CountOutcomes(std::span<const Event>(&*event, 1), std::span<const AppendOutcome>(&outcome, 1));
   if (outcome.kind == AppendOutcome::Kind::kRejected) {
     const bool conflict = outcome.reason.starts_with("conflict:");
     return Problem(conflict ? 409 : 422, conflict ? "conflict" : "rejected", outcome.reason);
   }
+  const char* decision = answer->accepted ? "accepted" : "rejected";
+  metrics_.Count("tally_holds_total", "hold decisions answered, by decision",
+                 {{"decision", decision}});
+  metrics_.Observe("tally_hold_decision_seconds",
+                   "from the task_submitted's arrival to its durable, projected decision",
+                   {{"decision", decision}}, took.count());
   return JsonResponse(200, HoldJson(*answer));
 }
 

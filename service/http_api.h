@@ -7,11 +7,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "events/codec.h"
+#include "service/metrics.h"
 #include "service/rate_limit.h"
 #include "service/service.h"
 #include "service/tokens.h"
@@ -44,12 +46,16 @@ class HttpApi {
   // Every /v1 request names a live token of `tokens` whose role allows
   // the route; `limiter` admits each token's requests. Both must outlive
   // the API.
-  HttpApi(Service& service, const TokenStore& tokens, RateLimiter& limiter)
-      : service_(service), tokens_(tokens), limiter_(limiter) {}
+  // `metrics` counts requests, events and hold decisions (GET /metrics).
+  HttpApi(Service& service, const TokenStore& tokens, RateLimiter& limiter, Metrics& metrics)
+      : service_(service), tokens_(tokens), limiter_(limiter), metrics_(metrics) {}
   // Answers `request`. Never throws; a failure of the stores is a 503.
   HttpResponse Handle(const HttpRequest& request) const;
 
  private:
+  HttpResponse Dispatch(const HttpRequest& request) const;
+  HttpResponse GetMetrics() const;
+  void CountOutcomes(std::span<const Event> events, std::span<const AppendOutcome> outcomes) const;
   // The caller's answer if it may not go on (401, 403, 429, 503).
   std::optional<HttpResponse> Refuse(const HttpRequest& request, Permission needed) const;
   HttpResponse Route(const HttpRequest& request, const std::vector<std::string>& path,
@@ -80,6 +86,7 @@ class HttpApi {
   Service& service_;
   const TokenStore& tokens_;
   RateLimiter& limiter_;
+  Metrics& metrics_;
   mutable Codecs codecs_;
 };
 

@@ -72,7 +72,8 @@ int ServeHttp(const ServeOptions& options, const std::atomic<bool>& stop, Output
            << options.data_dir << " --role operator --name NAME\n";
   }
   service::RateLimiter limiter(options.rate_limit, 2 * options.rate_limit, &clock);
-  service::HttpApi api(**service, tokens, limiter);
+  service::Metrics metrics;
+  service::HttpApi api(**service, tokens, limiter, metrics);
   auto server = service::HttpServer::Start(api, *address);
   if (!server.ok()) return Fail(server.status(), io);
   io.err << "serve: HTTP API on " << address->host << ":" << (*server)->port() << "; data in "

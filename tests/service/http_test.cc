@@ -10,10 +10,12 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "adapters/cli/commands.h"
 #include "ledger/clock.h"
 #include "service/http_server.h"
 #include "tests/ledger/ledger_fixture.h"
@@ -46,7 +48,7 @@ class HttpTest : public ::testing::Test {
     service_ = std::move(service).value();
     tokens_ = std::make_unique<TokenStore>(dir_.path(), &clock_);
     limiter_ = std::make_unique<RateLimiter>(0, 0, &clock_);
-    api_ = std::make_unique<HttpApi>(*service_, *tokens_, *limiter_);
+    api_ = std::make_unique<HttpApi>(*service_, *tokens_, *limiter_, metrics_);
     auto made = tokens_->Create("tests", Role::kOperator);
     ASSERT_TRUE(made.ok()) << made.status().ToString();
     token_ = made->text;
@@ -116,6 +118,7 @@ class HttpTest : public ::testing::Test {
   std::unique_ptr<Service> service_;
   std::unique_ptr<TokenStore> tokens_;
   std::unique_ptr<RateLimiter> limiter_;
+  Metrics metrics_;
   std::unique_ptr<HttpApi> api_;
   std::unique_ptr<HttpServer> server_;
   std::string token_;  // sent as the bearer token; empty: none
@@ -376,7 +379,7 @@ TEST_F(HttpTest, TokensAndRolesDecideWhoMayDoWhat) {
 
 TEST_F(HttpTest, ATokenOverItsRateIsToldWhenToComeBack) {
   RateLimiter limiter(2, 3, &clock_);
-  HttpApi api(*service_, *tokens_, limiter);
+  HttpApi api(*service_, *tokens_, limiter, metrics_);
   HttpRequest request{"GET", "/v1/balances", "", "", "", "Bearer " + token_};
   for (int i = 0; i < 3; ++i) EXPECT_EQ(api.Handle(request).status, 200) << i;
   HttpResponse limited = api.Handle(request);
@@ -386,6 +389,71 @@ TEST_F(HttpTest, ATokenOverItsRateIsToldWhenToComeBack) {
   clock_.Advance(500'000);  // half a second: one more request at 2/s
   EXPECT_EQ(api.Handle(request).status, 200);
   EXPECT_EQ(api.Handle(request).status, 429);
+}
+
+// The metrics count what was asked and answered, with route templates
+// (never an account) as labels, in the Prometheus text format.
+TEST_F(HttpTest, MetricsCountRequestsEventsAndHolds) {
+  ASSERT_EQ(
+      Send("POST", "/v1/events", Grant("g1", "acct-secret", "5"), "application/x-ndjson").status,
+      200);
+  ASSERT_EQ(
+      Send("POST", "/v1/events", Grant("g1", "acct-secret", "5"), "application/x-ndjson").status,
+      200);
+  ASSERT_EQ(Send("POST", "/v1/holds", Submit("s1", "acct-secret", "t1", "2")).status, 200);
+  ASSERT_EQ(Send("POST", "/v1/holds", Submit("s2", "acct-secret", "t2", "50")).status, 200);
+  ASSERT_EQ(Send("GET", "/v1/accounts/acct-secret/balance").status, 200);
+  token_ = "";
+  Reply metrics = Send("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  for (
+      const char* line :
+      {R"(tally_http_events_total{type="credits_granted",outcome="appended"} 1)",
+       R"(tally_http_events_total{type="credits_granted",outcome="duplicate"} 1)",
+       R"(tally_http_events_total{type="task_submitted",outcome="appended"} 2)",
+       R"(tally_holds_total{decision="accepted"} 1)", R"(tally_holds_total{decision="rejected"} 1)",
+       R"(tally_hold_decision_seconds_count{decision="accepted"} 1)",
+       R"(tally_hold_decision_seconds_bucket{decision="rejected",le="+Inf"} 1)",
+       R"(tally_http_requests_total{route="/v1/accounts/{account}/balance",method="GET",status="200"} 1)",
+       R"(tally_http_requests_total{route="/v1/events",method="POST",status="200"} 2)",
+       "tally_head_seq 5", "tally_projection_lag_events 0",
+       "# TYPE tally_http_request_duration_seconds histogram"}) {
+    EXPECT_TRUE(Contains(metrics.body, std::string(line) + "\n")) << line << "\n" << metrics.body;
+  }
+  EXPECT_FALSE(Contains(metrics.body, "acct-secret"));
+}
+
+// While the service owns the stores and takes appends, the CLI's reads
+// answer (read-only opens), and see what the service acknowledged.
+TEST_F(HttpTest, CliReadsWorkWhileTheServiceWrites) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> appended{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load() && i < 200; ++i) {
+      if (Send("POST", "/v1/events", Grant("w" + std::to_string(i), "a", "1"),
+               "application/x-ndjson").status == 200) {
+        ++appended;
+      }
+    }
+  });
+  for (int i = 0; i < 5; ++i) {
+    std::ostringstream out;
+    std::ostringstream err;
+    const int before = appended.load();
+    int code = cli::RunBalance(dir_.path(), {"a"}, {}, OutputFormat::kJson, {out, err});
+    ASSERT_EQ(code, 0) << err.str();
+    // At least what was acknowledged before the read began.
+    const std::string text = out.str();
+    const size_t at = text.find(R"("available_credits":")");
+    ASSERT_NE(at, std::string::npos) << text;
+    EXPECT_GE(std::stod(text.substr(at + 21)), before) << text;
+    std::ostringstream statement;
+    EXPECT_EQ(cli::RunTrialBalance(dir_.path(), {}, OutputFormat::kCsv, {statement, err}), 0)
+        << err.str();
+  }
+  stop = true;
+  writer.join();
 }
 
 }  // namespace
