@@ -119,6 +119,7 @@ static Permission PermissionOf(const HttpRequest& request, const std::vector<std
   if (path.size() == 5 && path[2] == "accounts" && path[4] == "balance") {
     return Permission::kReadBalance;
   }
+  if (path.size() >= 3 && path[2] == "audit") return Permission::kAudit;
   return Permission::kRead;
 }
 
@@ -177,7 +178,9 @@ static std::string RouteLabel(std::string_view path) {
     return "/v1/accounts/{account}/" + std::string(parts[4]);
   }
   if (parts.size() == 4 && parts[2] == "invoices") return "/v1/invoices/{number}";
-  if (parts.size() == 4 && parts[2] == "reports") return "/v1/reports/" + std::string(parts[3]);
+  if (parts.size() == 4 && (parts[2] == "reports" || parts[2] == "audit")) {
+    return "/v1/" + std::string(parts[2]) + "/" + std::string(parts[3]);
+  }
   if (parts.size() == 3) return "/v1/" + std::string(parts[2]);
   return "other";
 }
@@ -266,6 +269,10 @@ HttpResponse HttpApi::Route(const HttpRequest& request, const std::vector<std::s
     if (!allow("GET")) return wrong_method;
     return GetInvoice(p[3]);
   }
+  if (p.size() == 4 && p[2] == "audit" && p[3] == "head") {
+    if (!allow("GET")) return wrong_method;
+    return GetAuditHead();
+  }
   if (auto read = GetRead(p, request)) return *read;
   return Problem(404, "not-found",
                  "no route " + request.target.substr(0, request.target.find('?')));
@@ -330,6 +337,15 @@ HttpResponse HttpApi::PostHold(const HttpRequest& request) const {
                    "from the task_submitted's arrival to its durable, projected decision",
                    {{"decision", decision}}, took.count());
   return JsonResponse(200, HoldJson(*answer));
+}
+
+HttpResponse HttpApi::GetAuditHead() const {
+  const Ledger& ledger = service_.ledger();
+  Json json = Json::Object();
+  json.Add("head_seq", Json::Integer(static_cast<int64_t>(ledger.head_seq())))
+      .Add("head_hash", Json::String(HashHex(ledger.head_hash())))
+      .Add("first_seq", Json::Integer(static_cast<int64_t>(ledger.first_seq())));
+  return JsonResponse(200, json);
 }
 
 HttpResponse HttpApi::GetReady() const {

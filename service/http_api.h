@@ -69,6 +69,7 @@ class HttpApi {
   HttpResponse GetInvoice(const std::string& number) const;
   HttpResponse GetLots(const std::string& account) const;
   HttpResponse GetReady() const;
+  HttpResponse GetAuditHead() const;
 
   // An EventCodec is not thread-safe (its JSON reader keeps buffers):
   // each request borrows one of these and gives it back.

@@ -347,7 +347,8 @@ TEST_F(HttpTest, TokensAndRolesDecideWhoMayDoWhat) {
   const std::string grant = Grant("g1", "a", "5");
   auto finance = tokens_->Create("books", Role::kFinance);
   auto publisher = tokens_->Create("billing", Role::kPublisher);
-  ASSERT_TRUE(finance.ok() && publisher.ok());
+  auto auditor = tokens_->Create("audit", Role::kAuditor);
+  ASSERT_TRUE(finance.ok() && publisher.ok() && auditor.ok());
   token_ = "";
   Reply none = Send("GET", "/v1/balances");
   EXPECT_EQ(none.status, 401);
@@ -359,18 +360,32 @@ TEST_F(HttpTest, TokensAndRolesDecideWhoMayDoWhat) {
   EXPECT_EQ(Send("GET", "/v1/balances").status, 401);
   token_ = finance->text;
   EXPECT_EQ(Send("GET", "/v1/balances").status, 200);
+  EXPECT_EQ(Send("GET", "/v1/audit/head").status, 403);
   Reply refused = Send("POST", "/v1/events", grant, "application/x-ndjson");
   EXPECT_EQ(refused.status, 403) << refused.body;
   token_ = publisher->text;
   EXPECT_EQ(Send("POST", "/v1/events", grant, "application/x-ndjson").status, 200);
   EXPECT_EQ(Send("GET", "/v1/accounts/a/balance").status, 200);
   EXPECT_EQ(Send("GET", "/v1/reports/revenue").status, 403);
+  EXPECT_EQ(Send("GET", "/v1/audit/head").status, 403);
+  token_ = auditor->text;
+  Reply head_reply = Send("GET", "/v1/audit/head");
+  EXPECT_EQ(head_reply.status, 200);
+  const std::string prefix = R"({"head_seq":1,"head_hash":")";
+  const std::string suffix = R"(","first_seq":1})"
+                             "\n";
+  ASSERT_EQ(head_reply.body.size(), prefix.size() + 64 + suffix.size()) << head_reply.body;
+  EXPECT_EQ(head_reply.body.substr(0, prefix.size()), prefix);
+  EXPECT_EQ(head_reply.body.substr(prefix.size() + 64), suffix);
+  EXPECT_EQ(Send("GET", "/v1/reports/revenue").status, 200);
+  EXPECT_EQ(Send("POST", "/v1/events", grant, "application/x-ndjson").status, 403);
+  token_ = publisher->text;
   ASSERT_TRUE(tokens_->Revoke(publisher->info.id).ok());
   EXPECT_EQ(Send("GET", "/v1/accounts/a/balance").status, 401);
   EXPECT_EQ(head(), 1u);
   auto listed = tokens_->List();
   ASSERT_TRUE(listed.ok());
-  ASSERT_EQ(listed->size(), 3u);
+  ASSERT_EQ(listed->size(), 4u);
   for (const TokenInfo& token : *listed) {  // the file keeps no secret
     EXPECT_EQ(token.hash.size(), 64u);
     EXPECT_EQ(token.revoked_at_micros != 0, token.id == publisher->info.id);
@@ -432,7 +447,8 @@ TEST_F(HttpTest, CliReadsWorkWhileTheServiceWrites) {
   std::thread writer([&] {
     for (int i = 0; !stop.load() && i < 200; ++i) {
       if (Send("POST", "/v1/events", Grant("w" + std::to_string(i), "a", "1"),
-               "application/x-ndjson").status == 200) {
+               "application/x-ndjson")
+              .status == 200) {
         ++appended;
       }
     }
