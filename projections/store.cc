@@ -590,6 +590,17 @@ Result<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenForReading(
 
 bool ProjectionStore::ahead_of_log() const { return impl_->ahead_; }
 
+bool ProjectionStore::all_stored() const {
+  if (impl_->overlay_ == nullptr) return true;
+  for (const auto& [name, checkpoint] : impl_->checkpoints_) {
+    auto stored = impl_->stored_checkpoints_.find(name);
+    if (stored == impl_->stored_checkpoints_.end() || stored->second.seq != checkpoint.seq) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Status ProjectionStore::LostHistory() const { return impl_->ahead_ ? impl_->lost_ : Status::Ok(); }
 
 Result<uint64_t> ProjectionStore::CatchUp(const ProgressFn& progress) {

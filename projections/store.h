@@ -113,6 +113,10 @@ class ProjectionStore {
   // another process caught the store up further. Open the log again, then
   // the store.
   bool ahead_of_log() const;
+  // Whether every event the store reflects is in its stored bytes: false
+  // when a store opened for reading folded a tail in memory (ScanStored and
+  // VerifyProjections see only stored bytes).
+  bool all_stored() const;
   // When ahead_of_log() in a process that owns the log for writing (no one
   // else can have appended): the log lost acknowledged seqs. Corruption
   // naming them, else Ok. Appending or rebuilding then would hide the loss.

@@ -199,14 +199,32 @@ std::string ScratchDir(const std::string& data_dir) {
       .string();
 }
 
-// Catches the live projections up, rebuilds them all in scratch space and
-// compares: Corruption naming the first projection that differs.
-Status VerifyLiveProjections(const Log& ledger, const std::string& data_dir) {
-  auto store = OpenProjectionsForWriting(ledger, data_dir);
-  if (!store.ok()) return store.status();
-  if (auto caught_up = CatchUp(**store); !caught_up.ok()) return caught_up;
+// The log and the live projections with every event of the log in the
+// store's bytes (what comparing stored bytes needs). While another process
+// (tally serve) owns the store, it is opened read-only, again until that
+// process has caught it up with the log this view opened.
+Result<std::unique_ptr<ReadView>> OpenAllStored(const std::string& data_dir) {
+  for (int attempt = 1;; ++attempt) {
+    auto view = OpenForReading(data_dir);
+    if (!view.ok()) return view.status();
+    if ((*view)->projections->all_stored()) return view;
+    if (attempt >= limits::kReadOpenAttemptsMax) {
+      return Status::Unavailable(
+          "the projections trail the log while another process writes them; try again");
+    }
+    PauseBeforeRetry();
+  }
+}
+
+// Rebuilds every projection in scratch space and compares with the live
+// store: Corruption naming the first projection that differs. Works while
+// tally serve owns the store.
+Status VerifyLiveProjections(const std::string& data_dir, uint64_t* head) {
+  auto view = OpenAllStored(data_dir);
+  if (!view.ok()) return view.status();
+  *head = (*view)->log->head_seq();
   ProgressBar bar("rebuilding projections");
-  auto compared = VerifyProjections(**store, ScratchDir(data_dir), bar.Fn());
+  auto compared = VerifyProjections(*(*view)->projections, ScratchDir(data_dir), bar.Fn());
   if (!compared.ok()) return compared.status();
   if (compared->projection.empty()) return Status::Ok();
   return Status::Corruption("projection " + compared->projection + ": " + compared->detail);
@@ -217,7 +235,7 @@ Status VerifyLiveProjections(const Log& ledger, const std::string& data_dir) {
 Status VerifyRevenue(const Log& ledger, const std::string& data_dir,
                      const Result<std::vector<TrialBalanceLine>>& journal, uint64_t* months) {
   if (!journal.ok()) return journal.status();
-  auto store = ProjectionStore::Open(ledger, data_dir);
+  auto store = ProjectionStore::OpenForReading(ledger, data_dir);  // never the writer's lock
   if (!store.ok()) return store.status();
   if (auto caught_up = CatchUp(**store); !caught_up.ok()) return caught_up;
   LogRange range;
@@ -328,10 +346,10 @@ int RunAuditVerify(const std::string& data_dir, const std::string& public_key_fi
       "head " + std::to_string((*ledger)->head_seq()) + " " + HashHex((*ledger)->head_hash()));
   Status status = log_status;
   {
-    Status projections = VerifyLiveProjections(**ledger, data_dir);
+    uint64_t head = 0;
+    Status projections = VerifyLiveProjections(data_dir, &head);
     row("projections", projections, AllProjections().size(), 0,
-        "rebuilt from seq 1 and equal to the live store at seq " +
-            std::to_string((*ledger)->head_seq()));
+        "rebuilt from seq 1 and equal to the live store at seq " + std::to_string(head));
     if (status.ok()) status = projections;
   }
   {

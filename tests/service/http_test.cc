@@ -440,8 +440,9 @@ TEST_F(HttpTest, MetricsCountRequestsEventsAndHolds) {
 }
 
 // While the service owns the stores and takes appends, the CLI's reads
-// answer (read-only opens), and see what the service acknowledged.
-TEST_F(HttpTest, CliReadsWorkWhileTheServiceWrites) {
+// and audit verify answer (read-only opens), and see what the service
+// acknowledged.
+TEST_F(HttpTest, CliReadsAndAuditWorkWhileTheServiceWrites) {
   std::atomic<bool> stop{false};
   std::atomic<int> appended{0};
   std::thread writer([&] {
@@ -468,6 +469,10 @@ TEST_F(HttpTest, CliReadsWorkWhileTheServiceWrites) {
     EXPECT_EQ(cli::RunTrialBalance(dir_.path(), {}, OutputFormat::kCsv, {statement, err}), 0)
         << err.str();
   }
+  std::ostringstream audit;
+  std::ostringstream audit_err;
+  EXPECT_EQ(cli::RunAuditVerify(dir_.path(), "", OutputFormat::kTable, {audit, audit_err}), 0)
+      << audit.str() << audit_err.str();
   stop = true;
   writer.join();
 }
