@@ -24,6 +24,9 @@ using tcp = asio::ip::tcp;
 struct Shared {
   const HttpApi& api;
   asio::thread_pool& workers;
+  std::chrono::milliseconds request_timeout;
+  std::chrono::milliseconds idle_timeout;
+  size_t connections_max;
   std::atomic<size_t> connections{0};
 };
 
@@ -93,11 +96,11 @@ class Session : public std::enable_shared_from_this<Session> {
     response->keep_alive(keep_alive_);
     response->body() = output.body;
     response->prepare_payload();
-    stream_.expires_after(std::chrono::milliseconds(limits::kHttpRequestTimeoutMs));
+    stream_.expires_after(shared_.request_timeout);
     http::async_write(stream_, *response,
                       [self = shared_from_this(), response](beast::error_code error, size_t) {
                         if (error || !self->keep_alive_) return self->Close();
-                        self->Read(std::chrono::milliseconds(limits::kHttpIdleTimeoutMs));
+                        self->Read(self->shared_.idle_timeout);
                       });
   }
 
@@ -117,23 +120,29 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(const HttpApi& api, int workers)
-      : worker_pool(static_cast<size_t>(workers)), shared{api, worker_pool, {}}, acceptor(io) {}
+  Impl(const HttpApi& api, const HttpServerOptions& options)
+      : worker_pool(static_cast<size_t>(options.worker_threads)),
+        shared{api,
+               worker_pool,
+               std::chrono::milliseconds(options.request_timeout_ms),
+               std::chrono::milliseconds(options.idle_timeout_ms),
+               options.connections_max,
+               {}},
+        acceptor(io) {}
 
   void Accept() {
-    acceptor.async_accept(asio::make_strand(io),
-                          [this](beast::error_code error, tcp::socket socket) {
-                            if (error) {
-                              if (error == asio::error::operation_aborted) return;  // stopping
-                            } else if (shared.connections.load() >= limits::kHttpConnectionsMax) {
-                              beast::error_code ignored;
-                              socket.close(ignored);  // over the limit: closed at once
-                            } else {
-                              std::make_shared<Session>(std::move(socket), shared)
-                                  ->Read(std::chrono::milliseconds(limits::kHttpRequestTimeoutMs));
-                            }
-                            Accept();
-                          });
+    acceptor.async_accept(
+        asio::make_strand(io), [this](beast::error_code error, tcp::socket socket) {
+          if (error) {
+            if (error == asio::error::operation_aborted) return;  // stopping
+          } else if (shared.connections.load() >= shared.connections_max) {
+            beast::error_code ignored;
+            socket.close(ignored);  // over the limit: closed at once
+          } else {
+            std::make_shared<Session>(std::move(socket), shared)->Read(shared.request_timeout);
+          }
+          Accept();
+        });
   }
 
   // In this order: the context's destructor destroys the handlers that own
@@ -152,7 +161,7 @@ HttpServer::~HttpServer() { Stop(); }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpApi& api,
                                                       const HttpServerOptions& options) {
-  auto impl = std::make_unique<Impl>(api, options.worker_threads);
+  auto impl = std::make_unique<Impl>(api, options);
   beast::error_code error;
   auto address = asio::ip::make_address(options.host, error);
   if (error)

@@ -21,6 +21,11 @@ struct HttpServerOptions {
   uint16_t port = 0;  // 0: any free port (see HttpServer::port)
   int io_threads = 2;
   int worker_threads = limits::kHttpWorkerThreads;
+  // How long a request may take to arrive whole, and a kept-alive
+  // connection may stay idle; connections beyond the most are closed at once.
+  int64_t request_timeout_ms = limits::kHttpRequestTimeoutMs;
+  int64_t idle_timeout_ms = limits::kHttpIdleTimeoutMs;
+  size_t connections_max = limits::kHttpConnectionsMax;
 };
 
 class HttpServer {

@@ -68,7 +68,7 @@ class HttpTest : public ::testing::Test {
              const std::string& content_type = "application/json", const std::string& accept = "") {
     asio::io_context io;
     tcp::socket socket(io);
-    socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+    socket.connect({asio::ip::make_address("127.0.0.1"), port_ ? port_ : server_->port()});
     http::request<http::string_body> request(http::string_to_verb(method), target, 11);
     request.set(http::field::host, "127.0.0.1");
     if (!body.empty() || method == "POST") request.set(http::field::content_type, content_type);
@@ -122,6 +122,7 @@ class HttpTest : public ::testing::Test {
   std::unique_ptr<HttpApi> api_;
   std::unique_ptr<HttpServer> server_;
   std::string token_;  // sent as the bearer token; empty: none
+  uint16_t port_ = 0;  // where Send sends; 0: server_
 };
 
 bool Contains(const std::string& text, const std::string& part) {
@@ -475,6 +476,61 @@ TEST_F(HttpTest, CliReadsAndAuditWorkWhileTheServiceWrites) {
       << audit.str() << audit_err.str();
   stop = true;
   writer.join();
+}
+
+// A flood of slow, truncated, garbage and oversized requests from many
+// connections at once: each is refused or timed out, none holds the
+// service, and every good request meanwhile is answered and appended once.
+TEST_F(HttpTest, AFloodOfBadAndSlowRequestsLeavesGoodOnesServed) {
+  HttpServerOptions options;
+  options.request_timeout_ms = 400;
+  options.idle_timeout_ms = 400;
+  options.connections_max = 64;
+  auto flooded = HttpServer::Start(*api_, options);
+  ASSERT_TRUE(flooded.ok()) << flooded.status().ToString();
+  const uint16_t port = (*flooded)->port();
+  auto connect = [&](asio::io_context& io) {
+    tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), port});
+    return socket;
+  };
+  const std::vector<std::string> bad = {
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\n",  // headers never end
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n[{\"id\":",  // body cut
+      "\x00\x01\x02\x03 not http\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n",
+      "POST /v1/holds HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n"};
+  std::atomic<bool> stop{false};
+  std::atomic<int> closed_by_server{0};
+  std::vector<std::thread> attackers;
+  for (int a = 0; a < 8; ++a) {
+    attackers.emplace_back([&, a] {
+      for (int round = 0; !stop.load(); ++round) {
+        asio::io_context io;
+        beast::error_code error;
+        tcp::socket socket = connect(io);
+        asio::write(socket, asio::buffer(bad[(a + round) % bad.size()]), error);
+        char chunk[512];
+        while (!error) socket.read_some(asio::buffer(chunk), error);  // until the server closes
+        ++closed_by_server;
+      }
+    });
+  }
+  port_ = port;  // the good requests go to the flooded server, over its timeouts
+  int answered = 0;
+  for (int i = 0; i < 40; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    Reply reply = Send("POST", "/v1/events", Grant("good" + std::to_string(i), "a", "1"),
+                       "application/x-ndjson");
+    answered += reply.status == 200;
+  }
+  stop = true;
+  for (auto& attacker : attackers) attacker.join();
+  EXPECT_EQ(answered, 40);
+  EXPECT_EQ(head(), 40u);
+  EXPECT_GE(closed_by_server.load(), 8);  // the slow ones too: none is left hanging
+  Reply balance = Send("GET", "/v1/accounts/a/balance");
+  EXPECT_TRUE(Contains(balance.body, R"("available_credits":"40.000000")")) << balance.body;
 }
 
 }  // namespace
