@@ -103,6 +103,10 @@ inline constexpr size_t kHttpPageRowsMax = 10'000;
 // Retry-After beyond it; `serve --rate-limit` changes it (0: none).
 inline constexpr double kHttpTokenRequestsPerSecond = 5000;
 
+// Verifications started over HTTP whose results are kept to be read back
+// (older ones are forgotten; `tally audit verify` is the record).
+inline constexpr size_t kAuditJobsKept = 16;
+
 // API tokens of one data directory: tokens.json is read whole (and must
 // stay under kJsonFileBytesMax, about 250 bytes per token).
 inline constexpr size_t kTokensMax = 1000;

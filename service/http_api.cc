@@ -178,6 +178,7 @@ static std::string RouteLabel(std::string_view path) {
     return "/v1/accounts/{account}/" + std::string(parts[4]);
   }
   if (parts.size() == 4 && parts[2] == "invoices") return "/v1/invoices/{number}";
+  if (parts.size() == 5 && parts[2] == "audit") return "/v1/audit/verify/{id}";
   if (parts.size() == 4 && (parts[2] == "reports" || parts[2] == "audit")) {
     return "/v1/" + std::string(parts[2]) + "/" + std::string(parts[3]);
   }
@@ -273,6 +274,14 @@ HttpResponse HttpApi::Route(const HttpRequest& request, const std::vector<std::s
     if (!allow("GET")) return wrong_method;
     return GetAuditHead();
   }
+  if (p.size() == 4 && p[2] == "audit" && p[3] == "verify") {
+    if (!allow("POST")) return wrong_method;
+    return PostAuditVerify();
+  }
+  if (p.size() == 5 && p[2] == "audit" && p[3] == "verify") {
+    if (!allow("GET")) return wrong_method;
+    return GetAuditVerify(p[4]);
+  }
   if (auto read = GetRead(p, request)) return *read;
   return Problem(404, "not-found",
                  "no route " + request.target.substr(0, request.target.find('?')));
@@ -345,6 +354,36 @@ HttpResponse HttpApi::GetAuditHead() const {
   json.Add("head_seq", Json::Integer(static_cast<int64_t>(ledger.head_seq())))
       .Add("head_hash", Json::String(HashHex(ledger.head_hash())))
       .Add("first_seq", Json::Integer(static_cast<int64_t>(ledger.first_seq())));
+  return JsonResponse(200, json);
+}
+
+HttpResponse HttpApi::PostAuditVerify() const {
+  if (audits_ == nullptr) return Problem(404, "not-found", "this service runs no verifications");
+  const std::string id = audits_->Start();
+  HttpResponse response = JsonResponse(
+      202, Json::Object().Add("id", Json::String(id)).Add("state", Json::String("running")));
+  response.headers.emplace_back("Location", "/v1/audit/verify/" + id);
+  return response;
+}
+
+HttpResponse HttpApi::GetAuditVerify(const std::string& id) const {
+  auto job = audits_ == nullptr ? std::nullopt : audits_->Find(id);
+  if (!job) return Problem(404, "not-found", "no verification " + id + " (the last 16 are kept)");
+  Json json = Json::Object();
+  json.Add("id", Json::String(job->id))
+      .Add("state", Json::String(job->run ? "done" : "running"))
+      .Add("started_at", Json::String(FormatTimestamp(job->started_at_micros)));
+  if (job->run) {
+    json.Add("finished_at", Json::String(FormatTimestamp(job->finished_at_micros)));
+    const Result<AuditRun>& run = *job->run;
+    if (!run.ok()) {
+      json.Add("result", Json::String("error"))
+          .Add("detail", Json::String(run.status().ToString()));
+    } else {
+      json.Add("result", Json::String(run->status.ok() ? "ok" : "failed"))
+          .Add("checks", ReportJson(run->checks));
+    }
+  }
   return JsonResponse(200, json);
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "events/codec.h"
+#include "service/audit_jobs.h"
 #include "service/metrics.h"
 #include "service/rate_limit.h"
 #include "service/service.h"
@@ -47,8 +48,10 @@ class HttpApi {
   // the route; `limiter` admits each token's requests. Both must outlive
   // the API.
   // `metrics` counts requests, events and hold decisions (GET /metrics).
-  HttpApi(Service& service, const TokenStore& tokens, RateLimiter& limiter, Metrics& metrics)
-      : service_(service), tokens_(tokens), limiter_(limiter), metrics_(metrics) {}
+  // `audits` runs verifications (POST /v1/audit/verify); null: none here.
+  HttpApi(Service& service, const TokenStore& tokens, RateLimiter& limiter, Metrics& metrics,
+          AuditJobs* audits = nullptr)
+      : service_(service), tokens_(tokens), limiter_(limiter), metrics_(metrics), audits_(audits) {}
   // Answers `request`. Never throws; a failure of the stores is a 503.
   HttpResponse Handle(const HttpRequest& request) const;
 
@@ -70,6 +73,8 @@ class HttpApi {
   HttpResponse GetLots(const std::string& account) const;
   HttpResponse GetReady() const;
   HttpResponse GetAuditHead() const;
+  HttpResponse PostAuditVerify() const;
+  HttpResponse GetAuditVerify(const std::string& id) const;
 
   // An EventCodec is not thread-safe (its JSON reader keeps buffers):
   // each request borrows one of these and gives it back.
@@ -88,6 +93,7 @@ class HttpApi {
   const TokenStore& tokens_;
   RateLimiter& limiter_;
   Metrics& metrics_;
+  AuditJobs* audits_;
   mutable Codecs codecs_;
 };
 

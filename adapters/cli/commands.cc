@@ -323,11 +323,10 @@ int RunRebuild(const std::string& data_dir, const std::vector<std::string>& name
   return kExitOk;
 }
 
-int RunAuditVerify(const std::string& data_dir, const std::string& public_key_file,
-                   OutputFormat format, Io io) {
+Result<AuditOutcome> AuditVerify(const std::string& data_dir, const std::string& public_key_file) {
   // Read-only and without replay (Verify replays): no master key needed.
   auto ledger = Log::OpenForReading(data_dir);
-  if (!ledger.ok()) return Fail(ledger.status(), io);
+  if (!ledger.ok()) return ledger.status();
   VerifyReport log = (*ledger)->Verify();
   auto trial = (*ledger)->TrialBalance();
   Status log_status = log.status.ok() ? trial.status() : log.status;
@@ -370,15 +369,22 @@ int RunAuditVerify(const std::string& data_dir, const std::string& public_key_fi
   }
   if (!public_key_file.empty()) {
     auto key = LoadPublicKey(public_key_file);
-    if (!key.ok()) return Fail(key.status(), io);
+    if (!key.ok()) return key.status();
     CheckpointReport checkpoints = VerifyCheckpoints(**ledger, *key);
     row("checkpoints", checkpoints.status, checkpoints.checkpoints, checkpoints.first_bad_seq,
         "key " + KeyIdOf(*key) + ", last signed seq " +
             std::to_string(checkpoints.last_signed_seq));
     if (status.ok()) status = checkpoints.status;
   }
-  Render(out, format, io.out);
-  return status.ok() ? kExitOk : ExitCodeFor(status);
+  return AuditOutcome{std::move(out), status};
+}
+
+int RunAuditVerify(const std::string& data_dir, const std::string& public_key_file,
+                   OutputFormat format, Io io) {
+  auto outcome = AuditVerify(data_dir, public_key_file);
+  if (!outcome.ok()) return Fail(outcome.status(), io);
+  Render(outcome->checks, format, io.out);
+  return outcome->status.ok() ? kExitOk : ExitCodeFor(outcome->status);
 }
 
 int RunAuditExport(const std::string& data_dir, const std::string& out, OutputFormat format,

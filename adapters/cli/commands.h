@@ -112,6 +112,14 @@ int RunRebuild(const std::string& data_dir, const std::vector<std::string>& name
 int RunAuditVerify(const std::string& data_dir, const std::string& public_key_file,
                    OutputFormat format, Io io);
 
+// What audit verify found: a row per check, and the first failure (ok if
+// none). A non-ok Result: the checks could not run (no log, a bad key file).
+struct AuditOutcome {
+  Report checks;
+  Status status;
+};
+Result<AuditOutcome> AuditVerify(const std::string& data_dir, const std::string& public_key_file);
+
 // tally audit export --data DIR OUT: the log with hashes and a manifest.
 int RunAuditExport(const std::string& data_dir, const std::string& out, OutputFormat format, Io io);
 

@@ -73,7 +73,14 @@ int ServeHttp(const ServeOptions& options, const std::atomic<bool>& stop, Output
   }
   service::RateLimiter limiter(options.rate_limit, 2 * options.rate_limit, &clock);
   service::Metrics metrics;
-  service::HttpApi api(**service, tokens, limiter, metrics);
+  service::AuditJobs audits(
+      [data_dir = options.data_dir]() -> Result<service::AuditRun> {
+        auto outcome = AuditVerify(data_dir, "");
+        if (!outcome.ok()) return outcome.status();
+        return service::AuditRun{std::move(outcome->checks), outcome->status};
+      },
+      &clock);
+  service::HttpApi api(**service, tokens, limiter, metrics, &audits);
   auto server = service::HttpServer::Start(api, *address);
   if (!server.ok()) return Fail(server.status(), io);
   io.err << "serve: HTTP API on " << address->host << ":" << (*server)->port() << "; data in "

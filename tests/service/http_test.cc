@@ -533,5 +533,42 @@ TEST_F(HttpTest, AFloodOfBadAndSlowRequestsLeavesGoodOnesServed) {
   EXPECT_TRUE(Contains(balance.body, R"("available_credits":"40.000000")")) << balance.body;
 }
 
+// A verification started over HTTP runs beside the service's writes and
+// its result is read back: every check of `tally audit verify`.
+TEST_F(HttpTest, AVerificationStartedOverHttpIsReadBack) {
+  AuditJobs audits(
+      [this]() -> Result<AuditRun> {
+        auto outcome = cli::AuditVerify(dir_.path(), "");
+        if (!outcome.ok()) return outcome.status();
+        return AuditRun{outcome->checks, outcome->status};
+      },
+      &clock_);
+  HttpApi api(*service_, *tokens_, *limiter_, metrics_, &audits);
+  auto server = HttpServer::Start(api, {});
+  ASSERT_TRUE(server.ok());
+  port_ = (*server)->port();
+  ASSERT_EQ(Send("POST", "/v1/events", Grant("g1", "a", "5"), "application/x-ndjson").status, 200);
+  Reply started = Send("POST", "/v1/audit/verify", "{}");
+  ASSERT_EQ(started.status, 202) << started.body;
+  EXPECT_EQ(started.body, R"({"id":"verify-1","state":"running"})"
+                          "\n");
+  std::string body;
+  for (int i = 0; i < 600 && !Contains(body, R"("state":"done")"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    body = Send("GET", "/v1/audit/verify/verify-1").body;
+  }
+  EXPECT_TRUE(Contains(body, R"("result":"ok")")) << body;
+  for (const char* check : {"log", "projections", "revenue", "archive"}) {
+    EXPECT_TRUE(Contains(body, std::string(R"({"check":")") + check + R"(","result":"ok")"))
+        << check << " " << body;
+  }
+  EXPECT_EQ(Send("GET", "/v1/audit/verify/verify-9").status, 404);
+  EXPECT_EQ(Send("GET", "/v1/audit/verify/nonsense").status, 404);
+  auto finance = tokens_->Create("books", Role::kFinance);
+  ASSERT_TRUE(finance.ok());
+  token_ = finance->text;
+  EXPECT_EQ(Send("POST", "/v1/audit/verify", "{}").status, 403);
+}
+
 }  // namespace
 }  // namespace tally::service

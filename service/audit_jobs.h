@@ -1,0 +1,60 @@
+// Verifications of the whole log started over HTTP (POST /v1/audit/verify)
+// and read back while and after they run: a full verification re-reads
+// every event and rebuilds every projection, minutes on a long log, so it
+// runs on a thread of its own, one at a time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "events/status.h"
+#include "ledger/clock.h"
+#include "reports/report.h"
+
+namespace tally::service {
+
+// What one verification found: a row per check, and the first failure.
+struct AuditRun {
+  Report checks;
+  Status status;  // ok: every check passed; else the first that failed
+};
+
+// Runs the checks (`tally audit verify`'s, given by whoever wires the
+// service); a non-ok Result: they could not run.
+using Verifier = std::function<Result<AuditRun>()>;
+
+struct AuditJob {
+  std::string id;  // "verify-<n>"
+  int64_t started_at_micros = 0;
+  int64_t finished_at_micros = 0;  // 0: still running
+  std::optional<Result<AuditRun>> run;
+};
+
+class AuditJobs {
+ public:
+  // `clock` must outlive the jobs.
+  AuditJobs(Verifier verify, const Clock* clock);
+  ~AuditJobs();  // waits for a running verification
+  AuditJobs(const AuditJobs&) = delete;
+  AuditJobs& operator=(const AuditJobs&) = delete;
+
+  // Starts a verification, or (one is running) answers that one's id.
+  std::string Start();
+  std::optional<AuditJob> Find(const std::string& id) const;
+
+ private:
+  Verifier verify_;
+  const Clock* clock_;
+  mutable std::mutex mutex_;
+  std::map<uint64_t, AuditJob> jobs_;  // by number; the last kAuditJobsKept
+  uint64_t started_ = 0;
+  std::string running_;  // empty: none
+  std::thread thread_;
+};
+
+}  // namespace tally::service
