@@ -44,6 +44,14 @@ inline constexpr size_t kHashBytes = 32;
 using Hash = std::array<uint8_t, kHashBytes>;
 std::string HashHex(const Hash& hash);
 
+// One group commit, for metrics (LedgerOptions::on_group_commit).
+struct GroupCommit {
+  size_t events = 0;       // sent by the group's appenders
+  size_t appenders = 0;    // callers of Append whose events it wrote
+  double seconds = 0;      // the synced write and the high-water mark
+  bool ok = true;
+};
+
 struct LedgerOptions {
   std::string data_dir;           // created if missing
   bool create_if_missing = true;  // false: an absent log is NotFound
@@ -69,6 +77,10 @@ struct LedgerOptions {
   // pass one that fails writes, syncs or space on purpose. Not owned; must
   // outlive the Ledger.
   rocksdb::Env* env = nullptr;
+  // If set: told of every group commit once it is durable (or failed): how
+  // many events its appenders sent and how long the synced write took.
+  // Runs on the group's leading thread, with no lock held; keep it cheap.
+  std::function<void(const GroupCommit&)> on_group_commit = nullptr;
 };
 
 // Where archived segments of the log in `data_dir` go (docs/retention.md).
@@ -206,6 +218,11 @@ int64_t EffectiveTime(const LoggedEvent& event);
 // Whether the ledger made `event` (hold_accepted, credits_expired, ...):
 // those do not count in an account's version.
 bool IsLedgerMade(const Event& event);
+
+// Whether `event` counts in its account's version (expected_version): every
+// producer event but personal_data_accessed, a record of a read that
+// changes nothing of the account.
+bool CountsInVersion(const Event& event);
 
 // The log for reading: its head, scans and checks. A Ledger is a Log;
 // Log::OpenForReading gives one without the ledger's decision state.

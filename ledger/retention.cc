@@ -90,7 +90,8 @@ std::string_view RecordCategoryOf(schema::Event::Which which) {
     case S::CREDIT_NOTE_ISSUED: return "invoices";
     case S::CHECKPOINT_SIGNED:
     case S::SUBJECT_SHREDDED:
-    case S::SEGMENT_ARCHIVED: return "audit";
+    case S::SEGMENT_ARCHIVED:
+    case S::PERSONAL_DATA_ACCESSED: return "audit";
     default: return "usage";  // tasks, holds, usage
   }
 }

@@ -36,7 +36,7 @@ class Balances final : public Projection {
   std::string_view name() const override { return kBalances; }
   bool keeps_snapshots() const override { return false; }
   bool Consumes(const LoggedEvent& event) const override {
-    return TouchesCustomer(event) || !IsLedgerMade(event.event);
+    return TouchesCustomer(event) || CountsInVersion(event.event);
   }
   Status Apply(const LoggedEvent& event, Rows& rows) const override {
     std::map<std::string, AccountBalance> touched;
@@ -53,7 +53,7 @@ class Balances final : public Projection {
       }
       return &touched.emplace(account, balance).first->second;
     };
-    if (!IsLedgerMade(event.event)) {
+    if (CountsInVersion(event.event)) {
       auto balance = load(TextOf(event.event.reader().getAccount()));
       if (!balance.ok()) return balance.status();
       ++(*balance)->version;

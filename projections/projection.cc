@@ -9,7 +9,7 @@ const std::vector<const Projection*>& AllProjections() {
       &internal::BalancesProjection(), &internal::StatementsProjection(),
       &internal::InvoicesProjection(), &internal::TrialBalanceProjection(),
       &internal::RevenueProjection(),  &internal::SubscriptionsProjection(),
-      &internal::TasksProjection(),
+      &internal::TasksProjection(),    &internal::AccessesProjection(),
   };
   return kAll;
 }

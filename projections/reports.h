@@ -75,6 +75,20 @@ struct InvoiceDocument {
 Result<InvoiceDocument> ReadInvoice(const ProjectionStore& store, const std::string& number,
                                     const LogRange& range);
 
+// A read of a subject's personal fields in plaintext (personal_data_accessed).
+struct AccessRow {
+  uint64_t seq = 0;
+  std::string subject;  // the account whose fields were read
+  int64_t recorded_at_micros = 0;
+  std::string accessed_by;
+  std::string purpose;  // "profile", "billing" or "all": which fields
+  std::string via;      // what read them
+};
+
+// Reads of personal fields in log order; `subject` empty: every subject.
+Result<std::vector<AccessRow>> ReadAccesses(const ProjectionStore& store,
+                                            const std::string& subject, const LogRange& range);
+
 // Subscriptions as the log leaves them. MRR counts active, cancelling and
 // past-due subscriptions at their last period's net price (tax excluded);
 // a yearly price is divided by 12, rounded half-even (a named rounding point).

@@ -8,7 +8,11 @@
 namespace tally::service {
 
 AuditJobs::AuditJobs(Verifier verify, const Clock* clock)
-    : verify_(std::move(verify)), clock_(clock) {}
+    : AuditJobs(
+          "verify", [verify = std::move(verify)](const std::string&) { return verify(); }, clock) {}
+
+AuditJobs::AuditJobs(std::string kind, AuditTask task, const Clock* clock)
+    : kind_(std::move(kind)), task_(std::move(task)), clock_(clock) {}
 
 AuditJobs::~AuditJobs() {
   if (thread_.joinable()) thread_.join();
@@ -19,12 +23,12 @@ std::string AuditJobs::Start() {
   if (!running_.empty()) return running_;
   if (thread_.joinable()) thread_.join();  // the last one has finished
   const uint64_t number = ++started_;
-  const std::string id = "verify-" + std::to_string(number);
+  const std::string id = kind_ + "-" + std::to_string(number);
   jobs_[number] = AuditJob{id, clock_->NowMicros(), 0, std::nullopt};
   while (jobs_.size() > limits::kAuditJobsKept) jobs_.erase(jobs_.begin());
   running_ = id;
-  thread_ = std::thread([this, number] {
-    Result<AuditRun> run = verify_();
+  thread_ = std::thread([this, number, id] {
+    Result<AuditRun> run = task_(id);
     std::lock_guard done(mutex_);
     if (auto job = jobs_.find(number); job != jobs_.end()) {
       job->second.run = std::move(run);
@@ -36,7 +40,7 @@ std::string AuditJobs::Start() {
 }
 
 std::optional<AuditJob> AuditJobs::Find(const std::string& id) const {
-  constexpr std::string_view kPrefix = "verify-";
+  const std::string kPrefix = kind_ + "-";
   uint64_t number = 0;
   if (!id.starts_with(kPrefix)) return std::nullopt;
   auto [end, error] = std::from_chars(id.data() + kPrefix.size(), id.data() + id.size(), number);

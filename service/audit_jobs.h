@@ -1,7 +1,8 @@
 // Verifications of the whole log started over HTTP (POST /v1/audit/verify)
 // and read back while and after they run: a full verification re-reads
 // every event and rebuilds every projection, minutes on a long log, so it
-// runs on a thread of its own, one at a time.
+// runs on a thread of its own, one at a time. Exports of the log for
+// offline verification (POST /v1/audit/export) run the same way.
 #pragma once
 
 #include <cstdint>
@@ -27,9 +28,11 @@ struct AuditRun {
 // Runs the checks (`tally audit verify`'s, given by whoever wires the
 // service); a non-ok Result: they could not run.
 using Verifier = std::function<Result<AuditRun>()>;
+// A job that needs its own id (an export names its directory after it).
+using AuditTask = std::function<Result<AuditRun>(const std::string& id)>;
 
 struct AuditJob {
-  std::string id;  // "verify-<n>"
+  std::string id;  // "<kind>-<n>": "verify-1", "export-2"
   int64_t started_at_micros = 0;
   int64_t finished_at_micros = 0;  // 0: still running
   std::optional<Result<AuditRun>> run;
@@ -39,6 +42,8 @@ class AuditJobs {
  public:
   // `clock` must outlive the jobs.
   AuditJobs(Verifier verify, const Clock* clock);
+  // Jobs of another `kind` ("export"), each told its id.
+  AuditJobs(std::string kind, AuditTask task, const Clock* clock);
   ~AuditJobs();  // waits for a running verification
   AuditJobs(const AuditJobs&) = delete;
   AuditJobs& operator=(const AuditJobs&) = delete;
@@ -48,7 +53,8 @@ class AuditJobs {
   std::optional<AuditJob> Find(const std::string& id) const;
 
  private:
-  Verifier verify_;
+  std::string kind_;
+  AuditTask task_;
   const Clock* clock_;
   mutable std::mutex mutex_;
   std::map<uint64_t, AuditJob> jobs_;  // by number; the last kAuditJobsKept

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 #include <map>
+#include <set>
 #include <string_view>
 
 #include "events/json_reader.h"
@@ -120,6 +121,12 @@ static Permission PermissionOf(const HttpRequest& request, const std::vector<std
     return Permission::kReadBalance;
   }
   if (path.size() >= 3 && path[2] == "audit") return Permission::kAudit;
+  if (path.size() == 5 && path[2] == "subjects" && path[4] == "profile") {
+    return Permission::kReadPersonal;
+  }
+  if (path.size() >= 3 && (path[2] == "subjects" || path[2] == "retention")) {
+    return Permission::kOperate;
+  }
   return Permission::kRead;
 }
 
@@ -135,7 +142,8 @@ static std::string_view BearerOf(std::string_view header) {
   return header;
 }
 
-std::optional<HttpResponse> HttpApi::Refuse(const HttpRequest& request, Permission needed) const {
+std::optional<HttpResponse> HttpApi::Refuse(const HttpRequest& request, Permission needed,
+                                            TokenInfo* caller) const {
   std::string_view bearer = BearerOf(request.authorization);
   if (bearer.empty()) {
     HttpResponse response =
@@ -153,18 +161,20 @@ std::optional<HttpResponse> HttpApi::Refuse(const HttpRequest& request, Permissi
                                   "Bearer realm=\"tally\", error=\"invalid_token\"");
     return response;
   }
-  const TokenInfo& caller = **token;
-  if (!Allows(caller.role, needed)) {
+  const TokenInfo& caller_token = **token;
+  if (!Allows(caller_token.role, needed)) {
     return Problem(403, "forbidden",
-                   std::string("the role ") + RoleName(caller.role) + " may not use this route");
+                   std::string("the role ") + RoleName(caller_token.role) +
+                       " may not use this route");
   }
   int64_t retry_after = 0;
-  if (!limiter_.Admit(caller.id, &retry_after)) {
+  if (!limiter_.Admit(caller_token.id, &retry_after)) {
     HttpResponse response =
-        Problem(429, "rate-limited", "too many requests for token " + caller.id);
+        Problem(429, "rate-limited", "too many requests for token " + caller_token.id);
     response.headers.emplace_back("Retry-After", std::to_string(retry_after));
     return response;
   }
+  *caller = caller_token;
   return std::nullopt;
 }
 
@@ -174,15 +184,33 @@ static std::string RouteLabel(std::string_view path) {
   auto parts = Split(path, '/');
   if (path == "/healthz" || path == "/readyz" || path == "/metrics") return std::string(path);
   if (parts.size() < 3 || parts[1] != "v1") return "other";
-  if (parts.size() == 5 && parts[2] == "accounts") {
-    return "/v1/accounts/{account}/" + std::string(parts[4]);
+  static const std::set<std::string_view> kLeaves = {
+      "balance",       "statement",  "lots",          "invoices",          "profile",
+      "erasure",       "legal-hold", "trial-balance", "revenue",           "subscriptions",
+      "tasks",         "open-holds", "head",          "verify",            "accesses",
+      "plan",          "events",     "holds",         "recurring-revenue", "balances",
+      "export"};
+  if (parts.size() == 5 && (parts[2] == "accounts" || parts[2] == "subjects")) {
+    if (!kLeaves.contains(parts[4])) return "other";  // the labels stay few
+    return "/v1/" + std::string(parts[2]) + (parts[2] == "accounts" ? "/{account}/" : "/{subject}/") +
+           std::string(parts[4]);
   }
   if (parts.size() == 4 && parts[2] == "invoices") return "/v1/invoices/{number}";
-  if (parts.size() == 5 && parts[2] == "audit") return "/v1/audit/verify/{id}";
-  if (parts.size() == 4 && (parts[2] == "reports" || parts[2] == "audit")) {
+  if (parts.size() == 5 && parts[2] == "audit" && kLeaves.contains(parts[3])) {
+    return "/v1/audit/" + std::string(parts[3]) + "/{id}";
+  }
+  if (parts.size() == 6 && parts[2] == "audit" && parts[3] == "export") {
+    return parts[5] == "records" || parts[5] == "manifest.json"
+               ? "/v1/audit/export/{id}/" + std::string(parts[5])
+               : "other";
+  }
+  if (parts.size() == 4 && parts[2] == "subjects") return "/v1/subjects/{subject}";
+  if (parts.size() == 4 && (parts[2] == "reports" || parts[2] == "audit" ||
+                            parts[2] == "retention")) {
+    if (!kLeaves.contains(parts[3])) return "other";
     return "/v1/" + std::string(parts[2]) + "/" + std::string(parts[3]);
   }
-  if (parts.size() == 3) return "/v1/" + std::string(parts[2]);
+  if (parts.size() == 3 && kLeaves.contains(parts[2])) return "/v1/" + std::string(parts[2]);
   return "other";
 }
 
@@ -244,12 +272,13 @@ HttpResponse HttpApi::Dispatch(const HttpRequest& request) const {
   if (!parts) return Problem(400, "invalid-path", "a path segment is badly escaped", "path");
   const bool v1 = parts->size() >= 3 && (*parts)[0].empty() && (*parts)[1] == "v1";
   if (!v1) return Problem(404, "not-found", "no route " + std::string(path));
-  if (auto refused = Refuse(request, PermissionOf(request, *parts))) return *refused;
-  return Route(request, *parts, query);
+  TokenInfo caller;
+  if (auto refused = Refuse(request, PermissionOf(request, *parts), &caller)) return *refused;
+  return Route(request, caller, *parts, query);
 }
 
-HttpResponse HttpApi::Route(const HttpRequest& request, const std::vector<std::string>& p,
-                            std::string_view query) const {
+HttpResponse HttpApi::Route(const HttpRequest& request, const TokenInfo& caller,
+                            const std::vector<std::string>& p, std::string_view query) const {
   HttpResponse wrong_method;
   auto allow = [&](const char* method) {
     if (request.method == method) return true;
@@ -268,20 +297,14 @@ HttpResponse HttpApi::Route(const HttpRequest& request, const std::vector<std::s
   }
   if (p.size() == 4 && p[2] == "invoices") {
     if (!allow("GET")) return wrong_method;
-    return GetInvoice(p[3]);
+    return GetInvoice(p[3], caller);
   }
   if (p.size() == 4 && p[2] == "audit" && p[3] == "head") {
     if (!allow("GET")) return wrong_method;
     return GetAuditHead();
   }
-  if (p.size() == 4 && p[2] == "audit" && p[3] == "verify") {
-    if (!allow("POST")) return wrong_method;
-    return PostAuditVerify();
-  }
-  if (p.size() == 5 && p[2] == "audit" && p[3] == "verify") {
-    if (!allow("GET")) return wrong_method;
-    return GetAuditVerify(p[4]);
-  }
+  if (auto job = RouteAuditJobs(request, p)) return *job;
+  if (auto privacy = RoutePrivacy(request, caller, p)) return *privacy;
   if (auto read = GetRead(p, request)) return *read;
   return Problem(404, "not-found",
                  "no route " + request.target.substr(0, request.target.find('?')));
@@ -354,36 +377,6 @@ HttpResponse HttpApi::GetAuditHead() const {
   json.Add("head_seq", Json::Integer(static_cast<int64_t>(ledger.head_seq())))
       .Add("head_hash", Json::String(HashHex(ledger.head_hash())))
       .Add("first_seq", Json::Integer(static_cast<int64_t>(ledger.first_seq())));
-  return JsonResponse(200, json);
-}
-
-HttpResponse HttpApi::PostAuditVerify() const {
-  if (audits_ == nullptr) return Problem(404, "not-found", "this service runs no verifications");
-  const std::string id = audits_->Start();
-  HttpResponse response = JsonResponse(
-      202, Json::Object().Add("id", Json::String(id)).Add("state", Json::String("running")));
-  response.headers.emplace_back("Location", "/v1/audit/verify/" + id);
-  return response;
-}
-
-HttpResponse HttpApi::GetAuditVerify(const std::string& id) const {
-  auto job = audits_ == nullptr ? std::nullopt : audits_->Find(id);
-  if (!job) return Problem(404, "not-found", "no verification " + id + " (the last 16 are kept)");
-  Json json = Json::Object();
-  json.Add("id", Json::String(job->id))
-      .Add("state", Json::String(job->run ? "done" : "running"))
-      .Add("started_at", Json::String(FormatTimestamp(job->started_at_micros)));
-  if (job->run) {
-    json.Add("finished_at", Json::String(FormatTimestamp(job->finished_at_micros)));
-    const Result<AuditRun>& run = *job->run;
-    if (!run.ok()) {
-      json.Add("result", Json::String("error"))
-          .Add("detail", Json::String(run.status().ToString()));
-    } else {
-      json.Add("result", Json::String(run->status.ok() ? "ok" : "failed"))
-          .Add("checks", ReportJson(run->checks));
-    }
-  }
   return JsonResponse(200, json);
 }
 

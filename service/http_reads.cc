@@ -7,6 +7,7 @@
 #include "events/limits.h"
 #include "events/timestamp.h"
 #include "reports/finance.h"
+#include "reports/privacy.h"
 #include "service/event_body.h"
 #include "service/http_api.h"
 #include "service/http_util.h"
@@ -210,6 +211,16 @@ std::optional<ListRoute> ListRouteOf(const std::vector<std::string>& path) {
   }
   if (path.size() == 3 && path[2] == "invoices") return AccountRoute("", "invoices");
   if (path.size() == 4 && path[2] == "reports") return ReportRoute(path[3]);
+  if (path.size() == 4 && path[2] == "audit" && path[3] == "accesses") {
+    return ListRoute{[](const ProjectionStore& store, const ReadQuery& q) -> Result<Report> {
+                       auto subject = q.params.find("subject");
+                       auto rows = ReadAccesses(
+                           store, subject == q.params.end() ? "" : subject->second, q.range);
+                       return rows.ok() ? Result<Report>(AccessesTable(*rows))
+                                        : Wrap(rows.status());
+                     },
+                     {"subject"}};
+  }
   if (path.size() == 5 && path[2] == "accounts" && !path[3].empty()) {
     return AccountRoute(path[3], path[4]);
   }
@@ -268,7 +279,7 @@ HttpResponse HttpApi::GetLots(const std::string& account) const {
   return JsonResponse(200, Json::Object().Add("data", ReportJson(table)));
 }
 
-HttpResponse HttpApi::GetInvoice(const std::string& number) const {
+HttpResponse HttpApi::GetInvoice(const std::string& number, const TokenInfo& caller) const {
   auto document = service_.WithProjections(
       [&](const ProjectionStore& store) { return ReadInvoice(store, number, LogRange{}); });
   if (!document.ok()) {
@@ -278,9 +289,27 @@ HttpResponse HttpApi::GetInvoice(const std::string& number) const {
     return Unavailable(document.status());
   }
   Json row = ReportJson(InvoicesTable({document->row})).items().front();
-  return JsonResponse(200, Json::Object()
-                               .Add("invoice", std::move(row))
-                               .Add("lines", ReportJson(InvoiceLinesTable(*document))));
+  Json json = Json::Object();
+  json.Add("invoice", std::move(row)).Add("lines", ReportJson(InvoiceLinesTable(*document)));
+  if (Allows(caller.role, Permission::kReadPersonal)) {
+    // The bill-to party as it stood at issue, for roles that may read it,
+    // each read recorded before it is shown.
+    auto identity = service_.IdentityOf(document->row.account, document->row.seq);
+    if (!identity.ok()) return Unavailable(identity.status());
+    Status recorded = service_.RecordAccess(document->row.account,
+                                            CallerName(caller),
+                                            "billing", "GET /v1/invoices/" + number);
+    if (!recorded.ok()) return Unavailable(recorded);
+    Json bill_to = Json::Object();
+    for (const char* field : {"legal_name", "invoice_title", "tax_id", "billing_address"}) {
+      const PersonalValue* value = identity->Find(field);
+      if (value != nullptr && value->kind != PersonalValue::Kind::kUnset) {
+        bill_to.Add(field, Json::String(value->Display()));
+      }
+    }
+    json.Add("bill_to", std::move(bill_to));
+  }
+  return JsonResponse(200, json);
 }
 
 }  // namespace tally::service

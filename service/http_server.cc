@@ -28,6 +28,9 @@ struct Shared {
   std::chrono::milliseconds idle_timeout;
   size_t connections_max;
   std::atomic<size_t> connections{0};
+  // Set by Stop: requests read from now on are refused (503) and every
+  // connection closes after its answer, so that the requests in flight end.
+  std::atomic<bool> stopping{false};
 };
 
 // One connection: reads a request, has a worker answer it, writes the
@@ -57,13 +60,17 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (error) return Refuse(error);
     auto request = parser_->release();
-    keep_alive_ = request.keep_alive();
+    keep_alive_ = request.keep_alive() && !shared_.stopping.load();
+    if (shared_.stopping.load()) {
+      return Write(Problem(503, "stopping", "the service is stopping; nothing was done"));
+    }
     HttpRequest input{std::string(request.method_string()),
                       std::string(request.target()),
                       std::string(request[http::field::content_type]),
                       std::move(request.body()),
                       std::string(request[http::field::accept]),
-                      std::string(request[http::field::authorization])};
+                      std::string(request[http::field::authorization]),
+                      std::string(request["Idempotency-Key"])};
     asio::post(shared_.workers, [self = shared_from_this(), input = std::move(input)] {
       HttpResponse output = self->shared_.api.Handle(input);
       asio::post(self->stream_.get_executor(),
@@ -88,18 +95,48 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(const HttpResponse& output) {
+    if (!output.file.empty()) return WriteFile(output);
     auto response = std::make_shared<http::response<http::string_body>>();
-    response->result(static_cast<unsigned>(output.status));
-    response->version(11);
-    response->set(http::field::content_type, output.content_type);
-    for (const auto& [name, value] : output.headers) response->set(name, value);
-    response->keep_alive(keep_alive_);
+    Head(output, *response);
     response->body() = output.body;
     response->prepare_payload();
     stream_.expires_after(shared_.request_timeout);
+    Send(response);
+  }
+
+  // A file's bytes streamed from disk (an export's records can be larger
+  // than memory). The time to send it grows with it: no deadline but the
+  // connection cap.
+  void WriteFile(const HttpResponse& output) {
+    auto response = std::make_shared<http::response<http::file_body>>();
+    beast::error_code error;
+    response->body().open(output.file.c_str(), beast::file_mode::scan, error);
+    if (error) {
+      return Write(Problem(503, "unavailable", "cannot read " + output.file + ": " +
+                                                   error.message()));
+    }
+    Head(output, *response);
+    response->prepare_payload();
+    stream_.expires_never();
+    Send(response);
+  }
+
+  template <typename Body>
+  void Head(const HttpResponse& output, http::response<Body>& response) const {
+    response.result(static_cast<unsigned>(output.status));
+    response.version(11);
+    response.set(http::field::content_type, output.content_type);
+    for (const auto& [name, value] : output.headers) response.set(name, value);
+    response.keep_alive(keep_alive_);
+  }
+
+  template <typename Response>
+  void Send(const std::shared_ptr<Response>& response) {
     http::async_write(stream_, *response,
                       [self = shared_from_this(), response](beast::error_code error, size_t) {
-                        if (error || !self->keep_alive_) return self->Close();
+                        if (error || !self->keep_alive_ || self->shared_.stopping.load()) {
+                          return self->Close();
+                        }
                         self->Read(self->shared_.idle_timeout);
                       });
   }
@@ -187,6 +224,7 @@ uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port
 void HttpServer::Stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
+  impl_->shared.stopping.store(true);
   asio::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
     beast::error_code ignored;
     impl->acceptor.close(ignored);

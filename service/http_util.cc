@@ -1,9 +1,13 @@
 #include "service/http_util.h"
 
+#include <capnp/message.h>
+
 #include <cctype>
 #include <charconv>
 #include <map>
 
+#include "events/json_reader.h"
+#include "events/limits.h"
 #include "events/timestamp.h"
 
 namespace tally::service {
@@ -132,6 +136,31 @@ Result<LogRange> RangeOf(const std::map<std::string, std::string>& params, uint6
     range.as_of_micros = *micros;
   }
   return range;
+}
+
+std::string CallerName(const TokenInfo& caller) {
+  return "token:" + caller.name + " (" + caller.id + ")";
+}
+
+Result<std::map<std::string, std::string>> ReadStringMembers(std::string_view body,
+                                                             const std::set<std::string>& known,
+                                                             const std::set<std::string>& required) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<capnp::JsonValue>();
+  JsonReader reader(limits::kEventJsonBytesMax);
+  if (auto status = reader.Read(body, root); !status.ok()) return status;
+  if (!root.isObject()) return Status::InvalidArgument("body: send one JSON object");
+  std::map<std::string, std::string> members;
+  for (auto field : root.getObject()) {
+    std::string name = field.getName().cStr();
+    if (!known.contains(name)) return Status::InvalidArgument(name + ": not a member of this body");
+    if (!field.getValue().isString()) return Status::InvalidArgument(name + ": a string");
+    members[name] = field.getValue().getString().cStr();
+  }
+  for (const std::string& name : required) {
+    if (!members.contains(name)) return Status::InvalidArgument(name + ": required");
+  }
+  return members;
 }
 
 }  // namespace tally::service

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,5 +34,15 @@ std::optional<std::map<std::string, std::string>> ParseQuery(std::string_view qu
 // The range of `at_seq` or `as_of` in `params` (at most one of them); an
 // at_seq past `head_seq` is an error.
 Result<LogRange> RangeOf(const std::map<std::string, std::string>& params, uint64_t head_seq);
+
+// Who made a request, as the log records it: "token:<name> (<id>)".
+std::string CallerName(const TokenInfo& caller);
+
+// A request body that is one JSON object of string members, each named in
+// `known` (`required` ones must be there). InvalidArgument naming the
+// member at fault.
+Result<std::map<std::string, std::string>> ReadStringMembers(std::string_view body,
+                                                             const std::set<std::string>& known,
+                                                             const std::set<std::string>& required);
 
 }  // namespace tally::service

@@ -1,6 +1,5 @@
 #include "service/metrics.h"
 
-#include <array>
 #include <cstdio>
 
 namespace tally::service {
@@ -8,8 +7,11 @@ namespace {
 
 // Upper bounds (seconds) of the latency buckets: an fsync here costs
 // 0.1-0.2 ms; a request over 5 s is a failure whatever it was.
-constexpr std::array<double, 14> kBounds = {0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
+const std::vector<double> kSecondsBounds = {0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
                                             0.05,   0.1,    0.2,   0.5,   1,     2,    5};
+// Sizes: powers of two up to the largest group commit (limits.h).
+const std::vector<double> kCountBounds = {1,    2,    4,    8,     16,    32,    64,   128, 256,
+                                          512,  1024, 2048, 4096, 8192, 16384, 32768, 65536};
 
 // A label value as the text format wants it: \, " and newline escaped.
 std::string Escape(const std::string& value) {
@@ -69,15 +71,19 @@ void Metrics::Set(const std::string& name, const std::string& help, const Labels
 }
 
 void Metrics::Observe(const std::string& name, const std::string& help, const Labels& labels,
-                      double seconds) {
+                      double value, Buckets buckets) {
   std::lock_guard lock(mutex_);
   Histogram& histogram = FamilyOf(name, help, "histogram").histograms[Rendered(labels)];
-  if (histogram.buckets.empty()) histogram.buckets.assign(kBounds.size(), 0);
-  for (size_t i = 0; i < kBounds.size(); ++i) {
-    if (seconds <= kBounds[i]) ++histogram.buckets[i];
+  if (histogram.bounds == nullptr) {
+    histogram.bounds = buckets == Buckets::kSeconds ? &kSecondsBounds : &kCountBounds;
+    histogram.buckets.assign(histogram.bounds->size(), 0);
+  }
+  const std::vector<double>& bounds = *histogram.bounds;
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    if (value <= bounds[i]) ++histogram.buckets[i];
   }
   ++histogram.count;
-  histogram.sum += seconds;
+  histogram.sum += value;
 }
 
 std::string Metrics::Render() const {
@@ -89,8 +95,9 @@ std::string Metrics::Render() const {
       out += Series(name, labels, "") + " " + Number(value) + "\n";
     }
     for (const auto& [labels, histogram] : family.histograms) {
-      for (size_t i = 0; i < kBounds.size(); ++i) {
-        out += Series(name + "_bucket", labels, "le=\"" + Number(kBounds[i]) + "\"") + " " +
+      for (size_t i = 0; i < histogram.bounds->size(); ++i) {
+        out += Series(name + "_bucket", labels, "le=\"" + Number((*histogram.bounds)[i]) + "\"") +
+               " " +
                std::to_string(histogram.buckets[i]) + "\n";
       }
       out += Series(name + "_bucket", labels, "le=\"+Inf\"") + " " +

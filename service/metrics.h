@@ -15,14 +15,18 @@ namespace tally::service {
 // Label pairs in order, e.g. {{"route", "/v1/holds"}, {"status", "200"}}.
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
+// The buckets of a histogram: latencies in seconds, or sizes (counts).
+enum class Buckets { kSeconds, kCount };
+
 class Metrics {
  public:
   // Adds `by` to the counter `name` with `labels`; `help` describes it.
   void Count(const std::string& name, const std::string& help, const Labels& labels,
              uint64_t by = 1);
-  // Records one observation (seconds) in the latency histogram `name`.
+  // Records one observation in the histogram `name`: seconds, or (kCount)
+  // a size such as the events of a group commit.
   void Observe(const std::string& name, const std::string& help, const Labels& labels,
-               double seconds);
+               double value, Buckets buckets = Buckets::kSeconds);
   // Sets the gauge `name` (values read at scrape time).
   void Set(const std::string& name, const std::string& help, const Labels& labels, double value);
 
@@ -31,6 +35,7 @@ class Metrics {
 
  private:
   struct Histogram {
+    const std::vector<double>* bounds = nullptr;
     std::vector<uint64_t> buckets;  // cumulative counts per upper bound
     uint64_t count = 0;
     double sum = 0;

@@ -1,9 +1,14 @@
 #include "service/service.h"
 
 #include <algorithm>
+#include <filesystem>
+
+#include <sodium.h>
 #include <mutex>
 
 #include "events/check.h"
+#include "events/codec.h"
+#include "events/timestamp.h"
 #include "projections/projection.h"
 
 namespace tally::service {
@@ -45,21 +50,39 @@ HoldAnswer AnswerOf(const LoggedEvent& logged) {
 
 }  // namespace
 
-Service::Service(std::unique_ptr<Ledger> ledger, std::unique_ptr<ProjectionStore> projections)
-    : ledger_(std::move(ledger)), projections_(std::move(projections)) {}
+Service::Service(const LedgerOptions& options, const Clock* clock, std::unique_ptr<Ledger> ledger,
+                 std::unique_ptr<ProjectionStore> projections)
+    : options_(options),
+      clock_(clock),
+      ledger_(std::move(ledger)),
+      projections_(std::move(projections)) {}
 
 Service::~Service() {
   projections_.reset();  // before the ledger it reads
   ledger_.reset();
 }
 
-Result<std::unique_ptr<Service>> Service::Open(const LedgerOptions& options, const Clock* clock) {
+Result<std::unique_ptr<Service>> Service::Open(const LedgerOptions& given, const Clock* clock,
+                                               Metrics* metrics) {
+  if (sodium_init() < 0) return Status::IoError("libsodium failed to initialise");
+  LedgerOptions options = given;
+  if (metrics != nullptr) {
+    options.on_group_commit = [metrics](const GroupCommit& commit) {
+      const Labels outcome = {{"outcome", commit.ok ? "ok" : "failed"}};
+      metrics->Observe("tally_group_commit_events", "events per group commit (one synced write)",
+                       outcome, static_cast<double>(commit.events), Buckets::kCount);
+      metrics->Observe("tally_group_commit_appenders", "callers of append per group commit",
+                       outcome, static_cast<double>(commit.appenders), Buckets::kCount);
+      metrics->Observe("tally_group_commit_duration_seconds",
+                       "latency of a group commit's synced write", outcome, commit.seconds);
+    };
+  }
   auto ledger = Ledger::Open(options, clock);
   if (!ledger.ok()) return ledger.status();
   auto projections = ProjectionStore::Open(**ledger, options.data_dir);
   if (!projections.ok()) return projections.status();
   std::unique_ptr<Service> service(
-      new Service(std::move(ledger).value(), std::move(projections).value()));
+      new Service(options, clock, std::move(ledger).value(), std::move(projections).value()));
   if (auto caught_up = service->CatchUp(); !caught_up.ok()) return caught_up;
   return service;
 }
@@ -158,6 +181,58 @@ Result<Lag> Service::ProjectionLag() const {
     lag.projected_seq = std::min(lag.projected_seq, checkpoint->seq);
   }
   return lag;
+}
+
+Result<Identity> Service::IdentityOf(const std::string& account, uint64_t through_seq) const {
+  const std::string dir = KeyStoreDir(options_.data_dir);
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT")) return Identity{};
+  if (!options_.master_key) return MasterKeyNeeded(options_.data_dir);
+  auto keys = KeyStore::OpenForReading(dir, *options_.master_key);
+  if (!keys.ok()) return keys.status();
+  const uint64_t through = through_seq == 0 ? ledger_->head_seq() : through_seq;
+  return ReadIdentity(*ledger_, account, through, **keys);
+}
+
+Result<AppendOutcome> Service::AppendOwn(const std::string& id, const std::string& account,
+                                         const std::string& type, const Json& data) {
+  Json event = Json::Object();
+  event.Add("id", Json::String(id))
+      .Add("account", Json::String(account))
+      .Add("occurred_at", Json::String(FormatTimestamp(clock_->NowMicros())))
+      .Add("producer", Json::String("tally-serve"))
+      .Add("type", Json::String(type))
+      .Add("data", data);
+  EventCodec codec;
+  auto parsed = codec.ParseJson(Encode(event));
+  if (!parsed.ok()) return parsed.status();
+  auto outcomes = Append(std::span<const Event>(&*parsed, 1));
+  if (!outcomes.ok()) return outcomes.status();
+  return outcomes->front();
+}
+
+std::string Service::NewOwnId(const std::string& prefix) {
+  uint8_t random[8];
+  randombytes_buf(random, sizeof(random));
+  char hex[2 * sizeof(random) + 1];
+  sodium_bin2hex(hex, sizeof(hex), random, sizeof(random));
+  return prefix + "-" + std::to_string(clock_->NowMicros()) + "-" + hex;
+}
+
+Status Service::RecordAccess(const std::string& subject, const std::string& accessed_by,
+                             const std::string& purpose, const std::string& via) {
+  const std::string id = NewOwnId("tally-access");
+  Json data = Json::Object();
+  data.Add("accessed_by", Json::String(accessed_by))
+      .Add("purpose", Json::String(purpose))
+      .Add("via", Json::String(via));
+  auto outcome = AppendOwn(id, subject, "personal_data_accessed", data);
+  if (!outcome.ok()) return outcome.status();
+  if (outcome->kind == AppendOutcome::Kind::kRejected) {
+    return Status::Conflict("the read of " + subject +
+                                      "'s personal fields could not be recorded: " +
+                                      outcome->reason);
+  }
+  return Status::Ok();
 }
 
 }  // namespace tally::service

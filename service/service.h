@@ -17,8 +17,11 @@
 #include <vector>
 
 #include "ledger/ledger.h"
+#include "ledger/personal.h"
 #include "projections/balance.h"
 #include "projections/store.h"
+#include "reports/json.h"
+#include "service/metrics.h"
 
 namespace tally::service {
 
@@ -45,7 +48,10 @@ class Service {
  public:
   // Opens the stores of `options.data_dir`, creating them if missing, and
   // brings the projections up to the log. `clock` must outlive the Service.
-  static Result<std::unique_ptr<Service>> Open(const LedgerOptions& options, const Clock* clock);
+  // `metrics` (if given, outliving the Service) gets a histogram of each
+  // group commit's size and latency.
+  static Result<std::unique_ptr<Service>> Open(const LedgerOptions& options, const Clock* clock,
+                                               Metrics* metrics = nullptr);
   ~Service();
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -70,6 +76,30 @@ class Service {
     return read(static_cast<const ProjectionStore&>(*projections_));
   }
 
+  // The personal fields of `account` as of `through_seq` (0: the head),
+  // opened with the master key (`erased` once shredded); empty when the
+  // data directory never held personal data. Reading them is the caller's
+  // to record (RecordAccess) before it shows them.
+  Result<Identity> IdentityOf(const std::string& account, uint64_t through_seq = 0) const;
+
+  // Appends a personal_data_accessed event: `accessed_by` read the
+  // `purpose` fields ("profile", "billing" or "all") of `subject` through
+  // `via`. Durable when it returns ok.
+  Status RecordAccess(const std::string& subject, const std::string& accessed_by,
+                      const std::string& purpose, const std::string& via);
+
+  // Appends one event the service makes itself (producer "tally-serve"):
+  // `type` and its `data` for `account`, under `id`, occurred now.
+  Result<AppendOutcome> AppendOwn(const std::string& id, const std::string& account,
+                                  const std::string& type, const Json& data);
+
+  // A new id for an event the service makes: "<prefix>-<micros>-<16 random
+  // hex>" (random, so that a clock set back after a restart cannot repeat one).
+  std::string NewOwnId(const std::string& prefix);
+
+  const Clock& clock() const { return *clock_; }
+  const std::string& data_dir() const { return options_.data_dir; }
+
   // Brings the projections up to the log (appends do this themselves).
   Status CatchUp();
   Result<Lag> ProjectionLag() const;
@@ -78,13 +108,16 @@ class Service {
   Ledger& ledger() { return *ledger_; }
 
  private:
-  Service(std::unique_ptr<Ledger> ledger, std::unique_ptr<ProjectionStore> projections);
+  Service(const LedgerOptions& options, const Clock* clock, std::unique_ptr<Ledger> ledger,
+          std::unique_ptr<ProjectionStore> projections);
   // Brings the projections at least through `seq`: requests that wait here
   // together share one catch-up (the first folds what all of them appended).
   Status ProjectThrough(uint64_t seq);
   Status CatchUpLocked();  // with catch_up_mutex_ held
   Result<HoldAnswer> FindDecision(const Event& task_submitted, const AppendOutcome& outcome);
 
+  LedgerOptions options_;
+  const Clock* clock_;
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<ProjectionStore> projections_;
   // Exclusive while the projections catch up; shared while they are read.

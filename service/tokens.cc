@@ -157,7 +157,8 @@ bool Allows(Role role, Permission permission) {
     case Role::kFinance:
       return permission == Permission::kRead || permission == Permission::kReadBalance;
     case Role::kAuditor:
-      return permission != Permission::kPublish && permission != Permission::kOperate;
+      return permission != Permission::kPublish && permission != Permission::kOperate &&
+             permission != Permission::kReadPersonal;
   }
   return false;
 }

@@ -30,7 +30,9 @@ enum class Role {
 };
 
 // What a route needs of the caller's role.
-enum class Permission { kPublish, kReadBalance, kRead, kAudit, kOperate };
+// kReadPersonal: personal fields in plaintext (operator only; every such
+// read is recorded in the log as personal_data_accessed).
+enum class Permission { kPublish, kReadBalance, kRead, kAudit, kOperate, kReadPersonal };
 
 const char* RoleName(Role role);
 std::optional<Role> RoleNamed(std::string_view name);

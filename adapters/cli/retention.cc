@@ -6,25 +6,13 @@
 #include "adapters/cli/exit_codes.h"
 #include "adapters/cli/support.h"
 #include "events/timestamp.h"
+#include "reports/privacy.h"
 
 namespace tally::cli {
 namespace {
 
-std::string DateOrBlank(int64_t micros) { return micros == 0 ? "" : FormatTimestamp(micros); }
-
 void PrintPlan(const RetentionPlan& plan, OutputFormat format, Io io) {
-  Report report{{{"category"},
-                 {"years", Column::Kind::kInteger},
-                 {"live_events", Column::Kind::kInteger},
-                 {"past_horizon", Column::Kind::kInteger},
-                 {"oldest"}},
-                {}};
-  for (const auto& category : plan.categories) {
-    report.rows.push_back(
-        {category.name, std::to_string(category.years), std::to_string(category.live_events),
-         std::to_string(category.past_horizon), DateOrBlank(category.oldest_micros)});
-  }
-  Render(report, format, io.out);
+  Render(RetentionTable(plan), format, io.out);
   if (format != OutputFormat::kTable) return;
   io.out << "live log: seqs " << plan.first_live_seq << ".." << plan.head_seq << '\n';
   if (plan.archivable_through > 0) {

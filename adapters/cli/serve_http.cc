@@ -61,7 +61,8 @@ int ServeHttp(const ServeOptions& options, const std::atomic<bool>& stop, Output
   auto ledger_options = LedgerOptionsFor(options.data_dir, /*create_if_missing=*/true);
   if (!ledger_options.ok()) return Fail(ledger_options.status(), io);
   SystemClock clock;
-  auto service = service::Service::Open(*ledger_options, &clock);
+  service::Metrics metrics;
+  auto service = service::Service::Open(*ledger_options, &clock, &metrics);
   if (!service.ok()) return Fail(service.status(), io);
   service::TokenStore tokens(options.data_dir, &clock);
   auto live = tokens.List();
@@ -72,7 +73,6 @@ int ServeHttp(const ServeOptions& options, const std::atomic<bool>& stop, Output
            << options.data_dir << " --role operator --name NAME\n";
   }
   service::RateLimiter limiter(options.rate_limit, 2 * options.rate_limit, &clock);
-  service::Metrics metrics;
   service::AuditJobs audits(
       [data_dir = options.data_dir]() -> Result<service::AuditRun> {
         auto outcome = AuditVerify(data_dir, "");

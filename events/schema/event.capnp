@@ -119,6 +119,15 @@ struct LegalHoldReleased {
   releasedBy @1 :Text $Rules.required $Json.name("released_by");
 }
 
+struct PersonalDataAccessed {
+  # Someone read the subject's (the account's) personal fields in plaintext:
+  # a record for auditors of who read them, when (recorded_at) and through
+  # what. It changes no balance and does not count in the account's version.
+  accessedBy @0 :Text $Rules.required $Json.name("accessed_by");  # a token's name, an operator
+  purpose @1 :ErasurePurpose $Rules.required;  # which fields: profile, billing or all
+  via @2 :Text $Rules.required;                # what read them, e.g. "GET /v1/invoices/INV-1"
+}
+
 struct ErasureRequested {
   purpose @0 :ErasurePurpose $Rules.required;
   requestedBy @1 :Text $Rules.required $Json.name("requested_by");
@@ -407,6 +416,7 @@ struct Event $Json.discriminator(name = "type", valueName = "data") {
     adjustmentPosted @38 :AdjustmentPosted $Json.name("adjustment_posted");
     legalHoldPlaced @40 :LegalHoldPlaced $Json.name("legal_hold_placed");
     legalHoldReleased @41 :LegalHoldReleased $Json.name("legal_hold_released");
+    personalDataAccessed @42 :PersonalDataAccessed $Json.name("personal_data_accessed");
   }
 
   linkGroup @39 :Text $Json.name("link_group");

@@ -466,6 +466,11 @@ void Privacy(State& state, const std::string& account, AccountState& st, const E
 
 }  // namespace
 
+bool CountsInVersion(schema::Event::Which which) {
+  // A record of a read is no change to the account: expected_version stays.
+  return !IsLedgerMade(which) && which != schema::Event::PERSONAL_DATA_ACCESSED;
+}
+
 bool IsLedgerMade(schema::Event::Which which) {
   switch (which) {
     case schema::Event::HOLD_ACCEPTED:
@@ -494,7 +499,7 @@ Postings Apply(State& state, const Event& event, uint64_t seq, int64_t recorded_
   state.AdvanceTime(DecisionTime(event, recorded_at_micros));
   std::string account = TextOf(reader.getAccount());
   AccountState& st = state.Mutable(account);
-  if (!IsLedgerMade(reader.which())) ++st.version;
+  if (CountsInVersion(reader.which())) ++st.version;
   std::string id = TextOf(reader.getId());
   Entry entry;
   switch (reader.which()) {

@@ -47,5 +47,6 @@ Postings Apply(State& state, const Event& event, uint64_t seq, int64_t recorded_
 int64_t DecisionTime(const Event& event, int64_t recorded_at_micros);
 
 bool IsLedgerMade(schema::Event::Which which);
+bool CountsInVersion(schema::Event::Which which);
 
 }  // namespace tally::internal

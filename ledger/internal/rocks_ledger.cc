@@ -411,6 +411,7 @@ void RocksLedger::Lead(Writer* leader, std::unique_lock<std::mutex>& lock) {
     events += writer->events.size();
   }
   lock.unlock();
+  const auto started = std::chrono::steady_clock::now();
   Status status = WriteGroup(group);
   lock.lock();
   for (Writer* writer : group) {
@@ -422,6 +423,10 @@ void RocksLedger::Lead(Writer* leader, std::unique_lock<std::mutex>& lock) {
   if (!writers_.empty()) writers_.front()->cv.notify_one();
   lock.unlock();
   if (status.ok()) status = MarkHighWater();
+  if (options_.on_group_commit && !group.front()->exclusive) {
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    options_.on_group_commit(GroupCommit{events, group.size(), took.count(), status.ok()});
+  }
   lock.lock();
   for (Writer* writer : group) {
     if (!status.ok()) writer->result = status;
@@ -950,6 +955,8 @@ int64_t EffectiveTime(const LoggedEvent& event) {
 }
 
 bool IsLedgerMade(const Event& event) { return internal::IsLedgerMade(event.reader().which()); }
+
+bool CountsInVersion(const Event& event) { return internal::CountsInVersion(event.reader().which()); }
 
 std::string HashHex(const Hash& hash) {
   char hex[kHashBytes * 2 + 1];

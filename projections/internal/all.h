@@ -19,6 +19,7 @@ inline constexpr std::string_view kTrialBalance = "trial_balance";
 inline constexpr std::string_view kRevenue = "revenue";
 inline constexpr std::string_view kSubscriptions = "subscriptions";
 inline constexpr std::string_view kTasks = "tasks";
+inline constexpr std::string_view kAccesses = "accesses";
 
 const Projection& BalancesProjection();
 const Projection& StatementsProjection();
@@ -27,6 +28,7 @@ const Projection& TrialBalanceProjection();
 const Projection& RevenueProjection();
 const Projection& SubscriptionsProjection();
 const Projection& TasksProjection();
+const Projection& AccessesProjection();
 
 inline std::string TextOf(capnp::Text::Reader text) { return {text.begin(), text.size()}; }
 

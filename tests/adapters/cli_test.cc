@@ -289,7 +289,7 @@ TEST_F(CliTest, RebuildNamesWhatItRebuiltAndRefusesUnknownNames) {
   CliRun unknown = Tally("rebuild " + Data() + " balances nosuch");
   EXPECT_EQ(unknown.exit_code, 3);
   EXPECT_NE(unknown.err.find("no projection named nosuch (known: balances, statements, invoices, "
-                             "trial_balance, revenue, subscriptions, tasks)"),
+                             "trial_balance, revenue, subscriptions, tasks, accesses)"),
             std::string::npos)
       << unknown.err;
   CliRun nothing = Tally("rebuild " + Data());
@@ -333,7 +333,7 @@ TEST_F(CliTest, AuditVerifyNamesAProjectionRowChangedOnDisk) {
   CliRun bad = Tally("audit verify " + Data() + " --csv");
   EXPECT_EQ(bad.exit_code, 5) << bad.out << bad.err;
   EXPECT_NE(bad.out.find("log,ok,"), std::string::npos) << bad.out;  // the log is intact
-  EXPECT_NE(bad.out.find("projections,failed,7,,projection trial_balance: row trial_balance"),
+  EXPECT_NE(bad.out.find("projections,failed,8,,projection trial_balance: row trial_balance"),
             std::string::npos)
       << bad.out;
   EXPECT_NE(bad.out.find("customer:acct-1:available"), std::string::npos) << bad.out;

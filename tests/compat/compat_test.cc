@@ -47,7 +47,21 @@ TEST(CompatTest, OldEventsFoldIntoTheSameProjectionRows) {
   ASSERT_TRUE(records.ok()) << records.status().ToString();
   auto digests = compat::ProjectionDigests(*records);
   ASSERT_TRUE(digests.ok()) << digests.status().ToString();
-  EXPECT_EQ(*digests, compat::ReadFile(kCorpus + "/projections.txt"));
+  // The projections of the corpus's day, row for row; a projection added
+  // since (its line is not in the file) folds none of the old events.
+  const std::string expected = compat::ReadFile(kCorpus + "/projections.txt");
+  std::istringstream lines(*digests);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const std::string name = line.substr(0, line.find(' '));
+    const size_t at = expected.find(name + " ");
+    if (at == 0 || (at != std::string::npos && expected[at - 1] == '\n')) {
+      EXPECT_NE(expected.find(line + "\n"), std::string::npos) << line << "\n" << expected;
+    } else {
+      EXPECT_EQ(line.substr(name.size(), 3), " 0 ") << "new projection " << line;
+    }
+  }
+  EXPECT_EQ(digests->substr(0, expected.size()), expected);
 }
 
 // The producer lines of the corpus still parse to the events the log holds.

@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -17,6 +18,7 @@
 
 #include "adapters/cli/commands.h"
 #include "ledger/clock.h"
+#include "ledger/export.h"
 #include "service/http_server.h"
 #include "tests/ledger/ledger_fixture.h"
 #include "tests/temp_dir.h"
@@ -43,7 +45,9 @@ struct Reply {
 class HttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto service = Service::Open({dir_.path(), true}, &clock_);
+    LedgerOptions options{dir_.path(), true};
+    options.master_key = master_key_;
+    auto service = Service::Open(options, &clock_, &metrics_);
     ASSERT_TRUE(service.ok()) << service.status().ToString();
     service_ = std::move(service).value();
     tokens_ = std::make_unique<TokenStore>(dir_.path(), &clock_);
@@ -115,6 +119,7 @@ class HttpTest : public ::testing::Test {
 
   testing::TempDir dir_;
   ManualClock clock_{testing::kStart};
+  std::optional<MasterKey> master_key_;  // set before SetUp for personal fields
   std::unique_ptr<Service> service_;
   std::unique_ptr<TokenStore> tokens_;
   std::unique_ptr<RateLimiter> limiter_;
@@ -253,6 +258,42 @@ TEST_F(HttpTest, ConcurrentHoldsNeverHoldMoreThanAvailable) {
   EXPECT_TRUE(
       Contains(balance.body, R"("available_credits":"0.000000","held_credits":"100.000000")"))
       << balance.body;
+}
+
+// Stop under keep-alive load: requests read after it are refused (503) or
+// find their connection closed, so Stop ends while clients keep sending
+// instead of serving them for as long as they send.
+TEST_F(HttpTest, StopEndsKeepAliveClientsThatKeepSending) {
+  constexpr int kClients = 4;
+  constexpr int kRequestsEach = 5000;
+  std::atomic<int> answered{0};
+  std::atomic<int> ended{0};
+  auto client = [&] {
+    asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+    beast::flat_buffer buffer;
+    for (int i = 0; i < kRequestsEach; ++i) {
+      http::request<http::string_body> request(http::verb::get, "/healthz", 11);
+      request.set(http::field::host, "127.0.0.1");
+      request.keep_alive(true);
+      beast::error_code error;
+      http::write(socket, request, error);
+      http::response<http::string_body> response;
+      if (!error) http::read(socket, buffer, response, error);
+      if (error || response.result_int() != 200) break;  // closed, or 503 "stopping"
+      ++answered;
+      if (!response.keep_alive()) break;
+    }
+    ++ended;
+  };
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) clients.emplace_back(client);
+  while (answered.load() < 100) std::this_thread::yield();
+  server_->Stop();
+  for (auto& thread : clients) thread.join();
+  EXPECT_EQ(ended.load(), kClients);
+  EXPECT_LT(answered.load(), kClients * kRequestsEach);
 }
 
 // Garbage, oversized headers and bodies get an answer or a closed
@@ -434,6 +475,9 @@ TEST_F(HttpTest, MetricsCountRequestsEventsAndHolds) {
        R"(tally_http_requests_total{route="/v1/accounts/{account}/balance",method="GET",status="200"} 1)",
        R"(tally_http_requests_total{route="/v1/events",method="POST",status="200"} 2)",
        "tally_head_seq 5", "tally_projection_lag_events 0",
+       "# TYPE tally_group_commit_events histogram",
+       R"(tally_group_commit_events_bucket{outcome="ok",le="1"} 4)",
+       R"(tally_group_commit_duration_seconds_count{outcome="ok"} 4)",
        "# TYPE tally_http_request_duration_seconds histogram"}) {
     EXPECT_TRUE(Contains(metrics.body, std::string(line) + "\n")) << line << "\n" << metrics.body;
   }
@@ -568,6 +612,180 @@ TEST_F(HttpTest, AVerificationStartedOverHttpIsReadBack) {
   ASSERT_TRUE(finance.ok());
   token_ = finance->text;
   EXPECT_EQ(Send("POST", "/v1/audit/verify", "{}").status, 403);
+}
+
+// A data directory with personal fields under a master key.
+class HttpPrivacyTest : public HttpTest {
+ protected:
+  void SetUp() override {
+    auto key = MasterKey::Generate(dir_.path() + "/master.key");
+    ASSERT_TRUE(key.ok()) << key.status().ToString();
+    master_key_ = *key;
+    HttpTest::SetUp();
+    const std::string opened = JsonEvent(
+        "o1", "alice", "account_opened",
+        R"({"email":{"plaintext":"alice@example.test"},"legal_name":{"plaintext":"Alice Ltd"},)"
+        R"("tax_id":{"plaintext":"DE123456789"},"country":"DE"})");
+    const std::string paid = testing::PaidTopUp("p1", "alice", "100", "EUR", "11.90", "1.90");
+    Reply appended = Send("POST", "/v1/events", opened + "\n" + paid + "\n", "application/x-ndjson");
+    ASSERT_EQ(appended.status, 200) << appended.body;
+    ASSERT_FALSE(Contains(appended.body, "rejected")) << appended.body;
+  }
+
+  std::string TokenFor(const std::string& name, Role role) {
+    auto made = tokens_->Create(name, role);
+    EXPECT_TRUE(made.ok());
+    return made.ok() ? made->text : "";
+  }
+
+  // The number of alice's invoice, from the invoices list.
+  std::string InvoiceNumber() {
+    Reply list = Send("GET", "/v1/accounts/alice/invoices");
+    const std::string key = R"("number":")";
+    size_t at = list.body.find(key);
+    if (at == std::string::npos) return "";
+    at += key.size();
+    return list.body.substr(at, list.body.find('"', at) - at);
+  }
+};
+
+// Personal fields leave the service only for the operator, and only after
+// the read is in the log, where an auditor lists it; the reads change no
+// account's version.
+TEST_F(HttpPrivacyTest, PersonalFieldsAreShownOnlyToTheOperatorAndEveryReadIsRecorded) {
+  const std::string number = InvoiceNumber();
+  ASSERT_FALSE(number.empty());
+  const std::string version = Send("GET", "/v1/accounts/alice/balance").body;
+  const std::string operator_token = token_;
+  Reply profile = Send("GET", "/v1/subjects/alice/profile");
+  ASSERT_EQ(profile.status, 200) << profile.body;
+  EXPECT_TRUE(Contains(profile.body, R"("email":"alice@example.test")")) << profile.body;
+  Reply invoice = Send("GET", "/v1/invoices/" + number);
+  ASSERT_EQ(invoice.status, 200) << invoice.body;
+  EXPECT_TRUE(Contains(invoice.body, R"("bill_to":{"legal_name":"Alice Ltd","tax_id":"DE123456789"})"))
+      << invoice.body;
+  EXPECT_EQ(Send("GET", "/v1/accounts/alice/balance").body, version);
+
+  token_ = TokenFor("books", Role::kFinance);
+  Reply seen_by_finance = Send("GET", "/v1/invoices/" + number);
+  ASSERT_EQ(seen_by_finance.status, 200);
+  EXPECT_FALSE(Contains(seen_by_finance.body, "bill_to")) << seen_by_finance.body;
+  EXPECT_FALSE(Contains(seen_by_finance.body, "Alice Ltd"));
+  EXPECT_EQ(Send("GET", "/v1/subjects/alice/profile").status, 403);
+  EXPECT_EQ(Send("GET", "/v1/audit/accesses").status, 403);
+
+  token_ = TokenFor("audit", Role::kAuditor);
+  EXPECT_EQ(Send("GET", "/v1/subjects/alice/profile").status, 403);
+  EXPECT_FALSE(Contains(Send("GET", "/v1/invoices/" + number).body, "Alice Ltd"));
+  Reply accesses = Send("GET", "/v1/audit/accesses?subject=alice");
+  ASSERT_EQ(accesses.status, 200) << accesses.body;
+  EXPECT_TRUE(Contains(accesses.body, R"("subject":"alice","accessed_by":"token:tests ()"))
+      << accesses.body;
+  EXPECT_TRUE(Contains(accesses.body, R"("purpose":"all","via":"GET /v1/subjects/alice/profile"})"))
+      << accesses.body;
+  EXPECT_TRUE(Contains(accesses.body,
+                       R"("purpose":"billing","via":"GET /v1/invoices/)" + number + R"("})"))
+      << accesses.body;
+  EXPECT_FALSE(Contains(accesses.body, "alice@example.test"));
+  Reply none = Send("GET", "/v1/audit/accesses?subject=bob");
+  EXPECT_TRUE(Contains(none.body, R"("data":[])")) << none.body;
+  token_ = operator_token;
+}
+
+// Erasure and legal holds over the operator API: a hold blocks erasure, an
+// Idempotency-Key makes a retry the same request, and bad input is named.
+TEST_F(HttpPrivacyTest, ErasureAndLegalHoldsGoThroughTheOperatorApi) {
+  Reply held = Send("PUT", "/v1/subjects/alice/legal-hold", R"({"reason":"case 7"})");
+  ASSERT_EQ(held.status, 200) << held.body;
+  EXPECT_TRUE(Contains(held.body, R"("legal_hold":"case 7")")) << held.body;
+  EXPECT_EQ(Send("PUT", "/v1/subjects/alice/legal-hold", R"({"reason":"again"})").status, 409);
+  Reply blocked = Send("POST", "/v1/subjects/alice/erasure", R"({"purpose":"all"})");
+  EXPECT_EQ(blocked.status, 409) << blocked.body;
+  EXPECT_TRUE(Contains(blocked.body, "legal hold")) << blocked.body;
+  EXPECT_EQ(Send("DELETE", "/v1/subjects/alice/legal-hold").status, 400);  // no reason
+  ASSERT_EQ(Send("DELETE", "/v1/subjects/alice/legal-hold?reason=closed").status, 200);
+
+  const uint64_t before = head();
+  for (const auto& [body, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"purpose":"everything"})", "purpose"},
+           {R"({"purpose":"all","why":"x"})", "why"},
+           {R"({"purpose":7})", "purpose"},
+           {R"({})", "purpose"},
+           {R"([1])", "body"},
+           {R"({"purpose":"all")", ""}}) {
+    Reply bad = Send("POST", "/v1/subjects/alice/erasure", body);
+    EXPECT_EQ(bad.status, 400) << body << " " << bad.body;
+    if (!field.empty()) {
+      EXPECT_TRUE(Contains(bad.body, R"("field":")" + field + "\"")) << body << " " << bad.body;
+    }
+  }
+  EXPECT_EQ(Send("POST", "/v1/subjects/alice/erasure", "purpose=all", "text/plain").status, 415);
+  EXPECT_EQ(Send("POST", "/v1/subjects/nobody/erasure", R"({"purpose":"all"})").status, 404);
+  EXPECT_EQ(Send("GET", "/v1/subjects/alice/erasure").status, 405);
+  EXPECT_EQ(head(), before);  // nothing of the bad requests was written
+
+  HttpRequest erase{"POST", "/v1/subjects/alice/erasure", "application/json",
+                    R"({"purpose":"all"})", "", "Bearer " + token_, "dsar-41"};
+  HttpResponse first = api_->Handle(erase);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_TRUE(Contains(first.body, R"("shredded":[{"purpose":"profile","seq":)")) << first.body;
+  EXPECT_TRUE(Contains(first.body, R"("profile_shredded":true)")) << first.body;
+  // The invoice keeps its billing identity until its retention horizon.
+  EXPECT_TRUE(Contains(first.body, R"("billing_erasure_pending":true)")) << first.body;
+  const uint64_t after = head();
+  HttpResponse again = api_->Handle(erase);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_TRUE(Contains(again.body, R"("outcome":"duplicate")")) << again.body;
+  EXPECT_EQ(head(), after);
+  erase.body = R"({"purpose":"profile"})";
+  HttpResponse other = api_->Handle(erase);
+  EXPECT_EQ(other.status, 409) << other.body;
+  EXPECT_TRUE(Contains(other.body, "Idempotency-Key")) << other.body;
+
+  Reply profile = Send("GET", "/v1/subjects/alice/profile");
+  EXPECT_TRUE(Contains(profile.body, R"("email":"erased")")) << profile.body;
+  EXPECT_FALSE(Contains(profile.body, "alice@example.test"));
+  Reply state = Send("GET", "/v1/subjects/alice");
+  EXPECT_TRUE(Contains(state.body, R"("legal_hold":null)")) << state.body;
+  token_ = TokenFor("books", Role::kFinance);
+  EXPECT_EQ(Send("POST", "/v1/subjects/alice/erasure", R"({"purpose":"all"})").status, 403);
+  EXPECT_EQ(Send("GET", "/v1/retention/plan").status, 403);
+}
+
+TEST_F(HttpPrivacyTest, TheRetentionPlanIsReadByTheOperator) {
+  Reply plan = Send("GET", "/v1/retention/plan");
+  ASSERT_EQ(plan.status, 200) << plan.body;
+  EXPECT_TRUE(Contains(plan.body, R"({"category":"accounts","years":)")) << plan.body;
+  EXPECT_TRUE(Contains(plan.body, R"("head_seq":)" + std::to_string(head()) + ",")) << plan.body;
+  EXPECT_TRUE(Contains(plan.body, R"("archivable_through":0)")) << plan.body;
+}
+
+// An export started over HTTP is downloaded and verifies offline, event for
+// event, against the log's head.
+TEST_F(HttpPrivacyTest, AnExportIsWrittenDownloadedAndVerifiesOffline) {
+  Reply started = Send("POST", "/v1/audit/export", "{}");
+  ASSERT_EQ(started.status, 202) << started.body;
+  EXPECT_TRUE(Contains(started.body, R"("id":"export-1")")) << started.body;
+  EXPECT_EQ(Send("GET", "/v1/audit/export/export-1/sideways").status, 404);
+  std::string body;
+  for (int i = 0; i < 600 && !Contains(body, R"("state":"done")"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    body = Send("GET", "/v1/audit/export/export-1").body;
+  }
+  ASSERT_TRUE(Contains(body, R"("result":"ok")")) << body;
+  testing::TempDir copy;
+  for (const char* file : {"manifest.json", "records"}) {
+    Reply part = Send("GET", std::string("/v1/audit/export/export-1/") + file);
+    ASSERT_EQ(part.status, 200) << file << " " << part.body;
+    std::ofstream(copy.path() + "/" + file, std::ios::binary) << part.body;
+  }
+  ExportReport verified = VerifyExport(copy.path(), nullptr);
+  EXPECT_TRUE(verified.status.ok()) << verified.status.ToString();
+  EXPECT_EQ(verified.events_checked, head());
+  EXPECT_EQ(Send("GET", "/v1/audit/export/export-2").status, 404);
+  token_ = TokenFor("books", Role::kFinance);
+  EXPECT_EQ(Send("POST", "/v1/audit/export", "{}").status, 403);
+  EXPECT_EQ(Send("GET", "/v1/audit/export/export-1/records").status, 403);
 }
 
 }  // namespace
