@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <utility>
 
 namespace tally::cli {
 
@@ -22,12 +23,19 @@ void AddAsOf(CLI::App* command, AsOf* as_of) {
                       "report the log up to this instant, RFC 3339 (recorded_at, inclusive)");
 }
 
-void AddMasterKey(CLI::App* command) {
-  command->add_option_function<std::string>(
-      "--master-key-file",
-      [](const std::string& path) { setenv("TALLY_MASTER_KEY_FILE", path.c_str(), 1); },
+void AddMasterKey(CLI::App* command, MasterKeyFile* key) {
+  command->add_option(
+      "--master-key-file", key->path,
       "file of 32 random bytes that wraps the keys of personal fields (default: "
       "$TALLY_MASTER_KEY_FILE); needed where the data directory holds personal data");
+}
+
+Environment ProcessEnvironment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr || *value == '\0') return std::nullopt;
+    return std::string(value);
+  };
 }
 
 void AddFormatFlags(CLI::App* command, FormatFlags* flags) {

@@ -4,8 +4,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "adapters/cli/commands.h"
@@ -31,16 +34,26 @@ void AddAsOf(CLI::App* command, AsOf* as_of);
 // --json and --csv (exclusive).
 void AddFormatFlags(CLI::App* command, FormatFlags* flags);
 
-// --master-key-file PATH: the same as TALLY_MASTER_KEY_FILE=PATH.
-void AddMasterKey(CLI::App* command);
+// --master-key-file PATH into `key`, which holds $TALLY_MASTER_KEY_FILE
+// unless the option is given.
+void AddMasterKey(CLI::App* command, MasterKeyFile* key);
 
-// What the registered commands share: the streams, the exit code their
-// callbacks set, and the variables their options write to. CLI11's
-// options and callbacks refer to those variables, so they live here, as
-// long as the CommandLine, past CLI::App::parse.
+// The value of an environment variable; nullopt when it is unset or empty.
+using Environment = std::function<std::optional<std::string>(const std::string& name)>;
+
+// This process's environment (read only, never written).
+Environment ProcessEnvironment();
+
+// What the registered commands share: the streams, the environment, the
+// exit code their callbacks set, and the variables their options write to.
+// CLI11's options and callbacks refer to those variables, so they live
+// here, as long as the CommandLine, past CLI::App::parse.
 class CommandLine {
  public:
-  explicit CommandLine(Io streams) : io(streams) {}
+  CommandLine(Io streams, Environment environment)
+      : io(streams),
+        env(std::move(environment)),
+        master_key{env("TALLY_MASTER_KEY_FILE").value_or("")} {}
 
   // A new T that lives as long as this CommandLine.
   template <typename T>
@@ -52,7 +65,11 @@ class CommandLine {
   }
 
   Io io;
+  const Environment env;
   int code = kExitOk;
+  // The master key file of the command that runs: TALLY_MASTER_KEY_FILE,
+  // read once here; --master-key-file (AddMasterKey) replaces it.
+  MasterKeyFile master_key;
 
  private:
   std::vector<std::shared_ptr<void>> kept_;

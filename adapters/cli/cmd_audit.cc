@@ -62,10 +62,11 @@ void AddKeygenAndCheckpoint(CLI::App* audit, AuditArgs& args, CommandLine& cli) 
       "checkpoint", "Sign the head of the log (seq, hash, time) and append checkpoint_signed");
   checkpoint->add_option("--data", args.data_dir, "ledger directory")->required();
   checkpoint->add_option("--key", args.key_file, "the operator's secret key file")->required();
-  AddMasterKey(checkpoint);
+  AddMasterKey(checkpoint, &cli.master_key);
   AddFormatFlags(checkpoint, &args.flags);
   checkpoint->callback([&] {
-    cli.code = RunAuditCheckpoint(args.data_dir, args.key_file, args.flags.format(), cli.io);
+    cli.code = RunAuditCheckpoint(args.data_dir, args.key_file, cli.master_key, args.flags.format(),
+                                  cli.io);
   });
 }
 

@@ -21,6 +21,7 @@ void AddDemoCommand(CLI::App& app, CommandLine& cli) {
   AddFormatFlags(demo, &args.flags);
   demo->callback([&] {
     args.options.format = args.flags.format();
+    args.options.master_key = cli.master_key;  // TALLY_MASTER_KEY_FILE: demo has no option
     cli.code = RunDemo(args.options, cli.io);
   });
 }

@@ -42,11 +42,11 @@ void AddBalanceAndStatement(CLI::App& app, FinanceArgs& args, CommandLine& cli) 
   statement->add_option("--from", args.from,
                         "list movements from this instant (RFC 3339); balances still count all");
   AddAsOf(statement, &args.as_of);
-  AddMasterKey(statement);
+  AddMasterKey(statement, &cli.master_key);
   AddFormatFlags(statement, &args.flags);
   statement->callback([&] {
-    cli.code = RunStatement(args.data_dir, args.account, args.from, args.as_of, args.flags.format(),
-                            cli.io);
+    cli.code = RunStatement(args.data_dir, args.account, args.from, args.as_of, cli.master_key,
+                            args.flags.format(), cli.io);
   });
 }
 
@@ -102,19 +102,21 @@ void AddLotsAndInvoice(CLI::App& app, FinanceArgs& args, CommandLine& cli) {
       AddReport(app, args, "lots",
                 "The live credit lots of accounts, in burn order: credits, expiry, unit price");
   lots->add_option("account", args.accounts, "accounts to list")->required();
-  AddMasterKey(lots);
+  AddMasterKey(lots, &cli.master_key);
   AddFormatFlags(lots, &args.flags);
-  lots->callback(
-      [&] { cli.code = RunLots(args.data_dir, args.accounts, args.flags.format(), cli.io); });
+  lots->callback([&] {
+    cli.code = RunLots(args.data_dir, args.accounts, cli.master_key, args.flags.format(), cli.io);
+  });
 
   auto* invoice =
       AddReport(app, args, "invoice",
                 "One invoice or credit note: its lines (--json: the document as logged)");
   invoice->add_option("number", args.number, "e.g. INV-2026-000123")->required();
-  AddMasterKey(invoice);
+  AddMasterKey(invoice, &cli.master_key);
   AddFormatFlags(invoice, &args.flags);
-  invoice->callback(
-      [&] { cli.code = RunInvoice(args.data_dir, args.number, args.flags.format(), cli.io); });
+  invoice->callback([&] {
+    cli.code = RunInvoice(args.data_dir, args.number, cli.master_key, args.flags.format(), cli.io);
+  });
 }
 
 }  // namespace

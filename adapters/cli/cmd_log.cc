@@ -16,10 +16,11 @@ void AddAppend(CLI::App& app, CommandLine& cli) {
       "append", "Validate the events of an NDJSON file and append them as one atomic batch");
   append->add_option("--data", args.data_dir, "ledger directory (created if missing)")->required();
   append->add_option("file", args.file, "NDJSON file, one event per line; - for stdin")->required();
-  AddMasterKey(append);
+  AddMasterKey(append, &cli.master_key);
   AddFormatFlags(append, &args.flags);
-  append->callback(
-      [&] { cli.code = RunAppend(args.data_dir, args.file, args.flags.format(), cli.io); });
+  append->callback([&] {
+    cli.code = RunAppend(args.data_dir, args.file, cli.master_key, args.flags.format(), cli.io);
+  });
 }
 
 struct EventsArgs {
@@ -40,9 +41,11 @@ void AddEvents(CLI::App& app, CommandLine& cli) {
       ->capture_default_str();
   events->add_flag("--sealed", args.sealed,
                    "print personal fields as stored (sealed), without the master key");
-  AddMasterKey(events);
-  events->callback(
-      [&] { cli.code = RunEvents(args.data_dir, args.from_seq, args.limit, args.sealed, cli.io); });
+  AddMasterKey(events, &cli.master_key);
+  events->callback([&] {
+    cli.code =
+        RunEvents(args.data_dir, args.from_seq, args.limit, args.sealed, cli.master_key, cli.io);
+  });
 }
 
 struct JournalArgs {

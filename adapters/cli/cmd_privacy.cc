@@ -25,11 +25,11 @@ void AddShred(CLI::App& app, PrivacyArgs& args, CommandLine& cli) {
   shred->add_option("subject", args.subject, "the subject (its account)")->required();
   shred->add_option("--purpose", args.purpose, "profile, billing or all")->required();
   shred->add_option("--by", args.operator_name, "who asks (default: operator:$USER)");
-  AddMasterKey(shred);
+  AddMasterKey(shred, &cli.master_key);
   AddFormatFlags(shred, &args.flags);
   shred->callback([&] {
     cli.code = RunShred(args.data_dir, args.subject, args.purpose, args.operator_name,
-                        args.flags.format(), cli.io);
+                        cli.master_key, args.flags.format(), cli.io);
   });
 }
 
@@ -45,8 +45,9 @@ void AddMasterKeyCommands(CLI::App& app, PrivacyArgs& args, CommandLine& cli) {
       "Re-wrap every data key under a new master key (the current one from --master-key-file)");
   rotate->add_option("--data", args.data_dir, "ledger directory")->required();
   rotate->add_option("--new-key-file", args.next_key, "the new master key file")->required();
-  AddMasterKey(rotate);
-  rotate->callback([&] { cli.code = RunMasterKeyRotate(args.data_dir, args.next_key, cli.io); });
+  AddMasterKey(rotate, &cli.master_key);
+  rotate->callback(
+      [&] { cli.code = RunMasterKeyRotate(args.data_dir, args.next_key, cli.master_key, cli.io); });
 }
 
 void AddLegalHold(CLI::App& app, PrivacyArgs& args, CommandLine& cli) {
@@ -60,11 +61,11 @@ void AddLegalHold(CLI::App& app, PrivacyArgs& args, CommandLine& cli) {
     sub->add_option("subject", args.subject, "the subject (its account)")->required();
     sub->add_option("--reason", args.reason, "why (a case or matter reference)")->required();
     sub->add_option("--by", args.operator_name, "who (default: operator:$USER)");
-    AddMasterKey(sub);
+    AddMasterKey(sub, &cli.master_key);
     AddFormatFlags(sub, &args.flags);
     sub->callback([&, place] {
       cli.code = RunLegalHold(args.data_dir, args.subject, place, args.reason, args.operator_name,
-                              args.flags.format(), cli.io);
+                              cli.master_key, args.flags.format(), cli.io);
     });
   }
 }

@@ -31,10 +31,11 @@ void AddRetentionCommands(CLI::App& app, CommandLine& cli) {
   apply->add_option("--data", args.data_dir, "ledger directory")->required();
   apply->add_option("--through", args.through_seq,
                     "archive through this seq only (default: all that are past their horizon)");
-  AddMasterKey(apply);
+  AddMasterKey(apply, &cli.master_key);
   AddFormatFlags(apply, &args.flags);
   apply->callback([&] {
-    cli.code = RunRetentionApply(args.data_dir, args.through_seq, args.flags.format(), cli.io);
+    cli.code = RunRetentionApply(args.data_dir, args.through_seq, cli.master_key,
+                                 args.flags.format(), cli.io);
   });
 }
 

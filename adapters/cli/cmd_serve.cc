@@ -74,9 +74,12 @@ void AddServeCommand(CLI::App& app, CommandLine& cli) {
       ->required();
   AddKafkaOptions(serve, args.options);
   AddRunOptions(serve, args.options);
-  AddMasterKey(serve);
+  AddMasterKey(serve, &cli.master_key);
   serve->add_flag("--json", args.flags.json, "status lines as JSON on stdout");
-  serve->callback([&] { cli.code = RunServe(args.options, args.flags.format(), cli.io); });
+  serve->callback([&] {
+    args.options.master_key = cli.master_key;
+    cli.code = RunServe(args.options, args.flags.format(), cli.io);
+  });
 }
 
 }  // namespace tally::cli

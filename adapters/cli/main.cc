@@ -10,7 +10,7 @@ namespace tally::cli {
 namespace {
 
 int Main(int argc, char** argv) {
-  CommandLine cli(Io{std::cout, std::cerr});
+  CommandLine cli(Io{std::cout, std::cerr}, ProcessEnvironment());
   CLI::App app{"tally: an event-sourced ledger and billing core"};
   app.footer(kExitCodesHelp);  // before the subcommands: they inherit it
   app.require_subcommand(1);

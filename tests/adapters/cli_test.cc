@@ -626,6 +626,50 @@ TEST_F(CliPrivacyTest, RetentionPlanAndApplyOnTheDemoData) {
   EXPECT_NE(typo.err.find("retention.json"), std::string::npos) << typo.err;
 }
 
+// TALLY_MASTER_KEY_FILE names the master key where --master-key-file is
+// not given; the flag wins over it. Each run gets its environment from the
+// shell line, never from setenv in this process.
+TEST_F(CliPrivacyTest, TheMasterKeyFromTheEnvironmentAndTheFlag) {
+  ASSERT_EQ(Tally("demo --data " + Path("d")).exit_code, 0);
+  const std::string data = " --data " + Path("d/ledger");
+  const std::string key = Path("d/master.key");
+  CliRun from_env = Shell("TALLY_MASTER_KEY_FILE=" + key + " $TALLY events" + data);
+  EXPECT_EQ(from_env.exit_code, 0) << from_env.err;
+  EXPECT_NE(from_env.out.find(R"("email":{"plaintext":"alice@example.com"})"), std::string::npos);
+  CliRun flag_wins = Shell("TALLY_MASTER_KEY_FILE=" + Path("absent.key") + " $TALLY events" + data +
+                           " --master-key-file " + key);
+  EXPECT_EQ(flag_wins.exit_code, 0) << flag_wins.err;
+  CliRun bad_env = Shell("TALLY_MASTER_KEY_FILE=" + Path("absent.key") + " $TALLY events" + data);
+  EXPECT_EQ(bad_env.exit_code, 3);
+  EXPECT_NE(bad_env.err.find("master key file"), std::string::npos) << bad_env.err;
+  CliRun empty_env = Shell("TALLY_MASTER_KEY_FILE= $TALLY events" + data);
+  EXPECT_EQ(empty_env.exit_code, 3);
+  EXPECT_NE(empty_env.err.find("give the master key with --master-key-file"), std::string::npos)
+      << empty_env.err;
+
+  // rotate takes the current key from either; with neither it is a usage error.
+  ASSERT_EQ(Tally("master-key new --out " + Path("new.key")).exit_code, 0);
+  CliRun keyless = Tally("master-key rotate" + data + " --new-key-file " + Path("new.key"));
+  EXPECT_EQ(keyless.exit_code, 2);
+  EXPECT_NE(keyless.err.find("no master key: give --master-key-file or set TALLY_MASTER_KEY_FILE"),
+            std::string::npos)
+      << keyless.err;
+  CliRun rotate = Shell("TALLY_MASTER_KEY_FILE=" + key + " $TALLY master-key rotate" + data +
+                        " --new-key-file " + Path("new.key"));
+  EXPECT_EQ(rotate.exit_code, 0) << rotate.err;
+  EXPECT_EQ(Shell("TALLY_MASTER_KEY_FILE=" + Path("new.key") + " $TALLY invoice" + data +
+                  " INV-2026-000002")
+                .exit_code,
+            0);
+
+  // The demo uses the key the environment names instead of making one.
+  CliRun demo =
+      Shell("TALLY_MASTER_KEY_FILE=" + Path("new.key") + " $TALLY demo --data " + Path("d2"));
+  EXPECT_EQ(demo.exit_code, 0) << demo.err;
+  EXPECT_NE(demo.out.find("(master key " + Path("new.key") + ")"), std::string::npos) << demo.out;
+  EXPECT_FALSE(std::filesystem::exists(Path("d2/master.key")));
+}
+
 // A directory where a file is expected is an error message, never a crash.
 TEST_F(CliPrivacyTest, ADirectoryGivenForAKeyFileIsAnErrorNotACrash) {
   ASSERT_EQ(Tally("demo --data " + Path("d")).exit_code, 0);
