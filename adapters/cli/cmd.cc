@@ -23,11 +23,12 @@ void AddAsOf(CLI::App* command, AsOf* as_of) {
                       "report the log up to this instant, RFC 3339 (recorded_at, inclusive)");
 }
 
+const char* const kMasterKeyHelp =
+    "file of 32 random bytes that wraps the keys of personal fields (default: "
+    "$TALLY_MASTER_KEY_FILE); needed where the data directory holds personal data";
+
 void AddMasterKey(CLI::App* command, MasterKeyFile* key) {
-  command->add_option(
-      "--master-key-file", key->path,
-      "file of 32 random bytes that wraps the keys of personal fields (default: "
-      "$TALLY_MASTER_KEY_FILE); needed where the data directory holds personal data");
+  command->add_option("--master-key-file", key->path, kMasterKeyHelp);
 }
 
 Environment ProcessEnvironment() {

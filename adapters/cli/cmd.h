@@ -4,15 +4,14 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <functional>
 #include <initializer_list>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "adapters/cli/commands.h"
 #include "adapters/cli/exit_codes.h"
+#include "adapters/cli/serve_config.h"
 
 namespace tally::cli {
 
@@ -37,9 +36,8 @@ void AddFormatFlags(CLI::App* command, FormatFlags* flags);
 // --master-key-file PATH into `key`, which holds $TALLY_MASTER_KEY_FILE
 // unless the option is given.
 void AddMasterKey(CLI::App* command, MasterKeyFile* key);
-
-// The value of an environment variable; nullopt when it is unset or empty.
-using Environment = std::function<std::optional<std::string>(const std::string& name)>;
+// Its help text.
+extern const char* const kMasterKeyHelp;
 
 // This process's environment (read only, never written).
 Environment ProcessEnvironment();
