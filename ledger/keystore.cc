@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -134,14 +133,6 @@ Result<MasterKey> MasterKey::LoadFile(const std::string& path) {
   std::copy(bytes.begin(), bytes.end(), key.bytes.begin());
   sodium_memzero(bytes.data(), bytes.size());
   return key;
-}
-
-Result<MasterKey> MasterKey::FromEnvironment() {
-  const char* path = std::getenv("TALLY_MASTER_KEY_FILE");
-  if (path == nullptr || *path == '\0') {
-    return Status::NotFound("no master key: give --master-key-file or set TALLY_MASTER_KEY_FILE");
-  }
-  return LoadFile(path);
 }
 
 Result<MasterKey> MasterKey::Generate(const std::string& path) {

@@ -37,8 +37,6 @@ struct MasterKey {
   std::array<uint8_t, kMasterKeyBytes> bytes{};
   // InvalidArgument naming the file and what is wrong (missing, wrong size).
   static Result<MasterKey> LoadFile(const std::string& path);
-  // The file named by TALLY_MASTER_KEY_FILE; NotFound when it is not set.
-  static Result<MasterKey> FromEnvironment();
   // Makes a new random key and writes it to `path`, readable by its owner
   // only; refuses to overwrite a file.
   static Result<MasterKey> Generate(const std::string& path);

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   librocksdb-dev librdkafka-dev capnproto libcapnp-dev libboost-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-  libsimdjson-dev
+  libsimdjson-dev libtomlplusplus-dev
   clang-format clang-tidy
   # libFuzzer targets (tests/fuzz/): clang with its fuzzer and sanitizer runtimes.
   clang libclang-rt-14-dev

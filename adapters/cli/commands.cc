@@ -57,7 +57,8 @@ int PrintOutcomes(const NdjsonAppend& result, uint64_t head_seq, OutputFormat fo
 
 }  // namespace
 
-int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat format, Io io) {
+int RunAppend(const std::string& data_dir, const std::string& file, const MasterKeyFile& master_key,
+              OutputFormat format, Io io) {
   std::ifstream stream;
   uint64_t size_hint_bytes = 0;
   if (file != "-") {
@@ -67,7 +68,7 @@ int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat
     size_hint_bytes = std::filesystem::file_size(file, ignored);
   }
   SystemClock clock;
-  auto ledger = OpenLedger(data_dir, &clock, /*create_if_missing=*/true);
+  auto ledger = OpenLedger(data_dir, master_key, &clock, /*create_if_missing=*/true);
   if (!ledger.ok()) return Fail(ledger.status(), io);
   {  // Before the append: projections that have seen seqs the log no longer
      // holds refuse to open (Corruption), and those seqs must not be reused.
@@ -119,9 +120,9 @@ int RunBalance(const std::string& data_dir, const std::vector<std::string>& acco
 }
 
 int RunLots(const std::string& data_dir, const std::vector<std::string>& accounts,
-            OutputFormat format, Io io) {
+            const MasterKeyFile& master_key, OutputFormat format, Io io) {
   SystemClock clock;
-  auto ledger = OpenExisting(data_dir, &clock);
+  auto ledger = OpenExisting(data_dir, master_key, &clock);
   if (!ledger.ok()) return Fail(ledger.status(), io);
   Report report = LotsTable();
   for (const std::string& account : accounts) {
@@ -131,12 +132,13 @@ int RunLots(const std::string& data_dir, const std::vector<std::string>& account
   return kExitOk;
 }
 
-int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, bool sealed, Io io) {
+int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, bool sealed,
+              const MasterKeyFile& master_key, Io io) {
   auto log = Log::OpenForReading(data_dir);
   if (!log.ok()) return Fail(log.status(), io);
   std::unique_ptr<KeyStore> keys;
   if (!sealed) {
-    auto opened = OpenKeysForReading(data_dir);
+    auto opened = OpenKeysForReading(data_dir, master_key);
     if (!opened.ok()) return Fail(opened.status(), io);
     keys = std::move(opened).value();
   }
@@ -435,11 +437,11 @@ int RunAuditKeygen(const std::string& out, Io io) {
 }
 
 int RunAuditCheckpoint(const std::string& data_dir, const std::string& key_file,
-                       OutputFormat format, Io io) {
+                       const MasterKeyFile& master_key, OutputFormat format, Io io) {
   auto key = CheckpointKey::Load(key_file);
   if (!key.ok()) return Fail(key.status(), io);
   SystemClock clock;
-  auto ledger = OpenExisting(data_dir, &clock);
+  auto ledger = OpenExisting(data_dir, master_key, &clock);
   if (!ledger.ok()) return Fail(ledger.status(), io);
   uint64_t signed_seq = (*ledger)->head_seq();
   Hash signed_hash = (*ledger)->head_hash();

@@ -18,8 +18,16 @@ struct Io {
   std::ostream& err;
 };
 
+// The master key file that opens the personal fields of a data directory:
+// --master-key-file, else $TALLY_MASTER_KEY_FILE (the command line reads
+// both, adapters/cli/cmd.h). An empty path: none was given.
+struct MasterKeyFile {
+  std::string path;
+};
+
 // tally append --data DIR FILE|-
-int RunAppend(const std::string& data_dir, const std::string& file, OutputFormat format, Io io);
+int RunAppend(const std::string& data_dir, const std::string& file, const MasterKeyFile& master_key,
+              OutputFormat format, Io io);
 
 // Which prefix of the log a report reads: --at-seq N and/or --as-of TIME.
 struct AsOf {
@@ -33,7 +41,7 @@ int RunBalance(const std::string& data_dir, const std::vector<std::string>& acco
 
 // tally statement --data DIR ACCOUNT [--from T] [--at-seq N] [--as-of T]
 int RunStatement(const std::string& data_dir, const std::string& account, const std::string& from,
-                 const AsOf& as_of, OutputFormat format, Io io);
+                 const AsOf& as_of, const MasterKeyFile& master_key, OutputFormat format, Io io);
 
 // tally trial-balance --data DIR [--at-seq N] [--as-of T]
 int RunTrialBalance(const std::string& data_dir, const AsOf& as_of, OutputFormat format, Io io);
@@ -58,28 +66,31 @@ int RunTasks(const std::string& data_dir, bool open_holds, const AsOf& as_of, Ou
 // tally lots --data DIR ACCOUNT...: the live credit lots of each account in
 // burn order, from the ledger's state (the ledger replays the log to open).
 int RunLots(const std::string& data_dir, const std::vector<std::string>& accounts,
-            OutputFormat format, Io io);
+            const MasterKeyFile& master_key, OutputFormat format, Io io);
 
 // tally invoice --data DIR NUMBER: one invoice or credit note, its lines.
-int RunInvoice(const std::string& data_dir, const std::string& number, OutputFormat format, Io io);
+int RunInvoice(const std::string& data_dir, const std::string& number,
+               const MasterKeyFile& master_key, OutputFormat format, Io io);
 
 // tally shred --data DIR SUBJECT --purpose profile|billing|all [--by NAME]:
 // appends erasure_requested for the subject. The ledger shreds the profile
 // key at once, and the billing key once the horizon of the subject's last
 // invoice has passed; a legal hold rejects it (exit 4).
 int RunShred(const std::string& data_dir, const std::string& subject, const std::string& purpose,
-             const std::string& by, OutputFormat format, Io io);
+             const std::string& by, const MasterKeyFile& master_key, OutputFormat format, Io io);
 
 // tally master-key new --out FILE: a new random master key, mode 0600.
 int RunMasterKeyNew(const std::string& out, Io io);
 
-// tally master-key rotate --data DIR --new-key-file FILE (current key from
-// --master-key-file): re-wraps every data key under the new master key.
-int RunMasterKeyRotate(const std::string& data_dir, const std::string& next_file, Io io);
+// tally master-key rotate --data DIR --new-key-file FILE (the current key:
+// `master_key`): re-wraps every data key under the new master key.
+int RunMasterKeyRotate(const std::string& data_dir, const std::string& next_file,
+                       const MasterKeyFile& master_key, Io io);
 
 // tally legal-hold place|release --data DIR SUBJECT --reason R [--by NAME]
 int RunLegalHold(const std::string& data_dir, const std::string& subject, bool place,
-                 const std::string& reason, const std::string& by, OutputFormat format, Io io);
+                 const std::string& reason, const std::string& by, const MasterKeyFile& master_key,
+                 OutputFormat format, Io io);
 
 // tally retention plan --data DIR: per record category, how many live
 // events are past their horizon, and which prefix of the log is archivable.
@@ -88,13 +99,14 @@ int RunRetentionPlan(const std::string& data_dir, OutputFormat format, Io io);
 // tally retention apply --data DIR [--through SEQ]: archives the live
 // records past their horizon (through SEQ; 0: all that are) to DIR/archive
 // and purges them; refuses anything younger than its horizon (exit 3).
-int RunRetentionApply(const std::string& data_dir, uint64_t through_seq, OutputFormat format,
-                      Io io);
+int RunRetentionApply(const std::string& data_dir, uint64_t through_seq,
+                      const MasterKeyFile& master_key, OutputFormat format, Io io);
 
 // tally events --data DIR [--from-seq N] [--limit N] [--sealed]: the log as
 // NDJSON, personal fields opened with the master key (`erased` once
 // shredded), or as stored with --sealed.
-int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, bool sealed, Io io);
+int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, bool sealed,
+              const MasterKeyFile& master_key, Io io);
 
 // tally journal --data DIR [--account A] [--from-seq N]: the postings of every event.
 int RunJournal(const std::string& data_dir, const std::string& account, uint64_t from_seq,
@@ -132,7 +144,7 @@ int RunAuditKeygen(const std::string& out, Io io);
 
 // tally audit checkpoint --data DIR --key FILE: signs the head into the log.
 int RunAuditCheckpoint(const std::string& data_dir, const std::string& key_file,
-                       OutputFormat format, Io io);
+                       const MasterKeyFile& master_key, OutputFormat format, Io io);
 
 // tally token create --data DIR --role ROLE --name NAME: a new API token,
 // printed once (only its hash is kept).
@@ -159,6 +171,7 @@ struct ServeOptions {
   std::string listen;                // HOST:PORT of the HTTP API; empty: none
   bool kafka = true;                 // false: HTTP only (needs `listen`)
   double rate_limit = limits::kHttpTokenRequestsPerSecond;  // per token; 0: none
+  MasterKeyFile master_key;
 };
 
 // tally serve: Kafka in (exactly-once ingest) and out (changelog, hold
@@ -181,6 +194,7 @@ struct DemoOptions {
   std::string data_dir;  // empty: a new temporary directory
   bool keep = false;     // keep a temporary directory afterwards
   OutputFormat format = OutputFormat::kTable;
+  MasterKeyFile master_key;  // none: DIR/master.key, made if missing
 };
 
 // tally demo: appends a small realistic day for a few accounts and prints balances.

@@ -110,19 +110,15 @@ Result<std::string> MakeTempDir() {
   return pattern;
 }
 
-// The master key for the demo's personal fields: the one the environment
-// names, else a new one in `dir`/master.key, named in the environment for
-// the commands that follow.
-Status EnsureMasterKey(const std::string& dir) {
-  if (const char* set = std::getenv("TALLY_MASTER_KEY_FILE"); set != nullptr && *set != '\0') {
-    return Status::Ok();
+// The master key for the demo's personal fields: `given` (from
+// TALLY_MASTER_KEY_FILE), else `dir`/master.key, made if missing.
+Result<MasterKeyFile> EnsureMasterKey(const MasterKeyFile& given, const std::string& dir) {
+  if (!given.path.empty()) return given;
+  MasterKeyFile made{dir + "/master.key"};
+  if (!std::filesystem::exists(made.path)) {
+    if (auto key = MasterKey::Generate(made.path); !key.ok()) return key.status();
   }
-  const std::string path = dir + "/master.key";
-  if (!std::filesystem::exists(path)) {
-    if (auto key = MasterKey::Generate(path); !key.ok()) return key.status();
-  }
-  setenv("TALLY_MASTER_KEY_FILE", path.c_str(), 1);
-  return Status::Ok();
+  return made;
 }
 
 // Publishes `day` to an embedded Kafka and serves it into `ledger` until idle.
@@ -153,6 +149,19 @@ Result<ServeTotals> ThroughKafka(const std::string& day, const std::string& ledg
                OutputFormat::kTable, Io{unused, status_lines});
 }
 
+// What the demo did, before the balances (table output).
+void PrintTotals(const ServeTotals& totals, Io io) {
+  io.out << "Imported a 2018 history for one account, then published one day of events for 4 "
+            "accounts to Kafka (librdkafka's mock cluster, in this process); tally serve took "
+         << totals.ingest.messages << " messages exactly once (" << totals.ingest.appended
+         << " appended, " << totals.ingest.duplicates << " redelivery acknowledged as a duplicate, "
+         << totals.ingest.rejected << " rejected, " << totals.ingest.malformed
+         << " malformed) and published the log to the changelog topic ("
+         << totals.published.changelog << " events with seq and hash), "
+         << totals.published.outcomes << " hold outcomes and " << totals.published.dead_letters
+         << " dead letters.\n\n";
+}
+
 }  // namespace
 
 int RunDemo(const DemoOptions& options, Io io) {
@@ -169,15 +178,18 @@ int RunDemo(const DemoOptions& options, Io io) {
   const std::string day = DemoDay();
   std::string ledger_dir = data_dir + "/ledger";
   int code = kExitOk;
+  MasterKeyFile master_key;
   {
     std::error_code ignored;
     std::filesystem::create_directories(data_dir, ignored);
-    if (auto status = EnsureMasterKey(data_dir); !status.ok()) {
-      io.err << "tally demo: " << status.ToString() << '\n';
-      return ExitCodeFor(status);
+    auto key = EnsureMasterKey(options.master_key, data_dir);
+    if (!key.ok()) {
+      io.err << "tally demo: " << key.status().ToString() << '\n';
+      return ExitCodeFor(key.status());
     }
+    master_key = *key;
     SystemClock clock;
-    auto ledger = OpenLedger(ledger_dir, &clock, /*create_if_missing=*/true);
+    auto ledger = OpenLedger(ledger_dir, master_key, &clock, /*create_if_missing=*/true);
     if (!ledger.ok()) {
       io.err << "tally demo: " << ledger.status().ToString() << '\n';
       return ExitCodeFor(ledger.status());
@@ -195,27 +207,15 @@ int RunDemo(const DemoOptions& options, Io io) {
       io.err << "tally demo: " << totals.status().ToString() << '\n';
       return ExitCodeFor(totals.status());
     }
-    if (options.format == OutputFormat::kTable) {
-      io.out << "Imported a 2018 history for one account, then published one day of events for 4 "
-                "accounts to Kafka (librdkafka's mock cluster, in this process); tally serve took "
-             << totals->ingest.messages << " messages exactly once (" << totals->ingest.appended
-             << " appended, " << totals->ingest.duplicates
-             << " redelivery acknowledged as a duplicate, " << totals->ingest.rejected
-             << " rejected, " << totals->ingest.malformed
-             << " malformed) and published the log to the changelog topic ("
-             << totals->published.changelog << " events with seq and hash), "
-             << totals->published.outcomes << " hold outcomes and "
-             << totals->published.dead_letters << " dead letters.\n\n";
-    }
+    if (options.format == OutputFormat::kTable) PrintTotals(*totals, io);
   }
   code = RunBalance(ledger_dir, {}, AsOf{}, options.format, io);
   if (temporary && !options.keep) {
     std::error_code ignored;
     std::filesystem::remove_all(data_dir, ignored);
   } else if (options.format == OutputFormat::kTable) {
-    const char* key = std::getenv("TALLY_MASTER_KEY_FILE");
-    io.out << "\nData kept in " << ledger_dir << " (master key " << key << "); try:\n"
-           << "  export TALLY_MASTER_KEY_FILE=" << key << '\n'
+    io.out << "\nData kept in " << ledger_dir << " (master key " << master_key.path << "); try:\n"
+           << "  export TALLY_MASTER_KEY_FILE=" << master_key.path << '\n'
            << "  tally statement --data " << ledger_dir << " acct-alice\n"
            << "  tally shred --data " << ledger_dir << " acct-alice --purpose all\n"
            << "  tally retention plan --data " << ledger_dir << '\n';

@@ -34,9 +34,9 @@ Result<Opened> Open(const std::string& data_dir, const AsOf& as_of) {
 
 // The account's personal fields as of `through_seq` (opened with the master
 // key, `erased` once shredded); empty when the directory never held any.
-Result<Identity> IdentityOf(const std::string& data_dir, const Log& log, const std::string& account,
-                            uint64_t through_seq) {
-  auto keys = OpenKeysForReading(data_dir);
+Result<Identity> IdentityOf(const std::string& data_dir, const MasterKeyFile& master_key,
+                            const Log& log, const std::string& account, uint64_t through_seq) {
+  auto keys = OpenKeysForReading(data_dir, master_key);
   if (!keys.ok()) return keys.status();
   if (*keys == nullptr) return Identity{};
   return ReadIdentity(log, account, through_seq, **keys);
@@ -56,7 +56,7 @@ std::string Describe(const Identity& identity, std::initializer_list<const char*
 }  // namespace
 
 int RunStatement(const std::string& data_dir, const std::string& account, const std::string& from,
-                 const AsOf& as_of, OutputFormat format, Io io) {
+                 const AsOf& as_of, const MasterKeyFile& master_key, OutputFormat format, Io io) {
   auto opened = Open(data_dir, as_of);
   if (!opened.ok()) return Fail(opened.status(), io);
   int64_t from_micros = 0;
@@ -69,7 +69,7 @@ int RunStatement(const std::string& data_dir, const std::string& account, const 
   if (!lines.ok()) return Fail(lines.status(), io);
   if (format == OutputFormat::kTable) {
     const Log& log = *opened->view->log;
-    auto identity = IdentityOf(data_dir, log, account, log.head_seq());
+    auto identity = IdentityOf(data_dir, master_key, log, account, log.head_seq());
     if (!identity.ok()) return Fail(identity.status(), io);
     io.out << "Statement of " << account << " ("
            << Describe(*identity, {"display_name", "email", "legal_name"}) << ")\n";
@@ -132,14 +132,15 @@ int RunTasks(const std::string& data_dir, bool open_holds, const AsOf& as_of, Ou
   return kExitOk;
 }
 
-int RunInvoice(const std::string& data_dir, const std::string& number, OutputFormat format, Io io) {
+int RunInvoice(const std::string& data_dir, const std::string& number,
+               const MasterKeyFile& master_key, OutputFormat format, Io io) {
   auto opened = Open(data_dir, AsOf{});
   if (!opened.ok()) return Fail(opened.status(), io);
   auto document = ReadInvoice(opened->store(), number, opened->range);
   if (!document.ok()) return Fail(document.status(), io);
   const InvoiceRow& row = document->row;
   // The billing identity as it stood when the document was issued.
-  auto identity = IdentityOf(data_dir, *opened->view->log, row.account, row.seq);
+  auto identity = IdentityOf(data_dir, master_key, *opened->view->log, row.account, row.seq);
   if (!identity.ok()) return Fail(identity.status(), io);
   static constexpr std::initializer_list<const char*> kBillTo = {"legal_name", "invoice_title",
                                                                  "tax_id", "billing_address"};

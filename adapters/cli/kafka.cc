@@ -258,7 +258,8 @@ int RunServe(const ServeOptions& options, OutputFormat format, Io io) {
                 io);
   }
   SystemClock clock;
-  auto ledger = OpenLedger(options.data_dir, &clock, /*create_if_missing=*/true);
+  auto ledger =
+      OpenLedger(options.data_dir, options.master_key, &clock, /*create_if_missing=*/true);
   if (!ledger.ok()) return Fail(ledger.status(), io);
   auto kafka = ConnectKafka(options, io);
   if (!kafka.ok()) return Fail(kafka.status(), io);

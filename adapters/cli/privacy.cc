@@ -26,10 +26,11 @@ struct Appended {
 };
 
 // Appends one operator event of `type` for `subject`.
-Result<Appended> AppendOperatorEvent(const std::string& data_dir, const std::string& subject,
-                                     const std::string& type, const std::string& data) {
+Result<Appended> AppendOperatorEvent(const std::string& data_dir, const MasterKeyFile& master_key,
+                                     const std::string& subject, const std::string& type,
+                                     const std::string& data) {
   SystemClock clock;
-  auto ledger = OpenExisting(data_dir, &clock);
+  auto ledger = OpenExisting(data_dir, master_key, &clock);
   if (!ledger.ok()) return ledger.status();
   const int64_t now = clock.NowMicros();
   const std::string id = "cli-" + type + "-" + subject + "-" + std::to_string(now);
@@ -49,11 +50,11 @@ Result<Appended> AppendOperatorEvent(const std::string& data_dir, const std::str
 }  // namespace
 
 int RunShred(const std::string& data_dir, const std::string& subject, const std::string& purpose,
-             const std::string& by, OutputFormat format, Io io) {
+             const std::string& by, const MasterKeyFile& master_key, OutputFormat format, Io io) {
   if (purpose != "profile" && purpose != "billing" && purpose != "all") {
     return Fail(Status::InvalidArgument("--purpose must be profile, billing or all"), io);
   }
-  auto appended = AppendOperatorEvent(data_dir, subject, "erasure_requested",
+  auto appended = AppendOperatorEvent(data_dir, master_key, subject, "erasure_requested",
                                       "{\"purpose\":" + JsonQuote(purpose) +
                                           ",\"requested_by\":" + JsonQuote(OperatorName(by)) + "}");
   if (!appended.ok()) return Fail(appended.status(), io);
@@ -104,12 +105,13 @@ int RunShred(const std::string& data_dir, const std::string& subject, const std:
 }
 
 int RunLegalHold(const std::string& data_dir, const std::string& subject, bool place,
-                 const std::string& reason, const std::string& by, OutputFormat format, Io io) {
+                 const std::string& reason, const std::string& by, const MasterKeyFile& master_key,
+                 OutputFormat format, Io io) {
   const std::string type = place ? "legal_hold_placed" : "legal_hold_released";
   const std::string data = "{\"reason\":" + JsonQuote(reason) + "," +
                            (place ? "\"placed_by\":" : "\"released_by\":") +
                            JsonQuote(OperatorName(by)) + "}";
-  auto appended = AppendOperatorEvent(data_dir, subject, type, data);
+  auto appended = AppendOperatorEvent(data_dir, master_key, subject, type, data);
   if (!appended.ok()) return Fail(appended.status(), io);
   if (appended->outcome.kind == AppendOutcome::Kind::kRejected) {
     io.err << "tally legal-hold: " << appended->outcome.reason << '\n';
@@ -134,16 +136,21 @@ int RunMasterKeyNew(const std::string& out, Io io) {
   return kExitOk;
 }
 
-int RunMasterKeyRotate(const std::string& data_dir, const std::string& next_file, Io io) {
-  auto current = MasterKey::FromEnvironment();
+int RunMasterKeyRotate(const std::string& data_dir, const std::string& next_file,
+                       const MasterKeyFile& master_key, Io io) {
+  auto current = LoadMasterKey(master_key);
   if (!current.ok()) return Fail(current.status(), io);
+  if (!*current) {
+    return Fail(
+        Status::NotFound("no master key: give --master-key-file or set TALLY_MASTER_KEY_FILE"), io);
+  }
   auto next = MasterKey::LoadFile(next_file);
   if (!next.ok()) return Fail(next.status(), io);
   const std::string dir = KeyStoreDir(data_dir);
   if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT")) {
     return Fail(Status::NotFound("no key store in " + dir), io);
   }
-  auto keys = KeyStore::Open(dir, *current);
+  auto keys = KeyStore::Open(dir, **current);
   if (!keys.ok()) return Fail(keys.status(), io);
   if (auto status = (*keys)->RotateMaster(*next); !status.ok()) return Fail(status, io);
   io.out << "every data key in " << dir << " is now wrapped by " << next_file

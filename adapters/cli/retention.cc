@@ -41,12 +41,12 @@ int RunRetentionPlan(const std::string& data_dir, OutputFormat format, Io io) {
   return kExitOk;
 }
 
-int RunRetentionApply(const std::string& data_dir, uint64_t through_seq, OutputFormat format,
-                      Io io) {
+int RunRetentionApply(const std::string& data_dir, uint64_t through_seq,
+                      const MasterKeyFile& master_key, OutputFormat format, Io io) {
   auto policy = LoadRetentionPolicy(data_dir);
   if (!policy.ok()) return Fail(policy.status(), io);
   SystemClock clock;
-  auto ledger = OpenExisting(data_dir, &clock);
+  auto ledger = OpenExisting(data_dir, master_key, &clock);
   if (!ledger.ok()) return Fail(ledger.status(), io);
   // The projections must have folded every record before it leaves.
   auto store = OpenProjectionsForWriting(**ledger, data_dir);

@@ -58,7 +58,8 @@ int ServeHttp(const ServeOptions& options, const std::atomic<bool>& stop, Output
               Io io) {
   auto address = ListenAddress(options.listen);
   if (!address.ok()) return Fail(address.status(), io);
-  auto ledger_options = LedgerOptionsFor(options.data_dir, /*create_if_missing=*/true);
+  auto ledger_options =
+      LedgerOptionsFor(options.data_dir, options.master_key, /*create_if_missing=*/true);
   if (!ledger_options.ok()) return Fail(ledger_options.status(), io);
   SystemClock clock;
   service::Metrics metrics;

@@ -17,25 +17,19 @@ int Fail(const Status& status, Io io) {
   return ExitCodeFor(status);
 }
 
-namespace {
-
-// The master key TALLY_MASTER_KEY_FILE names; nullopt when it is not set.
-Result<std::optional<MasterKey>> MasterKeyFromEnvironment() {
-  auto key = MasterKey::FromEnvironment();
-  if (!key.ok() && key.status().code() == StatusCode::kNotFound) {
-    return std::optional<MasterKey>();
-  }
+Result<std::optional<MasterKey>> LoadMasterKey(const MasterKeyFile& file) {
+  if (file.path.empty()) return std::optional<MasterKey>();
+  auto key = MasterKey::LoadFile(file.path);
   if (!key.ok()) return key.status();
   return std::optional<MasterKey>(*key);
 }
 
-}  // namespace
-
-Result<LedgerOptions> LedgerOptionsFor(const std::string& data_dir, bool create_if_missing) {
+Result<LedgerOptions> LedgerOptionsFor(const std::string& data_dir, const MasterKeyFile& master_key,
+                                       bool create_if_missing) {
   LedgerOptions options;
   options.data_dir = data_dir;
   options.create_if_missing = create_if_missing;
-  auto master = MasterKeyFromEnvironment();
+  auto master = LoadMasterKey(master_key);
   if (!master.ok()) return master.status();
   options.master_key = *master;
   auto policy = LoadRetentionPolicy(data_dir);
@@ -50,21 +44,24 @@ Result<RetentionPolicy> LoadRetentionPolicy(const std::string& data_dir) {
   return policy;
 }
 
-Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& data_dir, const Clock* clock,
+Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& data_dir,
+                                           const MasterKeyFile& master_key, const Clock* clock,
                                            bool create_if_missing) {
-  auto options = LedgerOptionsFor(data_dir, create_if_missing);
+  auto options = LedgerOptionsFor(data_dir, master_key, create_if_missing);
   if (!options.ok()) return options.status();
   return Ledger::Open(*options, clock);
 }
 
-Result<std::unique_ptr<Ledger>> OpenExisting(const std::string& data_dir, const Clock* clock) {
-  return OpenLedger(data_dir, clock, false);
+Result<std::unique_ptr<Ledger>> OpenExisting(const std::string& data_dir,
+                                             const MasterKeyFile& master_key, const Clock* clock) {
+  return OpenLedger(data_dir, master_key, clock, false);
 }
 
-Result<std::unique_ptr<KeyStore>> OpenKeysForReading(const std::string& data_dir) {
+Result<std::unique_ptr<KeyStore>> OpenKeysForReading(const std::string& data_dir,
+                                                     const MasterKeyFile& master_key) {
   const std::string dir = KeyStoreDir(data_dir);
   const bool exists = std::filesystem::exists(std::filesystem::path(dir) / "CURRENT");
-  auto master = MasterKeyFromEnvironment();
+  auto master = LoadMasterKey(master_key);
   if (!master.ok()) return master.status();
   if (!exists) return std::unique_ptr<KeyStore>();
   if (!*master) return MasterKeyNeeded(data_dir);

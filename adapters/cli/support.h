@@ -26,22 +26,29 @@ void PrintLineErrors(const NdjsonEvents& read, const char* verb, OutputFormat fo
 // The retention policy of `data_dir`: its retention.json, else the default.
 Result<RetentionPolicy> LoadRetentionPolicy(const std::string& data_dir);
 
-// The options for the ledger in `data_dir`: the master key from the file
-// TALLY_MASTER_KEY_FILE names (--master-key-file sets it), if any, and the
-// invoices' horizon from the retention policy.
-Result<LedgerOptions> LedgerOptionsFor(const std::string& data_dir, bool create_if_missing);
+// The master key in `file`; nullopt when no file was given. InvalidArgument
+// naming the file when it cannot be read or is not a key.
+Result<std::optional<MasterKey>> LoadMasterKey(const MasterKeyFile& file);
+
+// The options for the ledger in `data_dir`: the master key of `master_key`,
+// if given, and the invoices' horizon from the retention policy.
+Result<LedgerOptions> LedgerOptionsFor(const std::string& data_dir, const MasterKeyFile& master_key,
+                                       bool create_if_missing);
 
 // Opens (or creates) the ledger in `data_dir` with LedgerOptionsFor.
-Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& data_dir, const Clock* clock,
+Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& data_dir,
+                                           const MasterKeyFile& master_key, const Clock* clock,
                                            bool create_if_missing);
 
 // Opens an existing ledger; a missing one is NotFound.
-Result<std::unique_ptr<Ledger>> OpenExisting(const std::string& data_dir, const Clock* clock);
+Result<std::unique_ptr<Ledger>> OpenExisting(const std::string& data_dir,
+                                             const MasterKeyFile& master_key, const Clock* clock);
 
 // The key store of `data_dir`, read-only, for showing personal fields: null
 // when the directory has none (nothing personal was ever sealed there).
 // InvalidArgument when it has one and no master key was given.
-Result<std::unique_ptr<KeyStore>> OpenKeysForReading(const std::string& data_dir);
+Result<std::unique_ptr<KeyStore>> OpenKeysForReading(const std::string& data_dir,
+                                                     const MasterKeyFile& master_key);
 
 // The log prefix `as_of` names; InvalidArgument for a bad timestamp.
 Result<LogRange> RangeOf(const AsOf& as_of);

@@ -493,6 +493,69 @@ TEST_F(CliTest, HelpAndUsageErrors) {
   EXPECT_EQ(Tally("append " + Data()).exit_code, 2);
 }
 
+// tally serve --config: a bad file, key or value stops it at once with a
+// usage error (exit 2) that names the file, the line and the key.
+TEST_F(CliTest, ServeConfigErrorsAreUsageErrors) {
+  Write("unknown.toml", "data = \"" + Path("ledger") + "\"\nlisten_adress = \"127.0.0.1:0\"\n");
+  Write("type.toml", "data = \"" + Path("ledger") + "\"\n\nrate_limit = \"fast\"\n");
+  Write("syntax.toml", "data = \"" + Path("ledger") + "\nkafka = false\n");
+  for (const auto& [file, expected] :
+       {std::pair<std::string, std::string>{"unknown.toml", ":2: listen_adress: unknown key"},
+        {"type.toml", ":3: rate_limit: expected a number, not a string"},
+        {"syntax.toml", ":1:"},
+        {"absent.toml", ": cannot read the config file"}}) {
+    CliRun serve = Tally("serve --config " + Path(file));
+    EXPECT_EQ(serve.exit_code, 2) << file << ": " << serve.err;
+    EXPECT_NE(serve.err.find("tally serve: " + Path(file) + expected), std::string::npos)
+        << serve.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(Path("ledger")));  // nothing was started
+  CliRun env = Shell("TALLY_STATUS_EVERY_MS=often $TALLY serve " + Data());
+  EXPECT_EQ(env.exit_code, 2);
+  EXPECT_NE(env.err.find("TALLY_STATUS_EVERY_MS: expected a whole number"), std::string::npos)
+      << env.err;
+}
+
+// Which source wins, seen through --listen: an address that is not
+// HOST:PORT is refused at once (exit 3) and named, so the message shows
+// which source the address came from.
+TEST_F(CliTest, ServeTakesAFlagOverTheEnvironmentOverTheFile) {
+  Write("serve.toml", "data = \"" + Path("ledger") + "\"\nlisten = \"from-file\"\nkafka = false\n");
+  const std::string serve = "$TALLY serve --config " + Path("serve.toml");
+  CliRun file = Shell(serve);
+  EXPECT_EQ(file.exit_code, 3);
+  EXPECT_NE(file.err.find("\"from-file\" is not HOST:PORT"), std::string::npos) << file.err;
+  CliRun env = Shell("TALLY_LISTEN=from-env " + serve);
+  EXPECT_EQ(env.exit_code, 3);
+  EXPECT_NE(env.err.find("\"from-env\" is not HOST:PORT"), std::string::npos) << env.err;
+  CliRun flag = Shell("TALLY_LISTEN=from-env " + serve + " --listen from-flag");
+  EXPECT_EQ(flag.exit_code, 3);
+  EXPECT_NE(flag.err.find("\"from-flag\" is not HOST:PORT"), std::string::npos) << flag.err;
+}
+
+// A config file's listen, data and rate_limit are what the server uses: it
+// listens there, serves that directory, and refuses the third request of a
+// burst at 1 request per second (burst 2; the default would allow 10,000).
+TEST_F(CliTest, ServeRunsFromItsConfigFile) {
+  Write("serve.toml", "data = \"" + Path("ledger") +
+                          "\"\nlisten = \"127.0.0.1:0\"\nkafka = false\nrate_limit = 1\n");
+  ASSERT_EQ(
+      Tally("token create " + Data() + " --role finance --name t > " + Path("token")).exit_code, 0);
+  CliRun run =
+      Shell("$TALLY serve --config " + Path("serve.toml") + " 2>" + Path("serve.err") +
+            " & pid=$!; for i in $(seq 100); do grep -q 'HTTP API on' " + Path("serve.err") +
+            " && break; sleep 0.1; done; port=$(sed -n 's/.*HTTP API on "
+            "127.0.0.1:\\([0-9]*\\);.*/\\1/p' " +
+            Path("serve.err") + "); for i in 1 2 3; do curl -s -o /dev/null -w '%{http_code} ' " +
+            "-H \"Authorization: Bearer $(cat " + Path("token") +
+            ")\" http://127.0.0.1:$port/v1/balances; " + "done; kill -TERM $pid; wait $pid");
+  EXPECT_EQ(run.exit_code, 0) << Read("serve.err");
+  EXPECT_EQ(run.out, "200 200 429 ") << Read("serve.err");
+  EXPECT_NE(Read("serve.err").find("; data in " + Path("ledger")), std::string::npos)
+      << Read("serve.err");
+  EXPECT_NE(Read("serve.err").find("stopped cleanly"), std::string::npos) << Read("serve.err");
+}
+
 class CliPrivacyTest : public CliTest {
  protected:
   // Every file under the demo's ledger directory that holds `needle`.
@@ -624,6 +687,50 @@ TEST_F(CliPrivacyTest, RetentionPlanAndApplyOnTheDemoData) {
   CliRun typo = Tally("retention plan " + data);
   EXPECT_EQ(typo.exit_code, 3);
   EXPECT_NE(typo.err.find("retention.json"), std::string::npos) << typo.err;
+}
+
+// TALLY_MASTER_KEY_FILE names the master key where --master-key-file is
+// not given; the flag wins over it. Each run gets its environment from the
+// shell line, never from setenv in this process.
+TEST_F(CliPrivacyTest, TheMasterKeyFromTheEnvironmentAndTheFlag) {
+  ASSERT_EQ(Tally("demo --data " + Path("d")).exit_code, 0);
+  const std::string data = " --data " + Path("d/ledger");
+  const std::string key = Path("d/master.key");
+  CliRun from_env = Shell("TALLY_MASTER_KEY_FILE=" + key + " $TALLY events" + data);
+  EXPECT_EQ(from_env.exit_code, 0) << from_env.err;
+  EXPECT_NE(from_env.out.find(R"("email":{"plaintext":"alice@example.com"})"), std::string::npos);
+  CliRun flag_wins = Shell("TALLY_MASTER_KEY_FILE=" + Path("absent.key") + " $TALLY events" + data +
+                           " --master-key-file " + key);
+  EXPECT_EQ(flag_wins.exit_code, 0) << flag_wins.err;
+  CliRun bad_env = Shell("TALLY_MASTER_KEY_FILE=" + Path("absent.key") + " $TALLY events" + data);
+  EXPECT_EQ(bad_env.exit_code, 3);
+  EXPECT_NE(bad_env.err.find("master key file"), std::string::npos) << bad_env.err;
+  CliRun empty_env = Shell("TALLY_MASTER_KEY_FILE= $TALLY events" + data);
+  EXPECT_EQ(empty_env.exit_code, 3);
+  EXPECT_NE(empty_env.err.find("give the master key with --master-key-file"), std::string::npos)
+      << empty_env.err;
+
+  // rotate takes the current key from either; with neither it is a usage error.
+  ASSERT_EQ(Tally("master-key new --out " + Path("new.key")).exit_code, 0);
+  CliRun keyless = Tally("master-key rotate" + data + " --new-key-file " + Path("new.key"));
+  EXPECT_EQ(keyless.exit_code, 2);
+  EXPECT_NE(keyless.err.find("no master key: give --master-key-file or set TALLY_MASTER_KEY_FILE"),
+            std::string::npos)
+      << keyless.err;
+  CliRun rotate = Shell("TALLY_MASTER_KEY_FILE=" + key + " $TALLY master-key rotate" + data +
+                        " --new-key-file " + Path("new.key"));
+  EXPECT_EQ(rotate.exit_code, 0) << rotate.err;
+  EXPECT_EQ(Shell("TALLY_MASTER_KEY_FILE=" + Path("new.key") + " $TALLY invoice" + data +
+                  " INV-2026-000002")
+                .exit_code,
+            0);
+
+  // The demo uses the key the environment names instead of making one.
+  CliRun demo =
+      Shell("TALLY_MASTER_KEY_FILE=" + Path("new.key") + " $TALLY demo --data " + Path("d2"));
+  EXPECT_EQ(demo.exit_code, 0) << demo.err;
+  EXPECT_NE(demo.out.find("(master key " + Path("new.key") + ")"), std::string::npos) << demo.out;
+  EXPECT_FALSE(std::filesystem::exists(Path("d2/master.key")));
 }
 
 // A directory where a file is expected is an error message, never a crash.
