@@ -1,4 +1,4 @@
-// The command line of `tally audit verify|export|keygen|checkpoint`.
+// The command line of `tally audit verify|export|accesses|keygen|checkpoint`.
 #include "adapters/cli/cmd.h"
 
 namespace tally::cli {
@@ -11,6 +11,8 @@ struct AuditArgs {
   std::string export_dir;  // verify --export
   std::string out;         // export: the directory; keygen: the secret key file
   std::string key_file;    // checkpoint
+  std::string subject;     // accesses
+  AsOf as_of;              // accesses
   FormatFlags flags;
 };
 
@@ -52,6 +54,21 @@ void AddExport(CLI::App* audit, AuditArgs& args, CommandLine& cli) {
       [&] { cli.code = RunAuditExport(args.data_dir, args.out, args.flags.format(), cli.io); });
 }
 
+void AddAccesses(CLI::App* audit, AuditArgs& args, CommandLine& cli) {
+  auto* accesses = audit->add_subcommand(
+      "accesses",
+      "Every read of personal fields in plaintext that tally serve recorded (who, when, which "
+      "subject, through what)");
+  accesses->add_option("--data", args.data_dir, "ledger directory")->required();
+  accesses->add_option("--subject", args.subject, "only the reads of this account's fields");
+  AddAsOf(accesses, &args.as_of);
+  AddFormatFlags(accesses, &args.flags);
+  accesses->callback([&] {
+    cli.code =
+        RunAuditAccesses(args.data_dir, args.subject, args.as_of, args.flags.format(), cli.io);
+  });
+}
+
 void AddKeygenAndCheckpoint(CLI::App* audit, AuditArgs& args, CommandLine& cli) {
   auto* keygen = audit->add_subcommand("keygen", "Make an Ed25519 key pair for checkpoints");
   keygen->add_option("--out", args.out, "secret key file; the public key goes to FILE.pub")
@@ -78,6 +95,7 @@ void AddAuditCommands(CLI::App& app, CommandLine& cli) {
   audit->require_subcommand(1);
   AddVerify(audit, args, cli);
   AddExport(audit, args, cli);
+  AddAccesses(audit, args, cli);
   AddKeygenAndCheckpoint(audit, args, cli);
 }
 

@@ -21,7 +21,7 @@ void AddRebuildCommand(CLI::App& app, CommandLine& cli) {
   auto* named = rebuild->add_option(
       "name", args.names,
       "projections to rebuild: balances, statements, invoices, trial_balance, revenue, "
-      "subscriptions, tasks");
+      "subscriptions, tasks, accesses");
   rebuild->add_flag("--all", args.all, "rebuild every projection")->excludes(named);
   AddFormatFlags(rebuild, &args.flags);
   rebuild->callback([&] {

@@ -133,6 +133,11 @@ struct AuditOutcome {
 Result<AuditOutcome> AuditVerify(const std::string& data_dir, const std::string& public_key_file);
 
 // tally audit export --data DIR OUT: the log with hashes and a manifest.
+// tally audit accesses: every read of personal fields the service recorded
+// (personal_data_accessed); `subject` empty: every subject.
+int RunAuditAccesses(const std::string& data_dir, const std::string& subject, const AsOf& as_of,
+                     OutputFormat format, Io io);
+
 int RunAuditExport(const std::string& data_dir, const std::string& out, OutputFormat format, Io io);
 
 // tally audit verify --export DIR [--public-key FILE]: offline, no database.

@@ -145,8 +145,9 @@ Result<ServeTotals> ThroughKafka(const std::string& day, const std::string& ledg
   std::ostringstream status_lines;  // the demo prints its own summary
   std::ostringstream unused;
   const std::atomic<bool> stop{false};
-  return Serve(ledger, options, {(*kafka)->bootstrap(), (*kafka)->cluster_id()}, stop,
-               OutputFormat::kTable, Io{unused, status_lines});
+  SystemClock clock;
+  const ServeLog log(Io{unused, status_lines}, OutputFormat::kTable, &clock);
+  return Serve(ledger, options, {(*kafka)->bootstrap(), (*kafka)->cluster_id()}, stop, log);
 }
 
 // What the demo did, before the balances (table output).

@@ -8,6 +8,7 @@
 #include "events/timestamp.h"
 #include "ledger/journal.h"
 #include "ledger/personal.h"
+#include "reports/privacy.h"
 #include "projections/reports.h"
 #include "projections/statement.h"
 
@@ -129,6 +130,16 @@ int RunTasks(const std::string& data_dir, bool open_holds, const AsOf& as_of, Ou
   if (!report.ok()) return Fail(report.status(), io);
   Report out = open_holds ? OpenHoldsTable(*report) : ModelUsageTable(*report);
   Render(out, format, io.out);
+  return kExitOk;
+}
+
+int RunAuditAccesses(const std::string& data_dir, const std::string& subject, const AsOf& as_of,
+                     OutputFormat format, Io io) {
+  auto opened = Open(data_dir, as_of);
+  if (!opened.ok()) return Fail(opened.status(), io);
+  auto rows = ReadAccesses(opened->store(), subject, opened->range);
+  if (!rows.ok()) return Fail(rows.status(), io);
+  Render(AccessesTable(*rows), format, io.out);
   return kExitOk;
 }
 

@@ -21,6 +21,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int64_t kTickEveryMs = 1'000;     // ledger timers, when idle
 constexpr int64_t kCatchUpEveryMs = 5'000;  // projections, when idle
+constexpr int64_t kProgressEveryMs = 1'000;  // ServeHooks::on_progress (metrics)
 
 std::atomic<bool> g_stop{false};
 
@@ -93,9 +94,14 @@ class PublishingThread {
   std::thread thread_;  // last: starts once the rest is ready
 };
 
+Json LagJson(const KafkaIngest& ingest) {
+  auto lag = ingest.Lag();
+  return lag ? Json::Integer(static_cast<int64_t>(*lag)) : Json();
+}
+
 void PrintStatus(const ServeTotals& totals, const KafkaIngest& ingest,
                  const PublishingThread::Snapshot& publishing, const Ledger& ledger,
-                 OutputFormat format, Io io) {
+                 const ServeLog& log) {
   const IngestCounts& in = totals.ingest;
   const PublishCounts& out = publishing.counts;
   const std::string& publish_error = publishing.wait_error;
@@ -103,35 +109,44 @@ void PrintStatus(const ServeTotals& totals, const KafkaIngest& ingest,
   std::string last_error = publishing.health.last_error;
   if (last_error.empty()) last_error = ingest.health().last_error;
   const std::vector<std::string> warnings = ingest.OffsetWarnings();
-  if (format == OutputFormat::kJson) {
-    io.out << "{\"head_seq\":" << ledger.head_seq() << ",\"messages\":" << in.messages
-           << ",\"appended\":" << in.appended << ",\"duplicates\":" << in.duplicates
-           << ",\"rejected\":" << in.rejected << ",\"malformed\":" << in.malformed
-           << ",\"fenced\":" << in.fenced << ",\"ticked\":" << totals.ticked
-           << ",\"published_seq\":" << out.published_seq << ",\"changelog\":" << out.changelog
-           << ",\"outcomes\":" << out.outcomes << ",\"dead_letters\":" << out.dead_letters
-           << ",\"lag\":" << LagText(ingest) << ",\"partitions\":" << ingest.assigned_partitions()
-           << ",\"kafka_errors\":" << errors << ",\"last_kafka_error\":" << JsonQuote(last_error)
-           << ",\"publish_error\":" << JsonQuote(publish_error)
-           << ",\"offset_warnings\":" << warnings.size() << "}" << std::endl;
-    return;
-  }
-  io.err << "serve: head seq " << ledger.head_seq() << " | in: " << in.messages << " messages, "
-         << in.appended << " appended, " << in.duplicates << " duplicates, " << in.rejected
-         << " rejected, " << in.malformed << " malformed, lag " << LagText(ingest) << ", "
-         << ingest.assigned_partitions() << " partitions | out: published through seq "
-         << out.published_seq << " (" << out.changelog << " changelog, " << out.outcomes
-         << " outcomes, " << out.dead_letters << " dead letters) | kafka errors " << errors;
-  if (!last_error.empty()) io.err << " (last: " << last_error << ")";
-  if (!publish_error.empty()) io.err << " | publishing waits: " << publish_error;
-  if (!warnings.empty()) io.err << " | offset warnings " << warnings.size() << " (see above)";
-  io.err << std::endl;
+  auto n = [](uint64_t value) { return Json::Integer(static_cast<int64_t>(value)); };
+  Json status = Json::Object();
+  status.Add("head_seq", n(ledger.head_seq()))
+      .Add("messages", n(in.messages))
+      .Add("appended", n(in.appended))
+      .Add("duplicates", n(in.duplicates))
+      .Add("rejected", n(in.rejected))
+      .Add("malformed", n(in.malformed))
+      .Add("fenced", n(in.fenced))
+      .Add("ticked", n(totals.ticked))
+      .Add("published_seq", n(out.published_seq))
+      .Add("changelog", n(out.changelog))
+      .Add("outcomes", n(out.outcomes))
+      .Add("dead_letters", n(out.dead_letters))
+      .Add("lag", LagJson(ingest))
+      .Add("partitions", n(ingest.assigned_partitions()))
+      .Add("kafka_errors", n(errors))
+      .Add("last_kafka_error", Json::String(last_error))
+      .Add("publish_error", Json::String(publish_error))
+      .Add("offset_warnings", n(warnings.size()));
+  std::ostringstream text;
+  text << "head seq " << ledger.head_seq() << " | in: " << in.messages << " messages, "
+       << in.appended << " appended, " << in.duplicates << " duplicates, " << in.rejected
+       << " rejected, " << in.malformed << " malformed, lag " << LagText(ingest) << ", "
+       << ingest.assigned_partitions() << " partitions | out: published through seq "
+       << out.published_seq << " (" << out.changelog << " changelog, " << out.outcomes
+       << " outcomes, " << out.dead_letters << " dead letters) | kafka errors " << errors;
+  if (!last_error.empty()) text << " (last: " << last_error << ")";
+  if (!publish_error.empty()) text << " | publishing waits: " << publish_error;
+  if (!warnings.empty()) text << " | offset warnings " << warnings.size() << " (see above)";
+  log.Status(status, text.str());
 }
 
 // Prints each offset warning once, when it first appears.
-void LogOffsetWarnings(const KafkaIngest& ingest, std::set<std::string>& logged, Io io) {
+void LogOffsetWarnings(const KafkaIngest& ingest, std::set<std::string>& logged,
+                       const ServeLog& log) {
   for (const std::string& warning : ingest.OffsetWarnings()) {
-    if (logged.insert(warning).second) io.err << "serve: warning: " << warning << std::endl;
+    if (logged.insert(warning).second) log.Warn(warning);
   }
 }
 
@@ -154,8 +169,8 @@ Result<std::unique_ptr<EmbeddedKafka>> StartEmbeddedKafka(const ServeOptions& op
 }
 
 Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const KafkaCluster& kafka,
-                          const std::atomic<bool>& stop, OutputFormat format, Io io,
-                          const std::function<void()>& catch_up) {
+                          const std::atomic<bool>& stop, const ServeLog& log,
+                          const ServeHooks& hooks) {
   const std::string& brokers = kafka.brokers;
   KafkaIngestOptions in;
   in.brokers = brokers;
@@ -180,6 +195,7 @@ Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const Kaf
   auto last_status = Clock::now();
   auto last_tick = Clock::now();
   auto last_catch_up = Clock::now();
+  auto last_progress = Clock::now();
   std::set<std::string> logged_warnings;
   Status failed;
   while (!stop.load()) {
@@ -196,16 +212,20 @@ Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const Kaf
       last_tick = Clock::now();
     }
     if (idle && MillisSince(last_catch_up) >= kCatchUpEveryMs) {
-      if (catch_up) {
-        catch_up();
+      if (hooks.catch_up) {
+        hooks.catch_up();
       } else {
         CatchUpProjections(ledger, options.data_dir);
       }
       last_catch_up = Clock::now();
     }
-    LogOffsetWarnings(**ingest, logged_warnings, io);
+    LogOffsetWarnings(**ingest, logged_warnings, log);
+    if (hooks.on_progress && MillisSince(last_progress) >= kProgressEveryMs) {
+      hooks.on_progress(ServeProgress{totals, (*ingest)->Lag(), (*ingest)->assigned_partitions()});
+      last_progress = Clock::now();
+    }
     if (MillisSince(last_status) >= options.status_every_ms) {
-      PrintStatus(totals, **ingest, published, ledger, format, io);
+      PrintStatus(totals, **ingest, published, ledger, log);
       last_status = Clock::now();
     }
     // Idle only once partitions are assigned and fully taken.
@@ -220,12 +240,12 @@ Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const Kaf
   Status finished = (*ingest)->Finish(totals.ingest);
   if (failed.ok()) failed = finished;
   totals.published = publishing.Read().counts;
-  PrintStatus(totals, **ingest, publishing.Read(), ledger, format, io);
+  PrintStatus(totals, **ingest, publishing.Read(), ledger, log);
   if (!failed.ok()) return failed;
   return totals;
 }
 
-Result<ConnectedKafka> ConnectKafka(const ServeOptions& options, Io io) {
+Result<ConnectedKafka> ConnectKafka(const ServeOptions& options, const ServeLog& log) {
   if (options.topics.empty()) return Status::InvalidArgument("no --topic to consume");
   ConnectedKafka connected{{options.brokers, ""}, nullptr};
   std::string& brokers = connected.cluster.brokers;
@@ -235,13 +255,17 @@ Result<ConnectedKafka> ConnectKafka(const ServeOptions& options, Io io) {
     connected.embedded = std::move(started).value();
     brokers = connected.embedded->bootstrap();
     connected.cluster.cluster_id = connected.embedded->cluster_id();
-    io.err << "serve: no --kafka-brokers: librdkafka's mock cluster in this process at " << brokers
-           << " (memory only; for trying things, not for production)\n"
-           << "serve: publish to it with: tally publish --brokers " << brokers << " FILE.ndjson\n";
+    log.Info("no --kafka-brokers: librdkafka's mock cluster in this process at " + brokers +
+                 " (memory only; for trying things, not for production)",
+             Json::Object().Add("brokers", Json::String(brokers)));
+    log.Info("publish to it with: tally publish --brokers " + brokers + " FILE.ndjson");
   }
-  io.err << "serve: consuming " << options.topics.front()
-         << (options.topics.size() > 1 ? " and more" : "") << " at " << brokers << " as group "
-         << options.group_id << "; appending to " << options.data_dir << std::endl;
+  log.Info("consuming " + options.topics.front() + (options.topics.size() > 1 ? " and more" : "") +
+               " at " + brokers + " as group " + options.group_id + "; appending to " +
+               options.data_dir,
+           Json::Object()
+               .Add("brokers", Json::String(brokers))
+               .Add("group", Json::String(options.group_id)));
   return connected;
 }
 
@@ -261,11 +285,14 @@ int RunServe(const ServeOptions& options, OutputFormat format, Io io) {
   auto ledger =
       OpenLedger(options.data_dir, options.master_key, &clock, /*create_if_missing=*/true);
   if (!ledger.ok()) return Fail(ledger.status(), io);
-  auto kafka = ConnectKafka(options, io);
+  const ServeLog log(io, format, &clock);
+  auto kafka = ConnectKafka(options, log);
   if (!kafka.ok()) return Fail(kafka.status(), io);
-  auto totals = Serve(**ledger, options, kafka->cluster, g_stop, format, io);
+  auto totals = Serve(**ledger, options, kafka->cluster, g_stop, log);
   if (!totals.ok()) return Fail(totals.status(), io);
-  io.err << "serve: stopped cleanly at head seq " << (*ledger)->head_seq() << '\n';
+  const uint64_t head = (*ledger)->head_seq();
+  log.Info("stopped cleanly at head seq " + std::to_string(head),
+           Json::Object().Add("head_seq", Json::Integer(static_cast<int64_t>(head))));
   return kExitOk;
 }
 
@@ -304,8 +331,11 @@ int RunPublish(const PublishOptions& options, OutputFormat format, Io io) {
   }
   const uint64_t published = (*producer)->acknowledged();
   if (format == OutputFormat::kJson) {
-    io.out << "{\"published\":" << published << ",\"topic\":" << JsonQuote(options.topic)
-           << ",\"format\":\"" << (options.binary ? "capnp" : "json") << "\"}\n";
+    io.out << Encode(Json::Object()
+                         .Add("published", Json::Integer(static_cast<int64_t>(published)))
+                         .Add("topic", Json::String(options.topic))
+                         .Add("format", Json::String(options.binary ? "capnp" : "json")))
+           << '\n';
   } else if (format == OutputFormat::kCsv) {
     io.out << "published,topic,format\n"
            << published << ',' << options.topic << ',' << (options.binary ? "capnp" : "json")

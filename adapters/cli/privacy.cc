@@ -9,6 +9,7 @@
 #include "adapters/cli/support.h"
 #include "events/codec.h"
 #include "events/timestamp.h"
+#include "reports/json.h"
 
 namespace tally::cli {
 namespace {
@@ -28,16 +29,20 @@ struct Appended {
 // Appends one operator event of `type` for `subject`.
 Result<Appended> AppendOperatorEvent(const std::string& data_dir, const MasterKeyFile& master_key,
                                      const std::string& subject, const std::string& type,
-                                     const std::string& data) {
+                                     const Json& data) {
   SystemClock clock;
   auto ledger = OpenExisting(data_dir, master_key, &clock);
   if (!ledger.ok()) return ledger.status();
   const int64_t now = clock.NowMicros();
   const std::string id = "cli-" + type + "-" + subject + "-" + std::to_string(now);
-  const std::string json = "{\"id\":" + JsonQuote(id) + ",\"account\":" + JsonQuote(subject) +
-                           ",\"occurred_at\":" + JsonQuote(FormatTimestamp(now)) +
-                           ",\"producer\":\"tally-cli\",\"type\":" + JsonQuote(type) +
-                           ",\"data\":" + data + "}";
+  Json line = Json::Object();
+  line.Add("id", Json::String(id))
+      .Add("account", Json::String(subject))
+      .Add("occurred_at", Json::String(FormatTimestamp(now)))
+      .Add("producer", Json::String("tally-cli"))
+      .Add("type", Json::String(type))
+      .Add("data", data);
+  const std::string json = Encode(line);
   EventCodec codec;
   auto event = codec.ParseJson(json);
   if (!event.ok()) return event.status();
@@ -55,8 +60,9 @@ int RunShred(const std::string& data_dir, const std::string& subject, const std:
     return Fail(Status::InvalidArgument("--purpose must be profile, billing or all"), io);
   }
   auto appended = AppendOperatorEvent(data_dir, master_key, subject, "erasure_requested",
-                                      "{\"purpose\":" + JsonQuote(purpose) +
-                                          ",\"requested_by\":" + JsonQuote(OperatorName(by)) + "}");
+                                      Json::Object()
+                                          .Add("purpose", Json::String(purpose))
+                                          .Add("requested_by", Json::String(OperatorName(by))));
   if (!appended.ok()) return Fail(appended.status(), io);
   const AppendOutcome& outcome = appended->outcome;
   if (outcome.kind == AppendOutcome::Kind::kRejected) {
@@ -108,9 +114,9 @@ int RunLegalHold(const std::string& data_dir, const std::string& subject, bool p
                  const std::string& reason, const std::string& by, const MasterKeyFile& master_key,
                  OutputFormat format, Io io) {
   const std::string type = place ? "legal_hold_placed" : "legal_hold_released";
-  const std::string data = "{\"reason\":" + JsonQuote(reason) + "," +
-                           (place ? "\"placed_by\":" : "\"released_by\":") +
-                           JsonQuote(OperatorName(by)) + "}";
+  Json data = Json::Object();
+  data.Add("reason", Json::String(reason))
+      .Add(place ? "placed_by" : "released_by", Json::String(OperatorName(by)));
   auto appended = AppendOperatorEvent(data_dir, master_key, subject, type, data);
   if (!appended.ok()) return Fail(appended.status(), io);
   if (appended->outcome.kind == AppendOutcome::Kind::kRejected) {

@@ -4,9 +4,11 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "adapters/cli/commands.h"
+#include "adapters/cli/serve_log.h"
 #include "adapters/kafka/embedded.h"
 #include "adapters/kafka/ingest.h"
 #include "adapters/kafka/publisher.h"
@@ -29,26 +31,38 @@ struct KafkaCluster {
   std::string cluster_id;  // empty: the id the brokers report (KafkaIngestOptions)
 };
 
-// Ingests and publishes against `kafka` until `stop` is set, or
-// options.exit_when_idle_ms pass with nothing to take or publish. Prints a
-// status line every options.status_every_ms (format: table on stderr, JSON
-// lines on stdout), and a line on stderr for each new offset warning
-// (KafkaIngest::OffsetWarnings). A non-ok Status is a ledger failure or a fatal Kafka
-// error; what was appended is durable and a restart resumes after it.
 struct ConnectedKafka {
   KafkaCluster cluster;
   std::unique_ptr<EmbeddedKafka> embedded;  // the mock cluster, when no brokers were given
 };
 
 // The brokers of `options`, or a mock cluster started in this process;
-// says which on `io.err`.
-Result<ConnectedKafka> ConnectKafka(const ServeOptions& options, Io io);
+// says which on `log`.
+Result<ConnectedKafka> ConnectKafka(const ServeOptions& options, const ServeLog& log);
 
-// `catch_up` brings the projections up to the log when idle; empty: open
-// them for it (when no other process holds them).
+// What Serve tells its caller while it runs.
+struct ServeProgress {
+  const ServeTotals& totals;
+  std::optional<uint64_t> lag;  // messages not yet taken; nullopt before the first fetch
+  size_t partitions = 0;        // assigned to this consumer
+};
+
+struct ServeHooks {
+  // Brings the projections up to the log when idle; empty: open them for
+  // it (when no other process holds them).
+  std::function<void()> catch_up = nullptr;
+  // About once a second (metrics).
+  std::function<void(const ServeProgress&)> on_progress = nullptr;
+};
+
+// Ingests and publishes against `kafka` until `stop` is set, or
+// options.exit_when_idle_ms pass with nothing to take or publish. Prints a
+// status line every options.status_every_ms on `log`, and a warning for each new offset warning
+// (KafkaIngest::OffsetWarnings). A non-ok Status is a ledger failure or a fatal Kafka
+// error; what was appended is durable and a restart resumes after it.
 Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const KafkaCluster& kafka,
-                          const std::atomic<bool>& stop, OutputFormat format, Io io,
-                          const std::function<void()>& catch_up = {});
+                          const std::atomic<bool>& stop, const ServeLog& log,
+                          const ServeHooks& hooks = {});
 
 // tally serve --listen: the HTTP API over a Service (service/service.h),
 // with Kafka unless options.kafka is false, until `stop` is set.

@@ -52,6 +52,26 @@ Status TickUntilStopped(service::Service& service, const std::atomic<bool>& stop
   return Status::Ok();
 }
 
+// Kafka ingest and publishing beside the HTTP API, its lag in `metrics`.
+Status ServeKafka(service::Service& service, service::Metrics& metrics,
+                  const ServeOptions& options, const std::atomic<bool>& stop,
+                  const ServeLog& log) {
+  auto kafka = ConnectKafka(options, log);
+  if (!kafka.ok()) return kafka.status();
+  ServeHooks hooks;
+  hooks.catch_up = [&] { (void)service.CatchUp(); };
+  hooks.on_progress = [&](const ServeProgress& progress) {
+    if (progress.lag) {
+      metrics.Set("tally_kafka_lag_messages",
+                  "messages of the consumed topics not yet taken (high watermark less position)",
+                  {}, static_cast<double>(*progress.lag));
+    }
+    metrics.Set("tally_kafka_partitions", "partitions assigned to this consumer", {},
+                static_cast<double>(progress.partitions));
+  };
+  return Serve(service.ledger(), options, kafka->cluster, stop, log, hooks).status();
+}
+
 }  // namespace
 
 int ServeHttp(const ServeOptions& options, const std::atomic<bool>& stop, OutputFormat format,
@@ -68,10 +88,10 @@ int ServeHttp(const ServeOptions& options, const std::atomic<bool>& stop, Output
   service::TokenStore tokens(options.data_dir, &clock);
   auto live = tokens.List();
   if (!live.ok()) return Fail(live.status(), io);
+  const ServeLog log(io, format, &clock);
   if (live->empty()) {
-    io.err << "serve: no API token yet; every /v1 request is refused until one is made: tally "
-              "token create --data "
-           << options.data_dir << " --role operator --name NAME\n";
+    log.Warn("no API token yet; every /v1 request is refused until one is made: tally token "
+             "create --data " + options.data_dir + " --role operator --name NAME");
   }
   service::RateLimiter limiter(options.rate_limit, 2 * options.rate_limit, &clock);
   service::AuditJobs audits(
@@ -84,21 +104,16 @@ int ServeHttp(const ServeOptions& options, const std::atomic<bool>& stop, Output
   service::HttpApi api(**service, tokens, limiter, metrics, &audits);
   auto server = service::HttpServer::Start(api, *address);
   if (!server.ok()) return Fail(server.status(), io);
-  io.err << "serve: HTTP API on " << address->host << ":" << (*server)->port() << "; data in "
-         << options.data_dir << std::endl;
-  Status failed;
-  if (options.kafka) {
-    auto kafka = ConnectKafka(options, io);
-    if (!kafka.ok()) return Fail(kafka.status(), io);
-    auto totals = Serve((*service)->ledger(), options, kafka->cluster, stop, format, io,
-                        [&] { (void)(*service)->CatchUp(); });
-    failed = totals.status();
-  } else {
-    failed = TickUntilStopped(**service, stop);
-  }
+  const std::string port = std::to_string((*server)->port());
+  log.Info("HTTP API on " + address->host + ":" + port + "; data in " + options.data_dir,
+           Json::Object().Add("listen", Json::String(address->host + ":" + port)));
+  Status failed = options.kafka ? ServeKafka(**service, metrics, options, stop, log)
+                                : TickUntilStopped(**service, stop);
   (*server)->Stop();
   if (!failed.ok()) return Fail(failed, io);
-  io.err << "serve: stopped cleanly at head seq " << (*service)->ledger().head_seq() << '\n';
+  const uint64_t head = (*service)->ledger().head_seq();
+  log.Info("stopped cleanly at head seq " + std::to_string(head),
+           Json::Object().Add("head_seq", Json::Integer(static_cast<int64_t>(head))));
   return kExitOk;
 }
 

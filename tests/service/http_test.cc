@@ -689,6 +689,12 @@ TEST_F(HttpPrivacyTest, PersonalFieldsAreShownOnlyToTheOperatorAndEveryReadIsRec
   EXPECT_FALSE(Contains(accesses.body, "alice@example.test"));
   Reply none = Send("GET", "/v1/audit/accesses?subject=bob");
   EXPECT_TRUE(Contains(none.body, R"("data":[])")) << none.body;
+  // The CLI lists the same reads beside the running service.
+  std::ostringstream out, err;
+  EXPECT_EQ(cli::RunAuditAccesses(dir_.path(), "alice", {}, OutputFormat::kCsv, {out, err}), 0)
+      << err.str();
+  EXPECT_TRUE(Contains(out.str(), ",alice,token:tests (")) << out.str();
+  EXPECT_TRUE(Contains(out.str(), ",billing,GET /v1/invoices/" + number + "\r\n")) << out.str();
   token_ = operator_token;
 }
 
