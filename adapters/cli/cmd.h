@@ -91,7 +91,7 @@ void AddTokenCommands(CLI::App& app, CommandLine& cli);
 void AddRebuildCommand(CLI::App& app, CommandLine& cli);
 // retention plan|apply (cmd_retention.cc)
 void AddRetentionCommands(CLI::App& app, CommandLine& cli);
-// audit verify|export|keygen|checkpoint (cmd_audit.cc)
+// audit verify|export|accesses|keygen|checkpoint (cmd_audit.cc)
 void AddAuditCommands(CLI::App& app, CommandLine& cli);
 // serve (cmd_serve.cc)
 void AddServeCommand(CLI::App& app, CommandLine& cli);
