@@ -101,9 +101,8 @@ rocksdb::Options StoreOptions(const std::string& dir, bool read_only, rocksdb::E
   options.paranoid_checks = true;
   // RocksDB's own logger aborts the process on a full disk (internal/info_log.h).
   options.info_log_level = rocksdb::InfoLogLevel::INFO_LEVEL;
-  options.info_log =
-      read_only ? internal::NewSilentInfoLog()
-                : internal::NewInfoLog(options.env->GetFileSystem().get(), dir);
+  options.info_log = read_only ? internal::NewSilentInfoLog()
+                               : internal::NewInfoLog(options.env->GetFileSystem().get(), dir);
   // Obsolete write-ahead logs are deleted, never archived or recycled: a
   // destroyed key must not survive in an old log file.
   options.WAL_ttl_seconds = 0;

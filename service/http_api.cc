@@ -163,9 +163,9 @@ std::optional<HttpResponse> HttpApi::Refuse(const HttpRequest& request, Permissi
   }
   const TokenInfo& caller_token = **token;
   if (!Allows(caller_token.role, needed)) {
-    return Problem(403, "forbidden",
-                   std::string("the role ") + RoleName(caller_token.role) +
-                       " may not use this route");
+    return Problem(
+        403, "forbidden",
+        std::string("the role ") + RoleName(caller_token.role) + " may not use this route");
   }
   int64_t retry_after = 0;
   if (!limiter_.Admit(caller_token.id, &retry_after)) {
@@ -184,16 +184,31 @@ static std::string RouteLabel(std::string_view path) {
   auto parts = Split(path, '/');
   if (path == "/healthz" || path == "/readyz" || path == "/metrics") return std::string(path);
   if (parts.size() < 3 || parts[1] != "v1") return "other";
-  static const std::set<std::string_view> kLeaves = {
-      "balance",       "statement",  "lots",          "invoices",          "profile",
-      "erasure",       "legal-hold", "trial-balance", "revenue",           "subscriptions",
-      "tasks",         "open-holds", "head",          "verify",            "accesses",
-      "plan",          "events",     "holds",         "recurring-revenue", "balances",
-      "export"};
+  static const std::set<std::string_view> kLeaves = {"balance",
+                                                     "statement",
+                                                     "lots",
+                                                     "invoices",
+                                                     "profile",
+                                                     "erasure",
+                                                     "legal-hold",
+                                                     "trial-balance",
+                                                     "revenue",
+                                                     "subscriptions",
+                                                     "tasks",
+                                                     "open-holds",
+                                                     "head",
+                                                     "verify",
+                                                     "accesses",
+                                                     "plan",
+                                                     "events",
+                                                     "holds",
+                                                     "recurring-revenue",
+                                                     "balances",
+                                                     "export"};
   if (parts.size() == 5 && (parts[2] == "accounts" || parts[2] == "subjects")) {
     if (!kLeaves.contains(parts[4])) return "other";  // the labels stay few
-    return "/v1/" + std::string(parts[2]) + (parts[2] == "accounts" ? "/{account}/" : "/{subject}/") +
-           std::string(parts[4]);
+    return "/v1/" + std::string(parts[2]) +
+           (parts[2] == "accounts" ? "/{account}/" : "/{subject}/") + std::string(parts[4]);
   }
   if (parts.size() == 4 && parts[2] == "invoices") return "/v1/invoices/{number}";
   if (parts.size() == 5 && parts[2] == "audit" && kLeaves.contains(parts[3])) {
@@ -205,8 +220,8 @@ static std::string RouteLabel(std::string_view path) {
                : "other";
   }
   if (parts.size() == 4 && parts[2] == "subjects") return "/v1/subjects/{subject}";
-  if (parts.size() == 4 && (parts[2] == "reports" || parts[2] == "audit" ||
-                            parts[2] == "retention")) {
+  if (parts.size() == 4 &&
+      (parts[2] == "reports" || parts[2] == "audit" || parts[2] == "retention")) {
     if (!kLeaves.contains(parts[3])) return "other";
     return "/v1/" + std::string(parts[2]) + "/" + std::string(parts[3]);
   }

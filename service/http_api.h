@@ -26,8 +26,8 @@ struct HttpRequest {
   std::string target;        // path and query: "/v1/accounts/a/balance?at_seq=3"
   std::string content_type;  // the Content-Type header, as sent
   std::string body;
-  std::string accept;         // the Accept header, as sent
-  std::string authorization;  // the Authorization header, as sent
+  std::string accept;                // the Accept header, as sent
+  std::string authorization;         // the Authorization header, as sent
   std::string idempotency_key = {};  // the Idempotency-Key header, as sent
 };
 
@@ -67,8 +67,7 @@ class HttpApi {
   std::optional<HttpResponse> Refuse(const HttpRequest& request, Permission needed,
                                      TokenInfo* caller) const;
   HttpResponse Route(const HttpRequest& request, const TokenInfo& caller,
-                     const std::vector<std::string>& path,
-                     std::string_view query) const;
+                     const std::vector<std::string>& path, std::string_view query) const;
   HttpResponse PostEvents(const HttpRequest& request) const;
   HttpResponse PostHold(const HttpRequest& request) const;
   HttpResponse GetBalance(const std::string& account, const std::string& query) const;

@@ -27,8 +27,8 @@ HttpResponse MethodNotAllowed(const char* allow) {
 
 }  // namespace
 
-HttpApi::HttpApi(Service& service, const TokenStore& tokens, RateLimiter& limiter,
-                 Metrics& metrics, AuditJobs* audits)
+HttpApi::HttpApi(Service& service, const TokenStore& tokens, RateLimiter& limiter, Metrics& metrics,
+                 AuditJobs* audits)
     : service_(service),
       tokens_(tokens),
       limiter_(limiter),
@@ -48,14 +48,16 @@ std::optional<HttpResponse> HttpApi::RouteAuditJobs(const HttpRequest& request,
   if (p.size() == 4) {
     if (method != "POST") return MethodNotAllowed("POST");
     if (verify) {
-      if (audits_ == nullptr) return Problem(404, "not-found", "this service runs no verifications");
+      if (audits_ == nullptr)
+        return Problem(404, "not-found", "this service runs no verifications");
       return Started("verify", audits_->Start());
     }
     return Started("export", exports_->Start());
   }
   if (method != "GET") return MethodNotAllowed("GET");
   if (p.size() == 5) {
-    return verify ? GetAuditJob(audits_, p[4], "checks") : GetAuditJob(exports_.get(), p[4], "export");
+    return verify ? GetAuditJob(audits_, p[4], "checks")
+                  : GetAuditJob(exports_.get(), p[4], "export");
   }
   if (verify) return std::nullopt;
   return GetExportFile(p[4], p[5]);
@@ -90,8 +92,8 @@ HttpResponse HttpApi::GetAuditJob(const AuditJobs* jobs, const std::string& id,
 // Writes the whole log to DATA/exports/<id>-<micros> (a restart numbers
 // jobs from 1 again; the instant keeps the directories apart).
 Result<AuditRun> HttpApi::Export(const std::string& id) const {
-  const std::string dir = service_.data_dir() + "/exports/" + id + "-" +
-                          std::to_string(service_.clock().NowMicros());
+  const std::string dir =
+      service_.data_dir() + "/exports/" + id + "-" + std::to_string(service_.clock().NowMicros());
   auto events = ExportLog(service_.ledger(), dir);
   if (!events.ok()) return events.status();
   Report report{{{"dir"}, {"events", Column::Kind::kInteger}, {"files"}},

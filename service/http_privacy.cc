@@ -20,9 +20,7 @@ HttpResponse MethodNotAllowed(const char* allow) {
   return wrong;
 }
 
-Json OrNull(int64_t micros) {
-  return micros == 0 ? Json() : Json::String(FormatTimestamp(micros));
-}
+Json OrNull(int64_t micros) { return micros == 0 ? Json() : Json::String(FormatTimestamp(micros)); }
 
 Json PrivacyJson(const std::string& subject, const AccountView& view) {
   const PrivacyView& p = view.privacy;
@@ -44,8 +42,7 @@ constexpr size_t kIdempotencyKeyBytesMax = 200;  // the event id stays under kTe
 // (the same key again is the same request; keys are one namespace for the
 // whole log, as event ids are), else one of the service's own. nullopt: the
 // key is not 1-200 printable ASCII characters.
-std::optional<std::string> OwnId(const char* kind, const HttpRequest& request,
-                                 Service& service) {
+std::optional<std::string> OwnId(const char* kind, const HttpRequest& request, Service& service) {
   const std::string& key = request.idempotency_key;
   if (key.empty()) return service.NewOwnId(std::string("http-") + kind);
   if (key.size() > kIdempotencyKeyBytesMax) return std::nullopt;
@@ -132,8 +129,9 @@ HttpResponse HttpApi::PostErasure(const HttpRequest& request, const std::string&
                                   const TokenInfo& caller) const {
   if (auto wrong = NeedsJson(request)) return *wrong;
   auto body = ReadStringMembers(request.body, {"purpose"}, {"purpose"});
-  if (!body.ok()) return Problem(400, "invalid-body", body.status().message(),
-                                 FieldNamedIn(body.status().message()));
+  if (!body.ok())
+    return Problem(400, "invalid-body", body.status().message(),
+                   FieldNamedIn(body.status().message()));
   const std::string& purpose = body->at("purpose");
   if (purpose != "profile" && purpose != "billing" && purpose != "all") {
     return Problem(400, "invalid-body", "purpose: profile, billing or all", "purpose");
@@ -176,8 +174,9 @@ HttpResponse HttpApi::PutLegalHold(const HttpRequest& request, const std::string
   if (place) {
     if (auto wrong = NeedsJson(request)) return *wrong;
     auto body = ReadStringMembers(request.body, {"reason"}, {"reason"});
-    if (!body.ok()) return Problem(400, "invalid-body", body.status().message(),
-                                   FieldNamedIn(body.status().message()));
+    if (!body.ok())
+      return Problem(400, "invalid-body", body.status().message(),
+                     FieldNamedIn(body.status().message()));
     reason = body->at("reason");
   } else {
     const std::string_view target(request.target);
@@ -199,8 +198,8 @@ HttpResponse HttpApi::PutLegalHold(const HttpRequest& request, const std::string
   Json data = Json::Object();
   data.Add("reason", Json::String(reason))
       .Add(place ? "placed_by" : "released_by", Json::String(CallerName(caller)));
-  auto outcome = service_.AppendOwn(*id, subject,
-                                    place ? "legal_hold_placed" : "legal_hold_released", data);
+  auto outcome =
+      service_.AppendOwn(*id, subject, place ? "legal_hold_placed" : "legal_hold_released", data);
   if (!outcome.ok()) return Unavailable(outcome.status());
   if (outcome->kind == AppendOutcome::Kind::kRejected) return Refused(*outcome, "legal-hold");
   Json json = PrivacyJson(subject, service_.ledger().Account(subject));

@@ -212,14 +212,14 @@ std::optional<ListRoute> ListRouteOf(const std::vector<std::string>& path) {
   if (path.size() == 3 && path[2] == "invoices") return AccountRoute("", "invoices");
   if (path.size() == 4 && path[2] == "reports") return ReportRoute(path[3]);
   if (path.size() == 4 && path[2] == "audit" && path[3] == "accesses") {
-    return ListRoute{[](const ProjectionStore& store, const ReadQuery& q) -> Result<Report> {
-                       auto subject = q.params.find("subject");
-                       auto rows = ReadAccesses(
-                           store, subject == q.params.end() ? "" : subject->second, q.range);
-                       return rows.ok() ? Result<Report>(AccessesTable(*rows))
-                                        : Wrap(rows.status());
-                     },
-                     {"subject"}};
+    return ListRoute{
+        [](const ProjectionStore& store, const ReadQuery& q) -> Result<Report> {
+          auto subject = q.params.find("subject");
+          auto rows =
+              ReadAccesses(store, subject == q.params.end() ? "" : subject->second, q.range);
+          return rows.ok() ? Result<Report>(AccessesTable(*rows)) : Wrap(rows.status());
+        },
+        {"subject"}};
   }
   if (path.size() == 5 && path[2] == "accounts" && !path[3].empty()) {
     return AccountRoute(path[3], path[4]);
@@ -296,9 +296,8 @@ HttpResponse HttpApi::GetInvoice(const std::string& number, const TokenInfo& cal
     // each read recorded before it is shown.
     auto identity = service_.IdentityOf(document->row.account, document->row.seq);
     if (!identity.ok()) return Unavailable(identity.status());
-    Status recorded = service_.RecordAccess(document->row.account,
-                                            CallerName(caller),
-                                            "billing", "GET /v1/invoices/" + number);
+    Status recorded = service_.RecordAccess(document->row.account, CallerName(caller), "billing",
+                                            "GET /v1/invoices/" + number);
     if (!recorded.ok()) return Unavailable(recorded);
     Json bill_to = Json::Object();
     for (const char* field : {"legal_name", "invoice_title", "tax_id", "billing_address"}) {

@@ -112,8 +112,8 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code error;
     response->body().open(output.file.c_str(), beast::file_mode::scan, error);
     if (error) {
-      return Write(Problem(503, "unavailable", "cannot read " + output.file + ": " +
-                                                   error.message()));
+      return Write(
+          Problem(503, "unavailable", "cannot read " + output.file + ": " + error.message()));
     }
     Head(output, *response);
     response->prepare_payload();

@@ -142,9 +142,9 @@ std::string CallerName(const TokenInfo& caller) {
   return "token:" + caller.name + " (" + caller.id + ")";
 }
 
-Result<std::map<std::string, std::string>> ReadStringMembers(std::string_view body,
-                                                             const std::set<std::string>& known,
-                                                             const std::set<std::string>& required) {
+Result<std::map<std::string, std::string>> ReadStringMembers(
+    std::string_view body, const std::set<std::string>& known,
+    const std::set<std::string>& required) {
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<capnp::JsonValue>();
   JsonReader reader(limits::kEventJsonBytesMax);

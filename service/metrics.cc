@@ -10,8 +10,8 @@ namespace {
 const std::vector<double> kSecondsBounds = {0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
                                             0.05,   0.1,    0.2,   0.5,   1,     2,    5};
 // Sizes: powers of two up to the largest group commit (limits.h).
-const std::vector<double> kCountBounds = {1,    2,    4,    8,     16,    32,    64,   128, 256,
-                                          512,  1024, 2048, 4096, 8192, 16384, 32768, 65536};
+const std::vector<double> kCountBounds = {1,   2,    4,    8,    16,   32,    64,    128,  256,
+                                          512, 1024, 2048, 4096, 8192, 16384, 32768, 65536};
 
 // A label value as the text format wants it: \, " and newline escaped.
 std::string Escape(const std::string& value) {
@@ -97,8 +97,7 @@ std::string Metrics::Render() const {
     for (const auto& [labels, histogram] : family.histograms) {
       for (size_t i = 0; i < histogram.bounds->size(); ++i) {
         out += Series(name + "_bucket", labels, "le=\"" + Number((*histogram.bounds)[i]) + "\"") +
-               " " +
-               std::to_string(histogram.buckets[i]) + "\n";
+               " " + std::to_string(histogram.buckets[i]) + "\n";
       }
       out += Series(name + "_bucket", labels, "le=\"+Inf\"") + " " +
              std::to_string(histogram.count) + "\n";

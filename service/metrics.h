@@ -25,8 +25,8 @@ class Metrics {
              uint64_t by = 1);
   // Records one observation in the histogram `name`: seconds, or (kCount)
   // a size such as the events of a group commit.
-  void Observe(const std::string& name, const std::string& help, const Labels& labels,
-               double value, Buckets buckets = Buckets::kSeconds);
+  void Observe(const std::string& name, const std::string& help, const Labels& labels, double value,
+               Buckets buckets = Buckets::kSeconds);
   // Sets the gauge `name` (values read at scrape time).
   void Set(const std::string& name, const std::string& help, const Labels& labels, double value);
 

@@ -1,9 +1,9 @@
 #include "service/service.h"
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <filesystem>
-
-#include <sodium.h>
 #include <mutex>
 
 #include "events/check.h"
@@ -229,8 +229,7 @@ Status Service::RecordAccess(const std::string& subject, const std::string& acce
   if (!outcome.ok()) return outcome.status();
   if (outcome->kind == AppendOutcome::Kind::kRejected) {
     return Status::Conflict("the read of " + subject +
-                                      "'s personal fields could not be recorded: " +
-                                      outcome->reason);
+                            "'s personal fields could not be recorded: " + outcome->reason);
   }
   return Status::Ok();
 }

@@ -8,9 +8,9 @@
 #include "events/timestamp.h"
 #include "ledger/journal.h"
 #include "ledger/personal.h"
-#include "reports/privacy.h"
 #include "projections/reports.h"
 #include "projections/statement.h"
+#include "reports/privacy.h"
 
 namespace tally::cli {
 

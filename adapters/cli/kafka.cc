@@ -19,8 +19,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int64_t kTickEveryMs = 1'000;     // ledger timers, when idle
-constexpr int64_t kCatchUpEveryMs = 5'000;  // projections, when idle
+constexpr int64_t kTickEveryMs = 1'000;      // ledger timers, when idle
+constexpr int64_t kCatchUpEveryMs = 5'000;   // projections, when idle
 constexpr int64_t kProgressEveryMs = 1'000;  // ServeHooks::on_progress (metrics)
 
 std::atomic<bool> g_stop{false};

@@ -53,9 +53,8 @@ Status TickUntilStopped(service::Service& service, const std::atomic<bool>& stop
 }
 
 // Kafka ingest and publishing beside the HTTP API, its lag in `metrics`.
-Status ServeKafka(service::Service& service, service::Metrics& metrics,
-                  const ServeOptions& options, const std::atomic<bool>& stop,
-                  const ServeLog& log) {
+Status ServeKafka(service::Service& service, service::Metrics& metrics, const ServeOptions& options,
+                  const std::atomic<bool>& stop, const ServeLog& log) {
   auto kafka = ConnectKafka(options, log);
   if (!kafka.ok()) return kafka.status();
   ServeHooks hooks;
@@ -90,8 +89,10 @@ int ServeHttp(const ServeOptions& options, const std::atomic<bool>& stop, Output
   if (!live.ok()) return Fail(live.status(), io);
   const ServeLog log(io, format, &clock);
   if (live->empty()) {
-    log.Warn("no API token yet; every /v1 request is refused until one is made: tally token "
-             "create --data " + options.data_dir + " --role operator --name NAME");
+    log.Warn(
+        "no API token yet; every /v1 request is refused until one is made: tally token "
+        "create --data " +
+        options.data_dir + " --role operator --name NAME");
   }
   service::RateLimiter limiter(options.rate_limit, 2 * options.rate_limit, &clock);
   service::AuditJobs audits(

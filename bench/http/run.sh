@@ -11,15 +11,9 @@ build=$(realpath "${1:-build}")
 seconds=${2:-10}
 here=$(dirname "$(realpath "$0")")
 tally=$build/adapters/cli/tally
-data=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-trap 'kill $serve_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$data"' EXIT
-
-token=$("$tally" token create --data "$data" --role operator --name bench 2>/dev/null)
-"$tally" serve --data "$data" --listen "127.0.0.1:$port" --no-kafka --rate-limit 0 \
-  2> "$data/serve.log" &
-serve_pid=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break; sleep 0.1; done
+# shellcheck source=../../scripts/test_server.sh
+source "$here/../../scripts/test_server.sh"
+start_test_server "$tally" bench
 
 python3 - "$port" "$token" <<'PY'
 import json, sys, urllib.request
@@ -47,16 +41,15 @@ summary() {  # wrk output -> requests/s, p50, p99, errors
 }
 for connections in 1 16 64; do
   threads=$((connections < 2 ? 1 : 2))
-  wrk -t$threads -c$connections -d${seconds}s --latency -s "$here/holds.lua" \
-    "http://127.0.0.1:$port" -- "$token" "h$connections" | summary "POST /v1/holds c=$connections" 1
+  wrk -t$threads -c$connections -d${seconds}s --latency -s "$here/load.lua" \
+    "http://127.0.0.1:$port" -- "$token" "h$connections" holds | summary "POST /v1/holds c=$connections" 1
 done
 for batch in 1 100 1000; do
-  wrk -t2 -c16 -d${seconds}s --latency -s "$here/events.lua" \
-    "http://127.0.0.1:$port" -- "$token" "e$batch" "$batch" | summary "POST /v1/events batch=$batch c=16" "$batch"
+  wrk -t2 -c16 -d${seconds}s --latency -s "$here/load.lua" \
+    "http://127.0.0.1:$port" -- "$token" "e$batch" events "$batch" | summary "POST /v1/events batch=$batch c=16" "$batch"
 done
 echo "head seq after the runs: $(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/readyz")"
-kill -TERM $serve_pid
-wait $serve_pid || true
+stop_test_server || true
 
 echo "append_bench (the ledger alone, pre-parsed events, durable):"
 "$build/bench/append_bench" \

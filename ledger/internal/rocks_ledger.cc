@@ -956,7 +956,9 @@ int64_t EffectiveTime(const LoggedEvent& event) {
 
 bool IsLedgerMade(const Event& event) { return internal::IsLedgerMade(event.reader().which()); }
 
-bool CountsInVersion(const Event& event) { return internal::CountsInVersion(event.reader().which()); }
+bool CountsInVersion(const Event& event) {
+  return internal::CountsInVersion(event.reader().which());
+}
 
 std::string HashHex(const Hash& hash) {
   char hex[kHashBytes * 2 + 1];

@@ -627,7 +627,8 @@ class HttpPrivacyTest : public HttpTest {
         R"({"email":{"plaintext":"alice@example.test"},"legal_name":{"plaintext":"Alice Ltd"},)"
         R"("tax_id":{"plaintext":"DE123456789"},"country":"DE"})");
     const std::string paid = testing::PaidTopUp("p1", "alice", "100", "EUR", "11.90", "1.90");
-    Reply appended = Send("POST", "/v1/events", opened + "\n" + paid + "\n", "application/x-ndjson");
+    Reply appended =
+        Send("POST", "/v1/events", opened + "\n" + paid + "\n", "application/x-ndjson");
     ASSERT_EQ(appended.status, 200) << appended.body;
     ASSERT_FALSE(Contains(appended.body, "rejected")) << appended.body;
   }
@@ -662,7 +663,8 @@ TEST_F(HttpPrivacyTest, PersonalFieldsAreShownOnlyToTheOperatorAndEveryReadIsRec
   EXPECT_TRUE(Contains(profile.body, R"("email":"alice@example.test")")) << profile.body;
   Reply invoice = Send("GET", "/v1/invoices/" + number);
   ASSERT_EQ(invoice.status, 200) << invoice.body;
-  EXPECT_TRUE(Contains(invoice.body, R"("bill_to":{"legal_name":"Alice Ltd","tax_id":"DE123456789"})"))
+  EXPECT_TRUE(
+      Contains(invoice.body, R"("bill_to":{"legal_name":"Alice Ltd","tax_id":"DE123456789"})"))
       << invoice.body;
   EXPECT_EQ(Send("GET", "/v1/accounts/alice/balance").body, version);
 
@@ -683,8 +685,8 @@ TEST_F(HttpPrivacyTest, PersonalFieldsAreShownOnlyToTheOperatorAndEveryReadIsRec
       << accesses.body;
   EXPECT_TRUE(Contains(accesses.body, R"("purpose":"all","via":"GET /v1/subjects/alice/profile"})"))
       << accesses.body;
-  EXPECT_TRUE(Contains(accesses.body,
-                       R"("purpose":"billing","via":"GET /v1/invoices/)" + number + R"("})"))
+  EXPECT_TRUE(
+      Contains(accesses.body, R"("purpose":"billing","via":"GET /v1/invoices/)" + number + R"("})"))
       << accesses.body;
   EXPECT_FALSE(Contains(accesses.body, "alice@example.test"));
   Reply none = Send("GET", "/v1/audit/accesses?subject=bob");
@@ -712,13 +714,13 @@ TEST_F(HttpPrivacyTest, ErasureAndLegalHoldsGoThroughTheOperatorApi) {
   ASSERT_EQ(Send("DELETE", "/v1/subjects/alice/legal-hold?reason=closed").status, 200);
 
   const uint64_t before = head();
-  for (const auto& [body, field] : std::vector<std::pair<std::string, std::string>>{
-           {R"({"purpose":"everything"})", "purpose"},
-           {R"({"purpose":"all","why":"x"})", "why"},
-           {R"({"purpose":7})", "purpose"},
-           {R"({})", "purpose"},
-           {R"([1])", "body"},
-           {R"({"purpose":"all")", ""}}) {
+  for (const auto& [body, field] :
+       std::vector<std::pair<std::string, std::string>>{{R"({"purpose":"everything"})", "purpose"},
+                                                        {R"({"purpose":"all","why":"x"})", "why"},
+                                                        {R"({"purpose":7})", "purpose"},
+                                                        {R"({})", "purpose"},
+                                                        {R"([1])", "body"},
+                                                        {R"({"purpose":"all")", ""}}) {
     Reply bad = Send("POST", "/v1/subjects/alice/erasure", body);
     EXPECT_EQ(bad.status, 400) << body << " " << bad.body;
     if (!field.empty()) {
@@ -730,8 +732,9 @@ TEST_F(HttpPrivacyTest, ErasureAndLegalHoldsGoThroughTheOperatorApi) {
   EXPECT_EQ(Send("GET", "/v1/subjects/alice/erasure").status, 405);
   EXPECT_EQ(head(), before);  // nothing of the bad requests was written
 
-  HttpRequest erase{"POST", "/v1/subjects/alice/erasure", "application/json",
-                    R"({"purpose":"all"})", "", "Bearer " + token_, "dsar-41"};
+  HttpRequest erase{
+      "POST", "/v1/subjects/alice/erasure", "application/json", R"({"purpose":"all"})",
+      "",     "Bearer " + token_,           "dsar-41"};
   HttpResponse first = api_->Handle(erase);
   ASSERT_EQ(first.status, 200) << first.body;
   EXPECT_TRUE(Contains(first.body, R"("shredded":[{"purpose":"profile","seq":)")) << first.body;

@@ -18,14 +18,9 @@ if ! python3 -c 'import schemathesis.cli' 2> /dev/null; then
   echo "SKIPPED: schemathesis is not installed (scripts/install-deps.sh installs it)"
   exit 0
 fi
-data=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-trap 'kill $serve_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$data"' EXIT
-token=$("$tally" token create --data "$data" --role operator --name openapi 2>/dev/null)
-"$tally" serve --data "$data" --listen "127.0.0.1:$port" --no-kafka --rate-limit 0 \
-  2> "$data/serve.log" &
-serve_pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break; sleep 0.1; done
+# shellcheck source=../../scripts/test_server.sh
+source "$(dirname "$0")/../../scripts/test_server.sh"
+start_test_server "$tally" openapi
 curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/x-ndjson' \
   --data-binary @"$(dirname "$spec")/../events/credits_granted.ndjson" \
   "http://127.0.0.1:$port/v1/events" > /dev/null
@@ -33,6 +28,5 @@ schemathesis run "$spec" --url "http://127.0.0.1:$port" -H "Authorization: Beare
   --checks all --exclude-checks positive_data_acceptance --max-examples 40 --seed 1 \
   --no-color 2>&1 | tail -40
 status=${PIPESTATUS[0]}
-kill -TERM $serve_pid
-wait $serve_pid
+stop_test_server  # a clean stop (exit 0) is part of the check
 exit "$status"
