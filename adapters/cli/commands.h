@@ -10,6 +10,7 @@
 #include "events/limits.h"
 #include "projections/log_range.h"
 #include "reports/report.h"
+#include "workload/workload.h"
 
 namespace tally::cli {
 
@@ -200,9 +201,15 @@ struct DemoOptions {
   bool keep = false;     // keep a temporary directory afterwards
   OutputFormat format = OutputFormat::kTable;
   MasterKeyFile master_key;  // none: DIR/master.key, made if missing
+  workload::WorkloadOptions workload;
+  int connections = 8;  // HTTP clients asking for holds
 };
 
-// tally demo: appends a small realistic day for a few accounts and prints balances.
+// tally demo: drives the generated month through a service (HTTP holds,
+// Kafka facts, operator erasure) and prints a report that checks itself.
 int RunDemo(const DemoOptions& options, Io io);
+
+// tally generate: the workload as NDJSON on `out` ("-": stdout).
+int RunGenerate(const workload::WorkloadOptions& options, const std::string& out, Io io);
 
 }  // namespace tally::cli
