@@ -7,10 +7,10 @@
 namespace tally::workload {
 namespace {
 
-std::string AccountId(int index) {
-  char id[32];
-  std::snprintf(id, sizeof(id), "acct-%05d", index + 1);
-  return id;
+std::string AccountId(const std::string& prefix, int index) {
+  char number[16];
+  std::snprintf(number, sizeof(number), "%05d", index + 1);
+  return prefix + number;
 }
 
 }  // namespace
@@ -21,7 +21,7 @@ Workload Generate(const WorkloadOptions& options) {
   internal::Rng seeds(options.seed);
   std::vector<WorkloadEvent> live;
   for (int i = 0; i < options.accounts; ++i) {
-    const std::string account = AccountId(i);
+    const std::string account = AccountId(options.account_prefix, i);
     internal::Rng rng(seeds.Next());
     const internal::Market& market = internal::MarketFor(rng);
     const internal::Persona persona = internal::PersonaFor(rng, i, options.accounts);
@@ -36,9 +36,11 @@ Workload Generate(const WorkloadOptions& options) {
   std::stable_sort(live.begin(), live.end(), [](const WorkloadEvent& a, const WorkloadEvent& b) {
     return a.at_micros < b.at_micros;
   });
-  out.imported_account = "acct-legacy-0001";
-  out.events = internal::ImportedHistory(out.imported_account, options.start_micros);
-  out.accounts.push_back(out.imported_account);
+  if (options.with_history) {
+    out.imported_account = options.account_prefix + "legacy-0001";
+    out.events = internal::ImportedHistory(out.imported_account, options.start_micros);
+    out.accounts.push_back(out.imported_account);
+  }
   std::move(live.begin(), live.end(), std::back_inserter(out.events));
   return out;
 }

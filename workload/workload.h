@@ -26,6 +26,11 @@ struct WorkloadOptions {
   // the same books. Live (false), each is decided when it is recorded:
   // `tally demo` moves its clock with the month.
   bool imported = false;
+  // Account ids are this and a number: another prefix, other accounts
+  // (`tally load` runs against a ledger that may hold earlier runs).
+  std::string account_prefix = "acct-";
+  // Without the account imported from an older system.
+  bool with_history = true;
 };
 
 // How a platform sends the event (the path `tally demo` drives it through).

@@ -9,6 +9,11 @@ struct DemoArgs {
   FormatFlags flags;
 };
 
+struct LoadArgs {
+  LoadOptions options;
+  FormatFlags flags;
+};
+
 struct GenerateArgs {
   workload::WorkloadOptions options;
   std::string out = "-";
@@ -27,6 +32,8 @@ void AddWorkloadOptions(CLI::App* command, workload::WorkloadOptions* options) {
 }
 
 }  // namespace
+
+void AddLoadCommand(CLI::App& app, CommandLine& cli);
 
 void AddDemoCommand(CLI::App& app, CommandLine& cli) {
   auto& args = cli.Keep<DemoArgs>();
@@ -59,6 +66,40 @@ void AddDemoCommand(CLI::App& app, CommandLine& cli) {
   generate->add_option("--out", gen.out, "file to write ('-': standard output)")
       ->capture_default_str();
   generate->callback([&] { cli.code = RunGenerate(gen.options, gen.out, cli.io); });
+  AddLoadCommand(app, cli);
+}
+
+void AddLoadCommand(CLI::App& app, CommandLine& cli) {
+  auto& args = cli.Keep<LoadArgs>();
+  auto* load = app.add_subcommand(
+      "load",
+      "Drive a running tally serve with the demo's workload at a chosen rate; report each second");
+  load->add_option("--url", args.options.url, "the service, http://HOST:PORT")->required();
+  load->add_option("--token", args.options.token, "an API token of the publisher role")->required();
+  load->add_option("--rate", args.options.rate, "events a second, holds included")
+      ->check(CLI::Range(0.1, 10'000'000.0))
+      ->capture_default_str();
+  load->add_option("--duration", args.options.duration_s, "seconds to run")
+      ->check(CLI::Range(1, 86'400))
+      ->capture_default_str();
+  load->add_option("--connections", args.options.connections,
+                   "HTTP connections (each account's events go in order on one)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  load->add_option("--kafka-brokers", args.options.kafka_brokers,
+                   "publish the facts to Kafka here (holds stay on HTTP)");
+  load->add_option("--topic", args.options.topic, "the events topic")->capture_default_str();
+  load->add_option("--seed", args.options.workload.seed,
+                   "random seed; account ids carry it, so a new seed makes new accounts")
+      ->capture_default_str();
+  load->add_option("--accounts", args.options.workload.accounts, "customer accounts")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  AddFormatFlags(load, &args.flags);
+  load->callback([&] {
+    args.options.format = args.flags.format();
+    cli.code = RunLoad(args.options, cli.io);
+  });
 }
 
 }  // namespace tally::cli

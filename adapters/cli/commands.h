@@ -209,6 +209,22 @@ struct DemoOptions {
 // Kafka facts, operator erasure) and prints a report that checks itself.
 int RunDemo(const DemoOptions& options, Io io);
 
+struct LoadOptions {
+  std::string url;     // http://HOST:PORT of a running tally serve
+  std::string token;   // a publisher's (or operator's) token
+  double rate = 1000;  // events a second, holds included
+  int duration_s = 10;
+  int connections = 16;
+  std::string kafka_brokers;  // set: facts to Kafka, holds still over HTTP
+  std::string topic = "tally.events";
+  workload::WorkloadOptions workload;
+  OutputFormat format = OutputFormat::kTable;
+};
+
+// tally load: the demo's workload against a running service at `rate`,
+// reported each second and at the end. kExitFailure if any request failed.
+int RunLoad(const LoadOptions& options, Io io);
+
 // tally generate: the workload as NDJSON on `out` ("-": stdout).
 int RunGenerate(const workload::WorkloadOptions& options, const std::string& out, Io io);
 

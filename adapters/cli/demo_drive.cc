@@ -1,12 +1,10 @@
 #include "adapters/cli/demo_drive.h"
 
-#include <capnp/message.h>
-
 #include <chrono>
 #include <thread>
 #include <unordered_map>
 
-#include "events/json_reader.h"
+#include "adapters/cli/reply_json.h"
 #include "events/limits.h"
 #include "reports/json.h"
 
@@ -23,19 +21,6 @@ constexpr auto kKafkaWait = std::chrono::seconds(60);
 double MillisSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
-}
-
-// The string member `name` of the JSON object `body`; empty if none.
-std::string StringMember(JsonReader& reader, const std::string& body, const std::string& name) {
-  capnp::MallocMessageBuilder message;
-  auto root = message.initRoot<capnp::JsonValue>();
-  if (!reader.Read(body, root).ok() || !root.isObject()) return "";
-  for (auto field : root.getObject()) {
-    if (std::string_view(field.getName().cStr()) == name && field.getValue().isString()) {
-      return field.getValue().getString().cStr();
-    }
-  }
-  return "";
 }
 
 struct HoldResult {

@@ -7,6 +7,7 @@
 
 #include "adapters/cli/demo.h"
 #include "adapters/cli/exit_codes.h"
+#include "adapters/cli/figures.h"
 #include "adapters/cli/support.h"
 #include "events/timestamp.h"
 #include "projections/reports.h"
@@ -21,19 +22,6 @@ struct Check {
   bool ok = false;
   std::string detail;
 };
-
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const size_t at = std::min(values.size() - 1, static_cast<size_t>(p * values.size()));
-  return values[at];
-}
-
-std::string Fixed(double value, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof(text), "%.*f", decimals, value);
-  return text;
-}
 
 // The accounts with the most events, most first.
 std::vector<std::string> Busiest(const workload::Workload& month, size_t n) {

@@ -585,6 +585,42 @@ TEST_F(CliTest, ServeRunsFromItsConfigFile) {
   EXPECT_NE(Read("serve.err").find("stopped cleanly"), std::string::npos) << Read("serve.err");
 }
 
+// tally load against a running service: a JSON line each second and a
+// summary, no failed request, books that pass audit verify afterwards; a
+// token the service refuses stops it with exit 2, saying so.
+TEST_F(CliTest, LoadDrivesARunningServiceAndReportsEachSecond) {
+  ASSERT_EQ(Tally("master-key new --out " + Path("k")).exit_code, 0);
+  ASSERT_EQ(Tally("token create " + Data() + " --role publisher --name load > " + Path("token"))
+                .exit_code,
+            0);
+  const std::string load = "$TALLY load --url http://127.0.0.1:$port --duration 3 --rate 200 ";
+  CliRun run =
+      Shell("$TALLY serve " + Data() +
+            " --listen 127.0.0.1:0 --no-kafka --rate-limit 0 "
+            "--master-key-file " +
+            Path("k") + " 2>" + Path("serve.err") +
+            " & pid=$!; for i in $(seq 100); do grep -q 'HTTP API on' " + Path("serve.err") +
+            " && break; sleep 0.1; done; port=$(sed -n 's/.*HTTP API on "
+            "127.0.0.1:\\([0-9]*\\);.*/\\1/p' " +
+            Path("serve.err") + "); " + load + "--json --token $(cat " + Path("token") + ") >" +
+            Path("load.json") + "; echo load=$?; " + load + "--token nope 2>" +
+            Path("refused.err") + " >/dev/null; echo refused=$?; kill -TERM $pid; wait $pid");
+  EXPECT_NE(run.out.find("load=0"), std::string::npos) << run.out << Read("serve.err");
+  EXPECT_NE(run.out.find("refused=2"), std::string::npos) << run.out;
+  EXPECT_NE(Read("refused.err").find("refused the token (HTTP 401"), std::string::npos)
+      << Read("refused.err");
+  const std::string lines = Read("load.json");
+  EXPECT_NE(lines.find(R"("second":1,)"), std::string::npos) << lines;
+  EXPECT_NE(lines.find(R"("errors":0,"summary":true)"), std::string::npos) << lines;
+  EXPECT_EQ(
+      lines.find(
+          R"("sent":0,"per_second":"0.0","holds":0,"hold_ms_p50":"0.000","hold_ms_p99":"0.000","refused":0,"errors":0,"summary")"),
+      std::string::npos)
+      << lines;
+  CliRun verify = Tally("audit verify " + Data());
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
 class CliPrivacyTest : public CliTest {
  protected:
   // Every file under the demo's ledger directory that holds `needle`.
