@@ -217,7 +217,8 @@ struct LoadOptions {
   int connections = 16;
   std::string kafka_brokers;  // set: facts to Kafka, holds still over HTTP
   std::string topic = "tally.events";
-  workload::WorkloadOptions workload;
+  // 200 accounts: their signups are the first 400 events, then tasks.
+  workload::WorkloadOptions workload = {.accounts = 200};
   OutputFormat format = OutputFormat::kTable;
 };
 
