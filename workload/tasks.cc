@@ -124,6 +124,9 @@ void AccountMonth::Erase() {
   }
   Add(erase_at_ - kMinute, Channel::kFact, "account_closed",
       Json::Object().Add("reason", Text("customer request")), "accounts");
+  // A replay of imported history is a record of what was done: the
+  // refused request is not in it.
+  if (persona_.legal_hold && options_.imported) return;
   Add(erase_at_, Channel::kOperator, "erasure_requested",
       Json::Object().Add("purpose", Text("all")).Add("requested_by", Text("dsar-portal")),
       "privacy");
