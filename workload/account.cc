@@ -69,6 +69,15 @@ std::vector<WorkloadEvent> AccountMonth::Make() {
       events_.begin(), events_.end(),
       [](const WorkloadEvent& a, const WorkloadEvent& b) { return a.at_micros < b.at_micros; });
   std::erase_if(events_, [&](const WorkloadEvent& e) { return e.at_micros >= end_; });
+  if (persona_.legal_hold) {
+    // The case closes a day after the window: the last event of all, so
+    // that every hold and expiry due by then is decided on every path.
+    Add(end_ + kDay, Channel::kOperator, "legal_hold_released",
+        Json::Object()
+            .Add("reason", Json::String("case closed"))
+            .Add("released_by", Json::String("legal:counsel-2")),
+        "compliance");
+  }
   return std::move(events_);
 }
 
@@ -90,7 +99,7 @@ void AccountMonth::Open() {
   data.Add("country", Json::String(market_.country))
       .Add("legal_entity", Json::String(market_.legal_entity));
   Add(opened_, Channel::kFact, "account_opened", std::move(data), "accounts");
-  const int64_t expires = opened_ + 7 * kDay;
+  const int64_t expires = CeilHour(opened_ + 7 * kDay);
   Add(opened_ + kSecond, Channel::kFact, "credits_granted",
       Json::Object()
           .Add("credits", Json::String(std::to_string(kPromoCredits)))

@@ -11,11 +11,15 @@ namespace {
 // Lots the model treats as gone this long before they expire: the ledger
 // decides at the time an event is recorded, which may be a little later.
 constexpr int64_t kExpiryMargin = 2 * kHour;
+constexpr int64_t kHoldSlack = 2 * kHour;
 
 Json Text(const std::string& text) { return Json::String(text); }
 
 }  // namespace
 
+// What the account can surely spend at `at`: lots not about to expire,
+// less every hold until two hours after it ends (a path may decide it up
+// to an hour late).
 int64_t AccountMonth::Available(int64_t at) {
   ReleaseUntil(at);
   int64_t total = 0;
@@ -23,6 +27,15 @@ int64_t AccountMonth::Available(int64_t at) {
     if (lot.starts <= at && at + kExpiryMargin < lot.expires) total += lot.centi;
   }
   for (const OpenTask& task : open_) total -= task.estimate;
+  return total;
+}
+
+// What the account has at most at `at`: every lot, none expired or held.
+int64_t AccountMonth::Ceiling(int64_t at) const {
+  int64_t total = 0;
+  for (const Lot& lot : lots_) {
+    if (lot.starts <= at) total += lot.centi;
+  }
   return total;
 }
 
@@ -40,15 +53,28 @@ void AccountMonth::Burn(int64_t at, int64_t centi) {
 }
 
 void AccountMonth::ReleaseUntil(int64_t at) {
-  std::vector<OpenTask> still;
-  for (const OpenTask& task : open_) {
-    if (task.releases <= at) {
+  for (OpenTask& task : open_) {
+    if (task.releases <= at && !task.burned) {
       Burn(task.releases, task.cost);
-    } else {
-      still.push_back(task);
+      task.burned = true;
     }
   }
-  open_ = std::move(still);
+  std::erase_if(open_, [&](const OpenTask& task) { return task.releases + kHoldSlack <= at; });
+}
+
+// A refund claws its credits back only if they are surely there when it
+// is decided; otherwise the customer spent them and there is no refund.
+void AccountMonth::SettleRefunds(int64_t until) {
+  std::vector<PendingRefund> later;
+  for (PendingRefund& refund : refunds_) {
+    if (refund.at > until) {
+      later.push_back(std::move(refund));
+    } else if (Available(refund.at) >= refund.credits * 100) {
+      Add(refund.at, Channel::kFact, "refund_issued", std::move(refund.data), "payments");
+      Burn(refund.at, refund.credits * 100);
+    }
+  }
+  refunds_ = std::move(later);
 }
 
 void AccountMonth::TopUp(int64_t at, int64_t credits) {
@@ -94,8 +120,7 @@ void AccountMonth::TopUp(int64_t at, int64_t credits) {
     if (tax > 0) refund.Add("tax", MoneyJson(market_, tax / 2));
     refund.Add("credits", Text(std::to_string(credits / 2)))
         .Add("reason", Text("withdrawal within 14 days, credits unused"));
-    Add(at + kHour, Channel::kFact, "refund_issued", std::move(refund), "payments");
-    Burn(at + kHour, (credits / 2) * 100);
+    refunds_.push_back({at + kHour, credits / 2, std::move(refund)});
   }
 }
 

@@ -43,7 +43,7 @@ Json AccountMonth::Period(int64_t from, int64_t credits, int64_t price,
 void AccountMonth::Subscribe() {
   const Plan* plan = rng_.Chance(700) ? &kBasic : &kPro;
   const std::string id = "sub-" + account_;
-  const int64_t start = opened_ + rng_.Between(kMinute, 2 * kHour);
+  const int64_t start = CeilHour(opened_ + rng_.Between(kMinute, 2 * kHour));
   int n = 1;
   auto reference = [&] { return "in_" + id + "-" + std::to_string(n); };
   Add(start, Channel::kFact, "subscription_started",

@@ -34,6 +34,7 @@ void AccountMonth::RunTasks() {
   for (int64_t& at : times) at = rng_.Between(from, until - 1);
   std::sort(times.begin(), times.end());
   for (int64_t at : times) Task(at);
+  SettleRefunds(INT64_MAX);
 }
 
 void AccountMonth::Task(int64_t at) {
@@ -50,12 +51,17 @@ void AccountMonth::Task(int64_t at) {
         "gen-api");
     Burn(at, 25);
   }
+  SettleRefunds(at);
+  // Room for a cost over the estimate and an upscale after it: a hold the
+  // model lets through is accepted whenever a path decides it.
+  const int64_t needed = model.estimate_centi * 3 / 2 + 500;
   const int64_t available = Available(at);
   bool refused = false;
-  if (available < model.estimate_centi &&
-      !TopUpFor(at, model.estimate_centi - std::max<int64_t>(available, 0))) {
-    if (!rng_.Chance(100)) return;  // the platform does not even ask
-    refused = true;                 // it asks; the ledger says no
+  if (available < needed && !TopUpFor(at, needed - std::max<int64_t>(available, 0))) {
+    // Now and then the platform asks anyway, where the account surely
+    // cannot pay: the ledger says no on every path.
+    if (Ceiling(at) >= model.estimate_centi || !rng_.Chance(500)) return;
+    refused = true;
   }
   Add(at, Channel::kHold, "task_submitted",
       Json::Object()

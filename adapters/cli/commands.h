@@ -174,6 +174,7 @@ struct ServeOptions {
   int64_t status_every_ms = 10'000;  // a status line this often
   int64_t exit_when_idle_ms = 0;     // stop after this long with nothing to do; 0: never
   int partitions = 4;                // of the events topics of the mock cluster
+  int fetch_wait_max_ms = 50;        // KafkaIngestOptions::fetch_wait_max_ms
   std::string listen;                // HOST:PORT of the HTTP API; empty: none
   bool kafka = true;                 // false: HTTP only (needs `listen`)
   double rate_limit = limits::kHttpTokenRequestsPerSecond;  // per token; 0: none

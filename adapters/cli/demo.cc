@@ -92,6 +92,7 @@ Status DriveThroughService(const std::string& ledger_dir, const MasterKeyFile& m
   serve.data_dir = ledger_dir;
   serve.partitions = 1;  // the barrier of each hour reads one stored offset
   serve.status_every_ms = INT64_MAX;
+  serve.fetch_wait_max_ms = 2;  // each hour waits for its facts: take them at once
   auto running = StartService(ledger_dir, master_key, serve, options.workload.start_micros, run);
   if (!running.ok()) return running.status();
   RunningService& s = **running;

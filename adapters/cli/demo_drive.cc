@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "adapters/cli/reply_json.h"
 #include "events/limits.h"
@@ -47,11 +48,11 @@ class MonthDriver {
   Status Operate(const WorkloadEvent& event);
   Status Holds(const std::vector<const WorkloadEvent*>& holds);
   Status Tick();
+  bool Runs(const WorkloadEvent& event);
 
   DriveTargets t_;
   std::vector<std::unique_ptr<service::HttpClient>> clients_;
   std::unordered_map<std::string, bool> decided_;  // task id: accepted
-  std::vector<const WorkloadEvent*> waiting_;      // outcomes of holds not yet decided
   uint64_t published_ = 0;
   DriveTotals totals_;
 };
@@ -77,35 +78,46 @@ Status MonthDriver::Tick() {
   return ticked.ok() ? Status::Ok() : ticked.status();
 }
 
-// Kafka facts, then the operator's calls, then the holds of one hour.
+// One hour, recorded just before its end (expiries fall on whole hours,
+// so each event meets the timers it would meet at its own time). In
+// rounds: each account's facts up to its next hold through Kafka, then the
+// operator's calls, then those holds over HTTP; so every account's events
+// are decided in their own order.
 Status MonthDriver::Step(int64_t step_end, std::vector<const WorkloadEvent*> events) {
-  t_.clock->Set(step_end);
+  t_.clock->Set(step_end - 1);
   if (Status status = Tick(); !status.ok()) return status;
-  std::vector<const WorkloadEvent*> facts, holds, operations;
-  std::vector<const WorkloadEvent*> later;
-  auto sort_fact = [&](const WorkloadEvent* event) {
-    if (event->task_id.empty()) return facts.push_back(event);
-    auto decided = decided_.find(event->task_id);
-    if (decided == decided_.end()) return later.push_back(event);
-    if (decided->second) return facts.push_back(event);
-    ++totals_.not_sent;  // the task never ran
-  };
-  for (const WorkloadEvent* event : waiting_) sort_fact(event);
-  for (const WorkloadEvent* event : events) {
-    if (event->channel == Channel::kHold) {
-      holds.push_back(event);
-    } else if (event->channel == Channel::kOperator) {
-      operations.push_back(event);
-    } else {
-      sort_fact(event);
+  while (!events.empty()) {
+    std::vector<const WorkloadEvent*> facts, holds, operations, rest;
+    std::unordered_set<std::string> waiting;  // accounts with a hold this round
+    for (const WorkloadEvent* event : events) {
+      if (waiting.count(event->account) > 0) {
+        rest.push_back(event);
+      } else if (event->channel == Channel::kHold) {
+        holds.push_back(event);
+        waiting.insert(event->account);
+      } else if (event->channel == Channel::kOperator) {
+        operations.push_back(event);
+      } else if (Runs(*event)) {
+        facts.push_back(event);
+      }
     }
+    if (Status status = Publish(facts); !status.ok()) return status;
+    for (const WorkloadEvent* event : operations) {
+      if (Status status = Operate(*event); !status.ok()) return status;
+    }
+    if (Status status = Holds(holds); !status.ok()) return status;
+    events = std::move(rest);
   }
-  waiting_ = std::move(later);
-  if (Status status = Publish(facts); !status.ok()) return status;
-  for (const WorkloadEvent* event : operations) {
-    if (Status status = Operate(*event); !status.ok()) return status;
-  }
-  return Holds(holds);
+  return Status::Ok();
+}
+
+// False for the outcome of a task whose hold was refused: it never ran.
+bool MonthDriver::Runs(const WorkloadEvent& event) {
+  if (event.task_id.empty()) return true;
+  auto decided = decided_.find(event.task_id);
+  if (decided == decided_.end() || decided->second) return true;
+  ++totals_.not_sent;
+  return false;
 }
 
 // Publishes `facts` and waits until the service has taken all of them.
@@ -141,6 +153,9 @@ Status MonthDriver::Operate(const WorkloadEvent& event) {
     reply = client.Send("PUT", path + "/legal-hold",
                         Encode(Json::Object().Add("reason", Json::String("litigation hold"))),
                         "application/json", event.id);
+  } else if (event.type == "legal_hold_released") {
+    reply = client.Send("DELETE", path + "/legal-hold?reason=case-closed", "", "application/json",
+                        event.id);
   } else if (event.type == "erasure_requested") {
     reply = client.Send("POST", path + "/erasure",
                         Encode(Json::Object().Add("purpose", Json::String("all"))),
@@ -203,10 +218,10 @@ Status MonthDriver::Holds(const std::vector<const WorkloadEvent*>& holds) {
   return Status::Ok();
 }
 
-// The outcomes still waiting, then a day on: every hold left open times out.
+// A day after the window (or the last step, if later): every hold left
+// open has timed out.
 Status MonthDriver::Finish(int64_t end) {
-  if (Status status = Step(end, {}); !status.ok()) return status;
-  t_.clock->Set(end + 24 * kStepMicros);
+  t_.clock->Set(std::max(t_.clock->NowMicros(), end + 24 * kStepMicros));
   if (Status status = Tick(); !status.ok()) return status;
   return t_.service->CatchUp();
 }
@@ -226,8 +241,8 @@ Result<DriveTotals> DriveMonth(const workload::Workload& workload, const DriveTa
   progress(done);
   size_t next = 0;
   const int64_t begin = live.empty() ? workload.end_micros : live.front()->at_micros;
-  for (int64_t step = begin - begin % kStepMicros; step < workload.end_micros;
-       step += kStepMicros) {
+  const int64_t last = live.empty() ? begin : live.back()->at_micros;
+  for (int64_t step = begin - begin % kStepMicros; step <= last; step += kStepMicros) {
     std::vector<const WorkloadEvent*> events;
     while (next < live.size() && live[next]->at_micros < step + kStepMicros) {
       events.push_back(live[next++]);

@@ -2,10 +2,13 @@
 // way a platform would: history imported over HTTP first; then, one
 // simulated hour at a time, the facts through Kafka, erasure and legal
 // holds through the operator's routes, and every task's hold over HTTP,
-// answered synchronously. A task the ledger refused never runs: its
-// outcome is not sent. The clock is the month's: each hour's events are
-// recorded at its end, after the ledger's timers (expiries, holds that
-// timed out) up to then.
+// answered synchronously; in rounds within the hour, so that each
+// account's events are decided in their own order. A task the ledger
+// refused never runs: its outcome is not sent. The clock is the month's:
+// each hour's events are recorded just before its end, after the ledger's
+// timers up to then (expiries fall on whole hours, so an event meets the
+// same ones it would at its own time, and the books equal those of
+// `tally generate --imported` appended; docs/demo.md).
 #pragma once
 
 #include <cstdint>

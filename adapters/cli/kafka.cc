@@ -178,6 +178,7 @@ Result<ServeTotals> Serve(Ledger& ledger, const ServeOptions& options, const Kaf
   in.topics = options.topics;
   in.group_id = options.group_id;
   in.instance_id = options.instance_id;
+  in.fetch_wait_max_ms = options.fetch_wait_max_ms;
   auto ingest = KafkaIngest::Create(ledger, in);
   if (!ingest.ok()) return ingest.status();
   KafkaPublisherOptions out;

@@ -363,7 +363,7 @@ Result<std::unique_ptr<KafkaIngest>> KafkaIngest::Create(Ledger& ledger,
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
-      {"fetch.wait.max.ms", "50"}};
+      {"fetch.wait.max.ms", std::to_string(options.fetch_wait_max_ms)}};
   if (!options.instance_id.empty()) settings.emplace_back("group.instance.id", options.instance_id);
   auto consumer = kafka_internal::NewClient(RD_KAFKA_CONSUMER, settings,
                                             {.opaque = impl.get(),

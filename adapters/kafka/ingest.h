@@ -50,6 +50,9 @@ struct KafkaIngestOptions {
   int session_timeout_ms = 10'000;   // a silent member loses its partitions after this
   size_t batch_messages_max = 4096;  // polled per append
   int poll_timeout_ms = 100;         // wait for the first message of a batch
+  // How long a broker holds a fetch while it has nothing new: lower answers
+  // a message sooner after it is produced, at the cost of more fetches when idle.
+  int fetch_wait_max_ms = 50;
   // The identity of the cluster `brokers` belong to, stored with every
   // offset so that offsets are only used on the cluster they came from.
   // Empty: the cluster id the brokers report (rd_kafka_clusterid). An

@@ -101,7 +101,8 @@ TEST_F(CliTest, MissingInputFileIsInvalidInput) {
 
 // The demo drives a generated month through the service and its books
 // check themselves; the same seed gives the same books, run after run
-// (the log's order of concurrent holds may differ, the figures may not).
+// (the log's order of concurrent holds may differ, the figures may not),
+// and the same books as the workload appended with tally append.
 TEST_F(CliTest, DemoBooksCheckThemselvesAndTheSameSeedGivesTheSameBooks) {
   const std::string small = "demo --accounts 30 --days 3 --seed 7";
   CliRun demo = Tally(small);
@@ -120,6 +121,19 @@ TEST_F(CliTest, DemoBooksCheckThemselvesAndTheSameSeedGivesTheSameBooks) {
   EXPECT_EQ(Tally("revenue --data " + Path("d1/ledger") + " --csv").out,
             Tally("revenue --data " + Path("d2/ledger") + " --csv").out);
   EXPECT_GT(first.out.size(), 1000u);
+  // The same workload appended as imported history (decided at each
+  // event's own time, no Kafka, no HTTP) leaves the same books.
+  ASSERT_EQ(Tally("generate --accounts 30 --days 3 --seed 7 --imported --out " + Path("w.ndjson"))
+                .exit_code,
+            0);
+  CliRun append = Tally("append --data " + Path("replayed") + " --master-key-file " +
+                        Path("d1/master.key") + " " + Path("w.ndjson"));
+  ASSERT_EQ(append.exit_code, 0) << append.out << append.err;
+  for (const std::string report : {"trial-balance", "balance", "revenue"}) {
+    EXPECT_EQ(Tally(report + " --data " + Path("d1/ledger") + " --csv").out,
+              Tally(report + " --data " + Path("replayed") + " --csv").out)
+        << report;
+  }
   // A directory that already holds a ledger is refused, not mixed into.
   CliRun again = Tally(small + " --data " + Path("d1"));
   EXPECT_EQ(again.exit_code, 3);

@@ -44,6 +44,12 @@ class AccountMonth {
     int64_t releases = 0;
     int64_t estimate = 0;
     int64_t cost = 0;  // burned when it releases; 0 if it failed or timed out
+    bool burned = false;
+  };
+  struct PendingRefund {  // decided once the month reaches it
+    int64_t at = 0;
+    int64_t credits = 0;
+    Json data;
   };
 
   void Open();
@@ -63,6 +69,8 @@ class AccountMonth {
            const std::string& producer, const std::string& task_id = "");
   std::string NextId(const char* kind);
   int64_t Available(int64_t at);
+  int64_t Ceiling(int64_t at) const;
+  void SettleRefunds(int64_t until);
   void Burn(int64_t at, int64_t centi);
   void ReleaseUntil(int64_t at);
 
@@ -79,6 +87,7 @@ class AccountMonth {
   int64_t erase_at_ = 0;  // when it asks for erasure (persona.erasure)
   std::vector<Lot> lots_;
   std::vector<OpenTask> open_;
+  std::vector<PendingRefund> refunds_;
   std::vector<WorkloadEvent> events_;
 };
 

@@ -14,6 +14,11 @@ inline constexpr int64_t kMinute = 60 * kSecond;
 inline constexpr int64_t kHour = 60 * kMinute;
 inline constexpr int64_t kDay = 24 * kHour;
 
+// The first whole hour at or after `micros` (> 0). Expiries fall on whole
+// hours: `tally demo` records each hour's events just before its end, so
+// an expiry inside an hour would find them on its other side.
+inline int64_t CeilHour(int64_t micros) { return (micros + kHour - 1) / kHour * kHour; }
+
 // splitmix64: the same numbers on every platform and standard library
 // (std::uniform_int_distribution is not specified bit for bit).
 class Rng {
