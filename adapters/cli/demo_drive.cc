@@ -64,7 +64,8 @@ Status MonthDriver::Import(const std::vector<const WorkloadEvent*>& history) {
     for (size_t i = from; i < to; ++i) body += history[i]->json + "\n";
     auto reply = clients_[0]->Send("POST", "/v1/events", body, "application/x-ndjson");
     if (!reply.ok()) return reply.status();
-    if (reply->status != 200) {
+    JsonReader reader(limits::kHttpBodyBytesMax);
+    if (reply->status != 200 || CountOutcomes(reader, reply->body, "rejected") > 0) {
       return Status::Unavailable("importing the history: HTTP " + std::to_string(reply->status) +
                                  ": " + reply->body);
     }
@@ -136,7 +137,7 @@ Status MonthDriver::Publish(const std::vector<const WorkloadEvent*>& facts) {
     if (!stored.ok()) return stored.status();
     if (*stored && static_cast<uint64_t>((*stored)->next_offset) >= published_) break;
     if (std::chrono::steady_clock::now() > deadline) {
-      return Status::Unavailable("the service took no message from Kafka for 60 s");
+      return Status::Unavailable("Kafka did not bring the service this hour's facts within 60 s");
     }
     std::this_thread::sleep_for(std::chrono::microseconds(500));
   }

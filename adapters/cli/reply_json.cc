@@ -50,4 +50,22 @@ std::string FirstOutcome(JsonReader& reader, const std::string& body) {
   return outcome.getString().cStr();
 }
 
+size_t CountOutcomes(JsonReader& reader, const std::string& body, const std::string& outcome) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<capnp::JsonValue>();
+  capnp::JsonValue::Reader outcomes, value;
+  if (!reader.Read(body, root).ok() || !Member(root.asReader(), "outcomes", &outcomes) ||
+      !outcomes.isArray()) {
+    return 0;
+  }
+  size_t count = 0;
+  for (auto item : outcomes.getArray()) {
+    if (Member(item, "outcome", &value) && value.isString() &&
+        std::string_view(value.getString().cStr()) == outcome) {
+      ++count;
+    }
+  }
+  return count;
+}
+
 }  // namespace tally::cli
