@@ -10,6 +10,7 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -48,6 +49,11 @@ class Load {
 
   void Run(const std::vector<const WorkloadEvent*>& events, Io io);
   const Window& total() const { return total_; }
+  // The first 401 or 403 the service answered; empty if none.
+  std::string refusal() {
+    std::lock_guard lock(mutex_);
+    return refusal_;
+  }
   double seconds() const { return seconds_; }
 
  private:
@@ -77,12 +83,6 @@ class Load {
   std::atomic<bool> refused_{false};  // the token was refused: every lane stops
   std::string refusal_;               // the first such answer (under mutex_)
   double seconds_ = 0;
-
- public:
-  std::string refusal() {
-    std::lock_guard lock(mutex_);
-    return refusal_;
-  }
 };
 
 void Load::Send(service::HttpClient& client, JsonReader& reader, const WorkloadEvent& event,
@@ -146,7 +146,11 @@ int64_t MetricValue(const std::string& page, const std::string& name) {
   std::istringstream lines(page);
   std::string line;
   while (std::getline(lines, line)) {
-    if (line.rfind(name + " ", 0) == 0) return std::llround(std::stod(line.substr(name.size())));
+    if (line.rfind(name + " ", 0) != 0) continue;
+    const char* text = line.c_str() + name.size();
+    char* end = nullptr;
+    const double value = std::strtod(text, &end);
+    return end != text && std::isfinite(value) ? std::llround(value) : -1;
   }
   return -1;
 }
