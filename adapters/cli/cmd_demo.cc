@@ -1,4 +1,4 @@
-// The command lines of `tally demo` and `tally generate`.
+// The command lines of `tally demo`, `tally generate` and `tally load`.
 #include "adapters/cli/cmd.h"
 
 namespace tally::cli {
