@@ -11,7 +11,7 @@ struct DemoArgs {
 
 struct LoadArgs {
   LoadOptions options;
-  FormatFlags flags;
+  bool json = false;
 };
 
 struct GenerateArgs {
@@ -95,9 +95,10 @@ void AddLoadCommand(CLI::App& app, CommandLine& cli) {
   load->add_option("--accounts", args.options.workload.accounts, "customer accounts")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
-  AddFormatFlags(load, &args.flags);
+  load->add_flag("--json", args.json,
+                 "a JSON line each second and a summary line, instead of a table");
   load->callback([&] {
-    args.options.format = args.flags.format();
+    args.options.format = args.json ? OutputFormat::kJson : OutputFormat::kTable;
     cli.code = RunLoad(args.options, cli.io);
   });
 }
