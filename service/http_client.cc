@@ -70,7 +70,11 @@ Result<HttpEndpoint> ParseHttpUrl(const std::string& url) {
   if (*end != '\0' || value == 0 || value > 65535) {
     return Status::InvalidArgument("--url: \"" + port + "\" is not a port");
   }
-  return HttpEndpoint{rest.substr(0, colon), static_cast<uint16_t>(value)};
+  std::string host = rest.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return HttpEndpoint{host, static_cast<uint16_t>(value)};
 }
 
 HttpClient::HttpClient(HttpEndpoint endpoint, std::string token) : impl_(std::make_unique<Impl>()) {

@@ -22,7 +22,8 @@ struct HttpEndpoint {
   uint16_t port = 0;
 };
 
-// "http://HOST:PORT" (a path after it is ignored); InvalidArgument otherwise.
+// "http://HOST:PORT" or "http://[IPV6]:PORT" (a path after it is ignored);
+// InvalidArgument otherwise.
 Result<HttpEndpoint> ParseHttpUrl(const std::string& url);
 
 class HttpClient {

@@ -13,8 +13,6 @@ namespace {
 constexpr int64_t kExpiryMargin = 2 * kHour;
 constexpr int64_t kHoldSlack = 2 * kHour;
 
-Json Text(const std::string& text) { return Json::String(text); }
-
 }  // namespace
 
 // What the account can surely spend at `at`: lots not about to expire,

@@ -20,8 +20,6 @@ int64_t Midnight(int year, int month, int day) {
   return (static_cast<int64_t>(era) * 146097 + doe - 719468) * kDay;
 }
 
-Json Text(const std::string& text) { return Json::String(text); }
-
 }  // namespace
 
 std::vector<WorkloadEvent> ImportedHistory(const std::string& account, int64_t until_micros) {

@@ -17,8 +17,6 @@ struct Plan {
 constexpr Plan kBasic = {"basic-monthly", 1000, 10};
 constexpr Plan kPro = {"pro-monthly", 4000, 20};
 
-Json Text(const std::string& text) { return Json::String(text); }
-
 }  // namespace
 
 int64_t AccountMonth::PlanPrice(int64_t credits, int discount_percent) const {
@@ -104,6 +102,7 @@ void AccountMonth::Upgrade(const std::string& id, int64_t at, int64_t period_end
   const int64_t left = period_end - at;
   const int64_t price = PlanPrice(kPro.credits, kPro.discount_percent) -
                         PlanPrice(kBasic.credits, kBasic.discount_percent);
+  // The part of the period left, rounded down (toward the customer).
   const int64_t proration = price * left / kPeriod;
   const int64_t credits = (kPro.credits - kBasic.credits) * left / kPeriod;
   const int64_t tax = TaxIncluded(proration, market_.tax_permille);

@@ -18,8 +18,6 @@ constexpr Model kImageModels[] = {
     {"image-sd", 400, 4, 20}, {"image-xl", 800, 8, 40}, {"image-xl-2k", 1200, 12, 60}};
 constexpr Model kVideoModels[] = {{"video-5s", 15000, 60, 240}, {"video-10s", 30000, 120, 420}};
 
-Json Text(const std::string& text) { return Json::String(text); }
-
 }  // namespace
 
 void AccountMonth::RunTasks() {

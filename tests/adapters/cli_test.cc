@@ -156,6 +156,13 @@ TEST_F(CliTest, GenerateWritesTheSameWorkloadForTheSameSeed) {
   EXPECT_NE(append.out.find("duplicate 0, rejected 0"), std::string::npos) << append.out;
   EXPECT_EQ(Tally("audit verify " + Data()).exit_code, 0);
   EXPECT_EQ(Tally("generate --accounts 0").exit_code, 2);
+  // Written whole or not at all: where OUT cannot be replaced (a
+  // directory), nothing is left behind.
+  std::filesystem::create_directories(Path("taken"));
+  CliRun taken = Tally("generate --accounts 5 --days 1 --out " + Path("taken"));
+  EXPECT_EQ(taken.exit_code, 1);
+  EXPECT_NE(taken.err.find("cannot rename"), std::string::npos) << taken.err;
+  EXPECT_FALSE(std::filesystem::exists(Path("taken.partial")));
 }
 
 TEST_F(CliTest, JournalShowsBalancedPostings) {

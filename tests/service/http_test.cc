@@ -19,6 +19,7 @@
 #include "adapters/cli/commands.h"
 #include "ledger/clock.h"
 #include "ledger/export.h"
+#include "service/http_client.h"
 #include "service/http_server.h"
 #include "tests/ledger/ledger_fixture.h"
 #include "tests/temp_dir.h"
@@ -795,6 +796,25 @@ TEST_F(HttpPrivacyTest, AnExportIsWrittenDownloadedAndVerifiesOffline) {
   token_ = TokenFor("books", Role::kFinance);
   EXPECT_EQ(Send("POST", "/v1/audit/export", "{}").status, 403);
   EXPECT_EQ(Send("GET", "/v1/audit/export/export-1/records").status, 403);
+}
+
+// The client `tally demo` and `tally load` use: URLs that are not
+// http://HOST:PORT are refused, naming the flag.
+TEST(HttpClientTest, UrlsAreHttpHostAndPort) {
+  auto plain = ParseHttpUrl("http://127.0.0.1:8080");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->host, "127.0.0.1");
+  EXPECT_EQ(plain->port, 8080);
+  auto v6 = ParseHttpUrl("http://[::1]:9/ignored/path");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 9);
+  for (const char* bad : {"127.0.0.1:8080", "https://h:1", "http://h", "http://h:", "http://:80",
+                          "http://h:0", "http://h:65536", "http://h:8x"}) {
+    auto parsed = ParseHttpUrl(bad);
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_NE(parsed.status().ToString().find("--url"), std::string::npos) << bad;
+  }
 }
 
 }  // namespace

@@ -60,6 +60,7 @@ std::string FormatCenti(int64_t centi);
 int64_t TaxIncluded(int64_t gross, int permille);
 
 Json MoneyJson(const Market& market, int64_t minor);
+inline Json Text(const std::string& text) { return Json::String(text); }
 
 // A producer event's envelope around `data`.
 Json Envelope(const std::string& id, const std::string& account, int64_t at_micros,
