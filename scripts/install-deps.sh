@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config ccache
   librocksdb-dev librdkafka-dev capnproto libcapnp-dev libboost-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   libsimdjson-dev libtomlplusplus-dev
