@@ -46,9 +46,9 @@ std::string HashHex(const Hash& hash);
 
 // One group commit, for metrics (LedgerOptions::on_group_commit).
 struct GroupCommit {
-  size_t events = 0;       // sent by the group's appenders
-  size_t appenders = 0;    // callers of Append whose events it wrote
-  double seconds = 0;      // the synced write and the high-water mark
+  size_t events = 0;     // sent by the group's appenders
+  size_t appenders = 0;  // callers of Append whose events it wrote
+  double seconds = 0;    // the synced write and the high-water mark
   bool ok = true;
 };
 
@@ -267,6 +267,13 @@ class Log {
   // event at that seq. Then Corruption naming the lost seqs and what to do
   // (docs/ledger.md, "Lost history"). A Ledger does not open in that case.
   virtual Status CheckHistory() const = 0;
+
+  // The named accounts' balances, lots and holds at the head. A Ledger
+  // answers from its state; a log opened for reading replays itself into a
+  // scratch state first (time grows with the log), so it answers beside a
+  // running writer.
+  virtual Result<std::vector<AccountView>> AccountsAtHead(
+      const std::vector<std::string>& accounts) const = 0;
 
  protected:
   Log() = default;

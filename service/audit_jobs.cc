@@ -9,7 +9,11 @@ namespace tally::service {
 
 AuditJobs::AuditJobs(Verifier verify, const Clock* clock)
     : AuditJobs(
-          "verify", [verify = std::move(verify)](const std::string&) { return verify(); }, clock) {}
+          "verify",
+          [verify = std::move(verify)](const std::string&, const AuditProgress& progress) {
+            return verify(progress);
+          },
+          clock) {}
 
 AuditJobs::AuditJobs(std::string kind, AuditTask task, const Clock* clock)
     : kind_(std::move(kind)), task_(std::move(task)), clock_(clock) {}
@@ -24,11 +28,14 @@ std::string AuditJobs::Start() {
   if (thread_.joinable()) thread_.join();  // the last one has finished
   const uint64_t number = ++started_;
   const std::string id = kind_ + "-" + std::to_string(number);
-  jobs_[number] = AuditJob{id, clock_->NowMicros(), 0, std::nullopt};
+  jobs_[number] = AuditJob{id, clock_->NowMicros(), 0, {}, std::nullopt};
   while (jobs_.size() > limits::kAuditJobsKept) jobs_.erase(jobs_.begin());
   running_ = id;
   thread_ = std::thread([this, number, id] {
-    Result<AuditRun> run = task_(id);
+    Result<AuditRun> run = task_(id, [this, number](const Report& done) {
+      std::lock_guard progressed(mutex_);
+      if (auto job = jobs_.find(number); job != jobs_.end()) job->second.done = done;
+    });
     std::lock_guard done(mutex_);
     if (auto job = jobs_.find(number); job != jobs_.end()) {
       job->second.run = std::move(run);

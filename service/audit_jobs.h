@@ -25,16 +25,20 @@ struct AuditRun {
   Status status;  // ok: every check passed; else the first that failed
 };
 
+// Told the rows finished so far, each time one more is.
+using AuditProgress = std::function<void(const Report& done)>;
 // Runs the checks (`tally audit verify`'s, given by whoever wires the
-// service); a non-ok Result: they could not run.
-using Verifier = std::function<Result<AuditRun>()>;
+// service), telling `progress` of each; a non-ok Result: they could not run.
+using Verifier = std::function<Result<AuditRun>(const AuditProgress& progress)>;
 // A job that needs its own id (an export names its directory after it).
-using AuditTask = std::function<Result<AuditRun>(const std::string& id)>;
+using AuditTask =
+    std::function<Result<AuditRun>(const std::string& id, const AuditProgress& progress)>;
 
 struct AuditJob {
   std::string id;  // "<kind>-<n>": "verify-1", "export-2"
   int64_t started_at_micros = 0;
   int64_t finished_at_micros = 0;  // 0: still running
+  Report done;                     // while running: the rows finished so far
   std::optional<Result<AuditRun>> run;
 };
 

@@ -35,7 +35,8 @@ HttpApi::HttpApi(Service& service, const TokenStore& tokens, RateLimiter& limite
       metrics_(metrics),
       audits_(audits),
       exports_(std::make_unique<AuditJobs>(
-          "export", [this](const std::string& id) { return Export(id); }, &service.clock())) {}
+          "export", [this](const std::string& id, const AuditProgress&) { return Export(id); },
+          &service.clock())) {}
 
 HttpApi::~HttpApi() { exports_.reset(); }
 
@@ -85,6 +86,8 @@ HttpResponse HttpApi::GetAuditJob(const AuditJobs* jobs, const std::string& id,
       json.Add("result", Json::String(run->status.ok() ? "ok" : "failed"))
           .Add(rows_name, ReportJson(run->checks));
     }
+  } else if (!job->done.rows.empty()) {
+    json.Add(rows_name, ReportJson(job->done));  // the rows finished so far
   }
   return JsonResponse(200, json);
 }

@@ -120,14 +120,14 @@ int RunBalance(const std::string& data_dir, const std::vector<std::string>& acco
 }
 
 int RunLots(const std::string& data_dir, const std::vector<std::string>& accounts,
-            const MasterKeyFile& master_key, OutputFormat format, Io io) {
-  SystemClock clock;
-  auto ledger = OpenExisting(data_dir, master_key, &clock);
-  if (!ledger.ok()) return Fail(ledger.status(), io);
+            OutputFormat format, Io io) {
+  auto log = Log::OpenForReading(data_dir);
+  if (!log.ok()) return Fail(log.status(), io);
+  if (Status history = (*log)->CheckHistory(); !history.ok()) return Fail(history, io);
+  auto views = (*log)->AccountsAtHead(accounts);
+  if (!views.ok()) return Fail(views.status(), io);
   Report report = LotsTable();
-  for (const std::string& account : accounts) {
-    AddLots(account, (*ledger)->Account(account).lots, report);
-  }
+  for (const AccountView& view : *views) AddLots(view.account, view.lots, report);
   Render(report, format, io.out);
   return kExitOk;
 }
@@ -328,7 +328,8 @@ int RunRebuild(const std::string& data_dir, const std::vector<std::string>& name
   return kExitOk;
 }
 
-Result<AuditOutcome> AuditVerify(const std::string& data_dir, const std::string& public_key_file) {
+Result<AuditOutcome> AuditVerify(const std::string& data_dir, const std::string& public_key_file,
+                                 const std::function<void(const Report&)>& progress) {
   // Read-only and without replay (Verify replays): no master key needed.
   auto ledger = Log::OpenForReading(data_dir);
   if (!ledger.ok()) return ledger.status();
@@ -345,6 +346,7 @@ Result<AuditOutcome> AuditVerify(const std::string& data_dir, const std::string&
                  const std::string& detail) {
     out.rows.push_back({check, status.ok() ? "ok" : "failed", std::to_string(checked),
                         bad ? std::to_string(bad) : "", status.ok() ? detail : status.message()});
+    if (progress) progress(out);
   };
   row("log", log_status, log.events_checked, log.first_bad_seq,
       "head " + std::to_string((*ledger)->head_seq()) + " " + HashHex((*ledger)->head_hash()));

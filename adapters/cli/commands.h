@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -65,9 +66,10 @@ int RunTasks(const std::string& data_dir, bool open_holds, const AsOf& as_of, Ou
              Io io);
 
 // tally lots --data DIR ACCOUNT...: the live credit lots of each account in
-// burn order, from the ledger's state (the ledger replays the log to open).
+// burn order at the head: the log opened for reading replays itself, so it
+// answers beside a running `tally serve` (time grows with the log).
 int RunLots(const std::string& data_dir, const std::vector<std::string>& accounts,
-            const MasterKeyFile& master_key, OutputFormat format, Io io);
+            OutputFormat format, Io io);
 
 // tally invoice --data DIR NUMBER: one invoice or credit note, its lines.
 int RunInvoice(const std::string& data_dir, const std::string& number,
@@ -131,7 +133,9 @@ struct AuditOutcome {
   Report checks;
   Status status;
 };
-Result<AuditOutcome> AuditVerify(const std::string& data_dir, const std::string& public_key_file);
+// `progress`, if given, is told the rows so far after each check.
+Result<AuditOutcome> AuditVerify(const std::string& data_dir, const std::string& public_key_file,
+                                 const std::function<void(const Report&)>& progress = {});
 
 // tally audit export --data DIR OUT: the log with hashes and a manifest.
 // tally audit accesses: every read of personal fields the service recorded

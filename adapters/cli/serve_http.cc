@@ -96,8 +96,9 @@ int ServeHttp(const ServeOptions& options, const std::atomic<bool>& stop, Output
   }
   service::RateLimiter limiter(options.rate_limit, 2 * options.rate_limit, &clock);
   service::AuditJobs audits(
-      [data_dir = options.data_dir]() -> Result<service::AuditRun> {
-        auto outcome = AuditVerify(data_dir, "");
+      [data_dir =
+           options.data_dir](const service::AuditProgress& progress) -> Result<service::AuditRun> {
+        auto outcome = AuditVerify(data_dir, "", progress);
         if (!outcome.ok()) return outcome.status();
         return service::AuditRun{std::move(outcome->checks), outcome->status};
       },

@@ -140,6 +140,16 @@ Status ScanFrom(rocksdb::DB* db, const std::string& data_dir, uint64_t first_seq
 
 Status KeyStoreMissing(const std::string& data_dir, uint64_t first_keyed_seq, bool empty);
 
+// The account's view in `state` (an unknown account is empty).
+AccountView ViewAt(const internal::State& state, const std::string& account) {
+  const internal::AccountState* st = state.Find(account);
+  AccountView view = internal::ViewOf(account, st);
+  if (st != nullptr && st->billing_erasure_pending) {
+    view.privacy.billing_erasure_due_micros = state.BillingErasureDue(*st);
+  }
+  return view;
+}
+
 // The log read-only: no decision state, no writes.
 class RocksLog final : public Log {
  public:
@@ -181,6 +191,15 @@ class RocksLog final : public Log {
     return report;
   }
   Status CheckHistory() const override { return history_; }
+  Result<std::vector<AccountView>> AccountsAtHead(
+      const std::vector<std::string>& accounts) const override {
+    internal::State state;
+    auto head = internal::ReplayLog(db_.get(), &state);
+    if (!head.ok()) return head.status();
+    std::vector<AccountView> views;
+    for (const std::string& account : accounts) views.push_back(ViewAt(state, account));
+    return views;
+  }
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
@@ -273,6 +292,8 @@ class RocksLedger final : public Ledger {
     return ScanAccountRecords(db_.get(), account, visit);
   }
   AccountView Account(const std::string& account) const override;
+  Result<std::vector<AccountView>> AccountsAtHead(
+      const std::vector<std::string>& accounts) const override;
   std::vector<std::string> Accounts() const override;
   Result<std::vector<TrialBalanceLine>> TrialBalance() const override {
     return TrialBalanceOf(db_.get());
@@ -762,12 +783,14 @@ Result<std::optional<internal::IdEntry>> RocksLedger::LookupId(const std::string
 
 AccountView RocksLedger::Account(const std::string& account) const {
   std::shared_lock lock(state_mutex_);
-  const internal::AccountState* st = state_.Find(account);
-  AccountView view = internal::ViewOf(account, st);
-  if (st != nullptr && st->billing_erasure_pending) {
-    view.privacy.billing_erasure_due_micros = state_.BillingErasureDue(*st);
-  }
-  return view;
+  return ViewAt(state_, account);
+}
+
+Result<std::vector<AccountView>> RocksLedger::AccountsAtHead(
+    const std::vector<std::string>& accounts) const {
+  std::vector<AccountView> views;
+  for (const std::string& account : accounts) views.push_back(Account(account));
+  return views;
 }
 
 std::vector<std::string> RocksLedger::Accounts() const {

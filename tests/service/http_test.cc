@@ -3,6 +3,7 @@
 // what a billing service would, and what a hostile one would.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -10,7 +11,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -514,6 +517,11 @@ TEST_F(HttpTest, CliReadsAndAuditWorkWhileTheServiceWrites) {
     std::ostringstream statement;
     EXPECT_EQ(cli::RunTrialBalance(dir_.path(), {}, OutputFormat::kCsv, {statement, err}), 0)
         << err.str();
+    // The lots replay the log read-only: one lot per grant acknowledged before.
+    std::ostringstream lots;
+    ASSERT_EQ(cli::RunLots(dir_.path(), {"a"}, OutputFormat::kCsv, {lots, err}), 0) << err.str();
+    const std::string rows = lots.str();
+    EXPECT_GE(std::count(rows.begin(), rows.end(), '\n') - 1, before) << rows;
   }
   std::ostringstream audit;
   std::ostringstream audit_err;
@@ -582,8 +590,8 @@ TEST_F(HttpTest, AFloodOfBadAndSlowRequestsLeavesGoodOnesServed) {
 // its result is read back: every check of `tally audit verify`.
 TEST_F(HttpTest, AVerificationStartedOverHttpIsReadBack) {
   AuditJobs audits(
-      [this]() -> Result<AuditRun> {
-        auto outcome = cli::AuditVerify(dir_.path(), "");
+      [this](const AuditProgress& progress) -> Result<AuditRun> {
+        auto outcome = cli::AuditVerify(dir_.path(), "", progress);
         if (!outcome.ok()) return outcome.status();
         return AuditRun{outcome->checks, outcome->status};
       },
@@ -613,6 +621,49 @@ TEST_F(HttpTest, AVerificationStartedOverHttpIsReadBack) {
   ASSERT_TRUE(finance.ok());
   token_ = finance->text;
   EXPECT_EQ(Send("POST", "/v1/audit/verify", "{}").status, 403);
+}
+
+// While a verification runs, reading it back shows the checks finished so
+// far (each as its final row), then all of them once done.
+TEST_F(HttpTest, AVerificationShowsTheChecksFinishedWhileItRuns) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool release = false;
+  AuditJobs audits(
+      [&](const AuditProgress& progress) -> Result<AuditRun> {
+        Report done{{{"check"}, {"result"}}, {{"log", "ok"}}};
+        progress(done);
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return release; });
+        done.rows.push_back({"projections", "ok"});
+        return AuditRun{done, Status::Ok()};
+      },
+      &clock_);
+  HttpApi api(*service_, *tokens_, *limiter_, metrics_, &audits);
+  auto server = HttpServer::Start(api, {});
+  ASSERT_TRUE(server.ok());
+  port_ = (*server)->port();
+  ASSERT_EQ(Send("POST", "/v1/audit/verify", "{}").status, 202);
+  std::string body;
+  for (int i = 0; i < 600 && !Contains(body, R"("checks")"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    body = Send("GET", "/v1/audit/verify/verify-1").body;
+  }
+  EXPECT_TRUE(Contains(body, R"("state":"running")")) << body;
+  EXPECT_TRUE(Contains(body, R"("checks":[{"check":"log","result":"ok"}])")) << body;
+  EXPECT_FALSE(Contains(body, R"("result":"ok","checks")")) << body;
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  changed.notify_all();
+  for (int i = 0; i < 600 && !Contains(body, R"("state":"done")"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    body = Send("GET", "/v1/audit/verify/verify-1").body;
+  }
+  EXPECT_TRUE(Contains(
+      body, R"("checks":[{"check":"log","result":"ok"},{"check":"projections","result":"ok"}])"))
+      << body;
 }
 
 // A data directory with personal fields under a master key.
