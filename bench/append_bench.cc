@@ -79,6 +79,7 @@ void BM_AppendConcurrent(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
   if (state.thread_index() == 0) {
+    state.counters["per_group"] = shared_ledger->EventsPerGroup();
     delete shared_ledger;
     shared_ledger = nullptr;
   }

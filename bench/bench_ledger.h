@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -41,6 +42,10 @@ class BenchLedger {
     TALLY_CHECK(mkdtemp(dir_.data()) != nullptr);
     LedgerOptions options{dir_, true};
     TALLY_CHECK(sodium_init() >= 0);
+    options.on_group_commit = [this](const GroupCommit& group) {
+      groups_.fetch_add(1, std::memory_order_relaxed);
+      grouped_events_.fetch_add(group.events, std::memory_order_relaxed);
+    };
     options.master_key = MasterKey{};
     randombytes_buf(options.master_key->bytes.data(), options.master_key->bytes.size());
     ledger_ = std::move(Ledger::Open(options, &clock_)).value();
@@ -61,8 +66,15 @@ class BenchLedger {
     std::filesystem::remove_all(dir_);
   }
   Ledger& ledger() { return *ledger_; }
+  // Events per group commit since the ledger opened (the top-ups included).
+  double EventsPerGroup() const {
+    const uint64_t groups = groups_.load();
+    return groups == 0 ? 0 : static_cast<double>(grouped_events_.load()) / groups;
+  }
 
  private:
+  std::atomic<uint64_t> groups_{0};
+  std::atomic<uint64_t> grouped_events_{0};
   std::string dir_;
   SystemClock clock_;
   std::unique_ptr<Ledger> ledger_;

@@ -26,6 +26,7 @@
 
 #include "events/big_endian.h"
 #include "events/check.h"
+#include "ledger/internal/flush_on_close.h"
 #include "ledger/internal/info_log.h"
 #include "ledger/internal/rocks_status.h"
 
@@ -225,6 +226,8 @@ class ProjectionStore::Impl {
   Impl(const Log& log, std::unique_ptr<rocksdb::DB> db, uint64_t snapshot_every)
       : log_(log), db_(std::move(db)), snapshot_every_(snapshot_every) {}
   ~Impl() {
+    // As the ledger: a clean close leaves little for a reader to replay.
+    if (db_ != nullptr && secondary_dir_.empty()) internal::FlushIfLarge(db_.get());
     db_.reset();
     if (!secondary_dir_.empty()) {
       std::error_code ignored;

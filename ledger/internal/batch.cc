@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "events/limits.h"
 #include "ledger/internal/amounts.h"
 #include "ledger/internal/keys.h"
@@ -74,6 +76,7 @@ Status BatchBuilder::AddUnit(std::span<const Event> unit, std::span<const std::s
   const bool linked = unit.size() > 1 || !LinkGroupOf(unit[0]).empty();
   const ChainHead saved_head = head_;
   const uint64_t saved_appended = appended_;
+  const size_t saved_index_puts = index_puts_.size();
   if (linked) {
     state_.Savepoint();
     batch_.SetSavePoint();
@@ -103,6 +106,7 @@ Status BatchBuilder::AddUnit(std::span<const Event> unit, std::span<const std::s
   head_ = saved_head;
   appended_ = saved_appended;
   shredded_.resize(saved_shredded);
+  index_puts_.resize(saved_index_puts);
   for (const std::string& id : added_ids) batch_ids_.erase(id);
   std::string cause = TextOf(unit[outcomes.size() - 1 - first].reader().getId());
   std::string reason = outcomes.back().reason;
@@ -154,6 +158,13 @@ Result<AppendOutcome> BatchBuilder::AddEvent(const Event& event, const std::stri
 }
 
 Status BatchBuilder::AddDueTimers() { return RunTimers(now_); }
+
+rocksdb::WriteBatch& BatchBuilder::Finish() {
+  std::sort(index_puts_.begin(), index_puts_.end());
+  for (const auto& [key, value] : index_puts_) TALLY_CHECK(batch_.Put(key, value).ok());
+  index_puts_.clear();
+  return batch_;
+}
 
 uint64_t BatchBuilder::AddCheckpoint(const CheckpointKey& key) {
   const ChainHead signed_head = head_;
@@ -207,8 +218,8 @@ void BatchBuilder::AppendRecord(const Event& event, const std::string& digest) {
       Guarded("Apply", [&] { return Apply(state_, event, record.seq, record.recorded_at_micros); });
   std::string id = TextOf(reader.getId());
   batch_.Put(EventKey(record.seq), EncodeRecord(record));
-  batch_.Put(IdKey(id), EncodeU64(record.seq) + digest);
-  batch_.Put(AccountKey(TextOf(reader.getAccount()), record.seq), "");
+  index_puts_.emplace_back(IdKey(id), EncodeU64(record.seq) + digest);
+  index_puts_.emplace_back(AccountKey(TextOf(reader.getAccount()), record.seq), "");
   batch_ids_[id] = {record.seq, digest};
   if (reader.which() == schema::Event::SUBJECT_SHREDDED) {
     shredded_.emplace_back(TextOf(reader.getSubjectShredded().getSubject()),

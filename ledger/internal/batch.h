@@ -61,6 +61,10 @@ class BatchBuilder {
                               const Hash& base_state_hash);
 
   rocksdb::WriteBatch& batch() { return batch_; }
+  // The batch with the id and account index entries added, in key order
+  // (each index's inserts then walk the memtable forwards); call once,
+  // before writing it.
+  rocksdb::WriteBatch& Finish();
   const ChainHead& head() const { return head_; }
   uint64_t appended() const { return appended_; }
   // The subject_shredded events added: (subject, purpose) whose keys go once
@@ -83,6 +87,8 @@ class BatchBuilder {
   const DecideOptions options_;
   IdLookup lookup_;
   rocksdb::WriteBatch batch_;
+  // Index entries (key, value) of the records added, put by Finish.
+  std::vector<std::pair<std::string, std::string>> index_puts_;
   std::unordered_map<std::string, IdEntry> batch_ids_;
   uint64_t appended_ = 0;
   std::vector<std::pair<std::string, schema::ErasurePurpose>> shredded_;

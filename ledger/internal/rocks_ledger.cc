@@ -21,6 +21,7 @@
 #include "ledger/internal/amounts.h"
 #include "ledger/internal/batch.h"
 #include "ledger/internal/decider.h"
+#include "ledger/internal/flush_on_close.h"
 #include "ledger/internal/high_water.h"
 #include "ledger/internal/info_log.h"
 #include "ledger/internal/keys.h"
@@ -237,6 +238,11 @@ class RocksLedger final : public Ledger {
         state_(std::move(state)),
         head_(head),
         base_(std::move(base)) {}
+  // A clean close leaves little in the WAL (limits::kFlushOnCloseBytesMin).
+  // A failed flush loses nothing: the WAL still holds it.
+  ~RocksLedger() override {
+    if (db_ != nullptr) internal::FlushIfLarge(db_.get());
+  }
 
   // Destroys every key the log says was shredded that the key store still
   // holds: after a crash between the append and the destroy, or a key
@@ -519,7 +525,7 @@ Status RocksLedger::WriteGroup(const std::vector<Writer*>& group) {
     rocksdb::WriteOptions write_options;
     write_options.sync = true;                            // acknowledged only once on disk
     write_options.memtable_insert_hint_per_batch = true;  // seqs and account keys run in order
-    status = FromRocks(db_->Write(write_options, &builder.batch()), "appending");
+    status = FromRocks(db_->Write(write_options, &builder.Finish()), "appending");
   }
   if (!status.ok()) {
     state_.Rollback();
@@ -703,7 +709,7 @@ Result<ArchivedSegment> RocksLedger::ArchiveNow(uint64_t through_seq, const Rete
   const uint64_t receipt_seq =
       builder.AddSegmentArchived(manifest.first_seq, manifest.last_seq, manifest.prev_hash,
                                  manifest.last_hash, manifest.name, manifest.base_state_hash);
-  rocksdb::WriteBatch& batch = builder.batch();
+  rocksdb::WriteBatch& batch = builder.Finish();
   for (const std::string& key : purged_account_keys) TALLY_CHECK(batch.Delete(key).ok());
   std::string head_value = internal::EncodeU64(builder.head().seq);
   head_value.append(reinterpret_cast<const char*>(builder.head().hash.data()), kHashBytes);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "events/limits.h"
 #include "ledger/ledger.h"
 #include "projections/store.h"
 #include "tests/ledger/ledger_fixture.h"
@@ -123,6 +124,67 @@ TEST_F(RecoveryTest, ProjectionsThatSawLostSeqsRefuseWithoutAdvisingRebuild) {
             std::string::npos)
       << message;
   EXPECT_NE(message.find("do not run `tally rebuild`"), std::string::npos) << message;
+}
+
+// Bytes in the live write-ahead log files (*.log) of the store in `dir`.
+uintmax_t WalBytes(const std::string& dir) {
+  uintmax_t bytes = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() == ".log") bytes += fs::file_size(entry.path());
+  }
+  return bytes;
+}
+
+size_t TableFiles(const std::string& dir) {
+  size_t tables = 0;
+  for (const auto& entry : fs::directory_iterator(dir))
+    tables += entry.path().extension() == ".sst";
+  return tables;
+}
+
+// Closed cleanly after a large append, the log and the projection store
+// leave less than limits::kFlushOnCloseBytesMin in their WALs, so a reader
+// opening them read-only replays little; everything is still there. A small
+// append is left in the WAL, without a new table file.
+TEST_F(RecoveryTest, ACleanCloseLeavesLittleWalForReaders) {
+  std::vector<std::string> grants;
+  for (int i = 0; i < 12000; ++i) {
+    grants.push_back(Grant("g" + std::to_string(i), "a" + std::to_string(i % 97), "1"));
+  }
+  Append(grants);
+  const uint64_t head = ledger_->head_seq();
+  const std::string projections = dir_.path() + "/projections";
+  {
+    auto store = ProjectionStore::Open(*ledger_, dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->CatchUp().ok());
+    ASSERT_GE(WalBytes(dir_.path()), limits::kFlushOnCloseBytesMin) << "too small to test";
+    ASSERT_GE(WalBytes(projections), limits::kFlushOnCloseBytesMin) << "too small to test";
+  }
+  ledger_.reset();
+  EXPECT_LT(WalBytes(dir_.path()), limits::kFlushOnCloseBytesMin);
+  EXPECT_LT(WalBytes(projections), limits::kFlushOnCloseBytesMin);
+  {
+    auto log = Log::OpenForReading(dir_.path());
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    EXPECT_EQ((*log)->head_seq(), head);
+    EXPECT_TRUE((*log)->CheckHistory().ok());
+    auto store = ProjectionStore::Open(**log, dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto checkpoint = (*store)->Checkpoint("balances");
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.status().ToString();
+    EXPECT_EQ(checkpoint->seq, head);
+  }
+
+  Reopen();
+  const size_t tables = TableFiles(dir_.path());
+  Append({Grant("small", "a", "1")});
+  ledger_.reset();
+  EXPECT_EQ(TableFiles(dir_.path()), tables);
+  EXPECT_GT(WalBytes(dir_.path()), 0u);
+  auto reopened = Log::OpenForReading(dir_.path());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ((*reopened)->head_seq(), head + 1);
 }
 
 // A crash between the log's write and the mark's leaves the mark behind the
