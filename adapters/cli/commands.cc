@@ -121,7 +121,7 @@ int RunBalance(const std::string& data_dir, const std::vector<std::string>& acco
 
 int RunLots(const std::string& data_dir, const std::vector<std::string>& accounts,
             OutputFormat format, Io io) {
-  auto log = Log::OpenForReading(data_dir);
+  auto log = OpenLogForReading(data_dir);  // retried while a writer swaps its files
   if (!log.ok()) return Fail(log.status(), io);
   if (Status history = (*log)->CheckHistory(); !history.ok()) return Fail(history, io);
   auto views = (*log)->AccountsAtHead(accounts);
@@ -165,7 +165,7 @@ int RunEvents(const std::string& data_dir, uint64_t from_seq, uint64_t limit, bo
 
 int RunJournal(const std::string& data_dir, const std::string& account, uint64_t from_seq,
                OutputFormat format, Io io) {
-  auto log = Log::OpenForReading(data_dir);
+  auto log = OpenLogForReading(data_dir);  // retried while a writer swaps its files
   if (!log.ok()) return Fail(log.status(), io);
   Report report{{{"seq", Column::Kind::kInteger},
                  {"recorded_at"},
